@@ -1,0 +1,325 @@
+"""Reading and writing CCD frames safely.
+
+Frames are read as float32 with BZERO/BSCALE applied (the GROWTH-India camera stores uint16 as
+BITPIX 16 with BZERO 32768), from the first HDU that holds an image, whether the file is plain
+FITS (``.fits``, ``.fit``, ``.fts``), gzip-compressed (``.fits.gz``) or tile-compressed (``.fz``).
+
+Frames are written atomically: to a temporary file in the target folder, then renamed, so a crash
+never leaves half a file. ccdlab refuses to write into a raw-data folder or over one of its inputs.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import warnings
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+from astropy.io import fits
+from astropy.utils.exceptions import AstropyUserWarning
+
+from . import __version__
+from .paths import is_raw_folder
+
+__all__ = [
+    "FITS_SUFFIXES",
+    "FrameError",
+    "is_fits_name",
+    "read_frame",
+    "read_header",
+    "read_rows",
+    "frame_shape",
+    "write_frame",
+    "atomic_write_hdul",
+]
+
+#: File endings ccdlab reads as FITS frames.
+FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fits.fz", ".fz")
+
+#: Header keyword that marks a file written by ccdlab (only such files may be overwritten).
+STAMP_KEY = "CCDLAB"
+
+_SCALING_KEYS = ("BZERO", "BSCALE", "BLANK")
+
+
+class FrameError(ValueError):
+    """A file is not a usable frame; the message names the file and what to do."""
+
+
+def is_fits_name(path: str | os.PathLike) -> bool:
+    """Return True when a file name ends like a FITS frame.
+
+    Examples
+    --------
+    >>> is_fits_name("C0_20181013-130440-460.wcs.fits"), is_fits_name("notes.txt")
+    (True, False)
+    """
+    name = Path(path).name.lower()
+    return any(name.endswith(suffix) for suffix in FITS_SUFFIXES)
+
+
+def _open(path: Path) -> fits.HDUList:
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file. Check the name, or list the folder with inventory.scan().")
+    if path.is_dir():
+        raise FrameError(f"{path} is a folder, not a FITS file. Pass one frame, or scan the folder with inventory.scan().")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", AstropyUserWarning)
+            hdul = fits.open(path, memmap=False, lazy_load_hdus=True)
+            hdul.verify("silentfix+ignore")
+            return hdul
+    except (OSError, ValueError, TypeError, EOFError) as exc:
+        raise FrameError(
+            f"{path} could not be read as FITS ({exc}). The file may be truncated or not a FITS "
+            "file: download or copy it again."
+        ) from exc
+
+
+def _image_hdu(hdul: fits.HDUList, path: Path, hdu: int | str | None):
+    if hdu is not None:
+        try:
+            chosen = hdul[hdu]
+        except (KeyError, IndexError) as exc:
+            raise FrameError(f"{path} has no HDU {hdu!r}; it has {len(hdul)} HDU(s).") from exc
+        if not getattr(chosen, "is_image", False) or chosen.header.get("NAXIS", 0) < 2:
+            raise FrameError(f"HDU {hdu!r} of {path} holds no 2-D image.")
+        return chosen
+    for candidate in hdul:
+        if getattr(candidate, "is_image", False) and candidate.header.get("NAXIS", 0) >= 2:
+            return candidate
+    raise FrameError(f"{path} holds no image HDU (only tables or empty HDUs); is it a frame from the camera?")
+
+
+def _checked(call, path: Path):
+    try:
+        return call()
+    except FrameError:
+        raise
+    except (OSError, ValueError, TypeError, EOFError, IndexError) as exc:
+        raise FrameError(
+            f"{path} is damaged: its image data could not be read ({exc}). Download or copy it again."
+        ) from exc
+
+
+def read_frame(path: str | os.PathLike, hdu: int | str | None = None) -> tuple[np.ndarray, fits.Header]:
+    """Read one frame as float32 with its header.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A FITS file: ``.fits``/``.fit``/``.fts``, gzip-compressed or tile-compressed (``.fz``).
+    hdu : int or str, optional
+        Which HDU to read; by default the first one that holds a 2-D image.
+
+    Returns
+    -------
+    data : numpy.ndarray
+        The pixel values in ADU as float32, BZERO/BSCALE applied.
+    header : astropy.io.fits.Header
+        A copy of the image HDU's header; for a compressed frame the image header. Its
+        BZERO/BSCALE/BLANK cards are removed because ``data`` is already scaled.
+
+    Raises
+    ------
+    FileNotFoundError
+        The file does not exist.
+    FrameError
+        The file is not readable FITS or holds no image; the message says what to do.
+
+    Examples
+    --------
+    >>> data, header = read_frame("data/bias/C0_20181013-130440-460.fits")  # doctest: +SKIP
+    >>> data.dtype, header["NAXIS1"]  # doctest: +SKIP
+    (dtype('float32'), 4096)
+    """
+    path = Path(path)
+    with _open(path) as hdul:
+        image = _checked(lambda: _image_hdu(hdul, path, hdu), path)
+        data = _checked(lambda: image.data, path)
+        if data is None or data.ndim < 2:
+            raise FrameError(f"{path} holds no 2-D image data.")
+        data = np.asarray(data, dtype=np.float32)
+        if data.ndim > 2:
+            raise FrameError(f"{path} holds a {data.ndim}-D cube, not one frame; split it into 2-D frames first.")
+        header = image.header.copy()
+    for key in _SCALING_KEYS:
+        header.remove(key, ignore_missing=True)
+    return data, header
+
+
+def read_header(path: str | os.PathLike, hdu: int | str | None = None) -> fits.Header:
+    """Read the header of a frame's image HDU without reading its pixels.
+
+    For a frame whose image sits in an extension, the primary header's cards that the
+    extension lacks (DATE-OBS, EXPTIME, ... often live there) are added at the end.
+
+    Examples
+    --------
+    >>> read_header("data/bias/C0_20181013-130440-460.fits")["IMAGETYP"]  # doctest: +SKIP
+    'dark'
+    """
+    path = Path(path)
+    with _open(path) as hdul:
+        image = _checked(lambda: _image_hdu(hdul, path, hdu), path)
+        header = image.header.copy()
+        primary = hdul[0]
+        if image is not primary:
+            for card in primary.header.cards:
+                if card.keyword and card.keyword not in header and card.keyword not in ("SIMPLE", "BITPIX", "NAXIS", "EXTEND", "COMMENT", "HISTORY", ""):
+                    header.append(card)
+    return header
+
+
+def frame_shape(path: str | os.PathLike) -> tuple[int, int]:
+    """Return a frame's ``(ny, nx)`` shape (NAXIS2, NAXIS1) from its header.
+
+    Examples
+    --------
+    >>> frame_shape("data/bias/C0_20181013-130440-460.fits")  # doctest: +SKIP
+    (4108, 4096)
+    """
+    header = read_header(path)
+    if "ZNAXIS1" in header:
+        return int(header["ZNAXIS2"]), int(header["ZNAXIS1"])
+    return int(header["NAXIS2"]), int(header["NAXIS1"])
+
+
+def read_rows(path: str | os.PathLike, start: int, stop: int, hdu: int | str | None = None) -> np.ndarray:
+    """Read rows ``start:stop`` of a frame as float32 without reading the whole image.
+
+    Only the bytes of those rows are read from an uncompressed file (no memory map of the whole
+    file), so reading a frame block by block keeps memory small.
+
+    Examples
+    --------
+    >>> block = read_rows("data/bias/C0_20181013-130440-460.fits", 0, 256)  # doctest: +SKIP
+    >>> block.shape  # doctest: +SKIP
+    (256, 4096)
+    """
+    path = Path(path)
+    with _open(path) as hdul:
+        image = _checked(lambda: _image_hdu(hdul, path, hdu), path)
+        block = _checked(lambda: image.section[start:stop], path)
+    return np.asarray(block, dtype=np.float32)
+
+
+def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bool = True) -> Path:
+    """Write an HDUList atomically: to a temporary file beside ``path``, then rename it.
+
+    A crash or a full disk never leaves a half-written file at ``path``. No raw-folder checks are
+    made here: use :func:`write_frame` for reduction outputs.
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> from astropy.io import fits
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = atomic_write_hdul(fits.HDUList([fits.PrimaryHDU(np.zeros((2, 2)))]), Path(tmp) / "a.fits")
+    ...     out.name
+    'a.fits'
+    """
+    path = Path(path)
+    if path.exists() and not overwrite:
+        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        hdul.writeto(tmp_name, overwrite=True, output_verify="silentfix")
+        os.replace(tmp_name, path)
+    except BaseException:
+        if os.path.exists(tmp_name):
+            os.unlink(tmp_name)
+        raise
+    return path
+
+
+def _written_by_ccdlab(path: Path) -> bool:
+    try:
+        return STAMP_KEY in fits.getheader(path)
+    except Exception:  # unreadable: not ours, never overwrite
+        return False
+
+
+def write_frame(
+    path: str | os.PathLike,
+    data: np.ndarray,
+    header: fits.Header | None = None,
+    history: str | Iterable[str] = (),
+    inputs: Iterable[str | os.PathLike] = (),
+    overwrite: bool = True,
+) -> Path:
+    """Write a reduced frame as float32 FITS, atomically, recording what was done.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The output file. Its folder is created if needed.
+    data : numpy.ndarray
+        The 2-D image; written as float32 (NaN stays NaN).
+    header : astropy.io.fits.Header, optional
+        Header to keep (usually the raw frame's); stale BZERO/BSCALE/BLANK cards are dropped.
+    history : str or iterable of str
+        HISTORY lines describing the step, e.g. ``"Bias subtracted with master_bias.fits"``.
+    inputs : iterable of path-like
+        The files the frame was made from; they are named in HISTORY and can never be overwritten.
+    overwrite : bool
+        Replace an earlier ccdlab output at ``path`` (default True, so re-running is safe).
+
+    Returns
+    -------
+    pathlib.Path
+        The path written.
+
+    Raises
+    ------
+    PermissionError
+        ``path`` is inside a raw-data folder (bias/, flats/, science/, ...), is one of ``inputs``,
+        or is an existing file that ccdlab did not write (a raw frame is never replaced).
+
+    Examples
+    --------
+    >>> import tempfile, numpy as np
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     out = write_frame(Path(tmp) / "master_bias.fits", np.zeros((4, 4)), history="Median of 10 bias frames")
+    ...     read_frame(out)[1]["HISTORY"][-1]
+    'Median of 10 bias frames'
+    """
+    path = Path(path)
+    inputs = [Path(p) for p in inputs]
+    if is_raw_folder(path.parent):
+        raise PermissionError(
+            f"Refusing to write {path.name} into the raw-data folder {path.parent}: raw folders are "
+            "never changed. Write into an output folder such as reduced/ instead."
+        )
+    target = path.resolve()
+    for source in inputs:
+        if source.resolve() == target:
+            raise PermissionError(f"Refusing to overwrite the input frame {source}: choose another output name.")
+    if path.exists():
+        if not overwrite:
+            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+        if not _written_by_ccdlab(path):
+            raise PermissionError(
+                f"Refusing to overwrite {path}: it was not written by ccdlab (it may be a raw frame). "
+                "Move it away or choose another output name."
+            )
+    data = np.asarray(data)
+    if data.ndim != 2:
+        raise ValueError(f"A frame must be a 2-D image; got an array of shape {data.shape} for {path.name}.")
+    header = fits.Header() if header is None else header.copy()
+    for key in _SCALING_KEYS:
+        header.remove(key, ignore_missing=True)
+    for key in ("SIMPLE", "BITPIX", "NAXIS", "NAXIS1", "NAXIS2", "EXTEND", "XTENSION", "PCOUNT", "GCOUNT"):
+        header.remove(key, ignore_missing=True, remove_all=True)
+    header[STAMP_KEY] = (__version__, "written by ccdlab")
+    lines = [history] if isinstance(history, str) else list(history)
+    for line in lines:
+        header.add_history(line)
+    for source in inputs:
+        header.add_history(f"input: {source.name}")
+    hdu = fits.PrimaryHDU(np.asarray(data, dtype=np.float32), header=header)
+    return atomic_write_hdul(fits.HDUList([hdu]), path, overwrite=True)
