@@ -1,0 +1,252 @@
+"""What frames a night holds: a table of every FITS frame under a folder, typed.
+
+Observatories spell the frame type differently (IMAGETYP 'BIAS', 'zero', 'Bias Frame', 'FLAT',
+'SKYFLAT', 'Flat Field', 'OBJECT', 'Light Frame', ...). The GROWTH-India Telescope's RTS2 software
+writes IMAGETYP 'dark' on its 0.001 s bias frames, because the shutter stays closed. The folder a
+frame sits in (bias/, flats/, science/) is used as a hint when the header is silent, and wins when
+the two disagree, with a note saying so.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+from astropy.io import fits
+from astropy.table import Table
+
+from .io import FrameError, is_fits_name, read_header
+
+__all__ = ["COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "classify", "header_value", "scan", "frames_of_type"]
+
+#: The frame types ccdlab knows.
+FRAME_TYPES = ("bias", "dark", "flat", "science", "unknown")
+
+#: A 'dark' no longer than this (seconds) is a bias frame (the GROWTH-India convention).
+BIAS_MAX_EXPTIME = 0.01
+
+_IMAGETYP_WORDS = {
+    "bias": "bias", "zero": "bias", "biasframe": "bias", "zeroframe": "bias", "offset": "bias",
+    "dark": "dark", "darkframe": "dark", "darkcurrent": "dark",
+    "flat": "flat", "flatfield": "flat", "flatframe": "flat", "skyflat": "flat", "domeflat": "flat",
+    "twilightflat": "flat", "twflat": "flat", "lampflat": "flat", "dflat": "flat", "sflat": "flat",
+    "object": "science", "light": "science", "lightframe": "science", "science": "science",
+    "sci": "science", "obj": "science", "target": "science",
+}
+
+_FOLDER_WORDS = {
+    "bias": "bias", "biases": "bias", "zero": "bias", "zeros": "bias",
+    "dark": "dark", "darks": "dark",
+    "flat": "flat", "flats": "flat", "skyflats": "flat", "flatfield": "flat", "flatfields": "flat",
+    "science": "science", "sci": "science", "object": "science", "objects": "science",
+    "light": "science", "lights": "science", "targets": "science",
+}
+
+#: The columns of a :func:`scan` table, with their types.
+COLUMNS = (
+    ("path", str), ("name", str), ("frame_type", str), ("imagetyp", str), ("exptime", float),
+    ("filter", str), ("naxis1", int), ("naxis2", int), ("date_obs", str), ("ccd_temp", float),
+    ("object", str), ("note", str),
+)
+
+_TEMPERATURE_KEYS = ("CCD-TEMP", "CCD_TEMP", "CCDTEMP", "DETTEMP", "TEMPERAT")
+_FILTER_KEYS = ("FILTER", "FILTNAME", "FILTER1", "FILT")
+_EXPTIME_KEYS = ("EXPTIME", "EXPOSURE", "ITIME")
+
+
+def _squash(text: str) -> str:
+    return "".join(ch for ch in str(text).lower() if ch.isalnum())
+
+
+def header_value(header: fits.Header, keys, default=None):
+    """Return the first of ``keys`` present (and not blank) in ``header``.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+    keys : sequence of str
+        Keywords in order of preference, e.g. ``("CCD-TEMP", "CCD_TEMP", "DETTEMP")``.
+    default : object
+        Returned when none is present.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> header_value(fits.Header({"CCD_TEMP": -60.1}), ("CCD-TEMP", "CCD_TEMP"))
+    -60.1
+    """
+    for key in keys:
+        if key in header:
+            value = header[key]
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            return value
+    return default
+
+
+def _float(value) -> float:
+    try:
+        result = float(value)
+    except (TypeError, ValueError):
+        return math.nan
+    return result
+
+
+def _folder_hint(path: Path | None) -> str | None:
+    if path is None:
+        return None
+    for folder in reversed(Path(path).parent.parts[-3:]):
+        kind = _FOLDER_WORDS.get(_squash(folder))
+        if kind:
+            return kind
+    return None
+
+
+def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tuple[str, str]:
+    """Decide a frame's type from its header, with its folder as a hint.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The frame's header (IMAGETYP, EXPTIME and OBJECT are read).
+    path : path-like, optional
+        The frame's path; a parent folder named like bias/, flats/, science/ or darks/ is a hint.
+
+    Returns
+    -------
+    frame_type : str
+        One of ``'bias'``, ``'dark'``, ``'flat'``, ``'science'``, ``'unknown'``.
+    note : str
+        Why: which keyword or folder decided, and any disagreement.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> classify(fits.Header({"IMAGETYP": "dark", "EXPTIME": 0.001}))
+    ('bias', "IMAGETYP 'dark' with EXPTIME 0.001 s: a bias (GROWTH-India convention)")
+    >>> classify(fits.Header({"IMAGETYP": "Light Frame"}))[0]
+    'science'
+    """
+    imagetyp = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
+    exptime = _float(header_value(header, _EXPTIME_KEYS))
+    from_header = _IMAGETYP_WORDS.get(_squash(imagetyp)) if imagetyp else None
+    if from_header is None and imagetyp:
+        squashed = _squash(imagetyp)
+        for word in ("flat", "bias", "zero", "dark"):
+            if word in squashed:
+                from_header = _IMAGETYP_WORDS[word]
+                break
+    note = f"IMAGETYP {imagetyp!r}" if from_header else ""
+    if from_header == "dark" and exptime <= BIAS_MAX_EXPTIME:
+        from_header = "bias"
+        note = f"IMAGETYP {imagetyp!r} with EXPTIME {exptime:g} s: a bias (GROWTH-India convention)"
+    if from_header is None:
+        obj = _squash(header.get("OBJECT", ""))
+        for word, kind in (("flat", "flat"), ("bias", "bias"), ("zero", "bias"), ("dark", "dark")):
+            if word in obj:
+                from_header, note = kind, f"OBJECT {header.get('OBJECT')!r}"
+                break
+    hint = _folder_hint(Path(path) if path is not None else None)
+    if hint and from_header and hint != from_header:
+        folder = Path(path).parent.name
+        return hint, f"{note} says {from_header}, but the frame is in {folder}/: typed {hint} from the folder"
+    if from_header:
+        return from_header, note
+    if hint:
+        return hint, f"no usable IMAGETYP: typed {hint} from the folder {Path(path).parent.name}/"
+    if exptime <= BIAS_MAX_EXPTIME:
+        return "bias", f"no IMAGETYP or folder hint; EXPTIME {exptime:g} s: typed bias"
+    return "unknown", "no IMAGETYP, OBJECT or folder hint: left aside, not guessed"
+
+
+def _row(path: Path) -> dict:
+    row = {name: {str: "", float: math.nan, int: 0}[dtype] for name, dtype in COLUMNS}
+    row.update(path=str(path), name=path.name, frame_type="unknown")
+    try:
+        header = read_header(path)
+    except (FrameError, OSError) as exc:
+        row["note"] = f"unreadable: {exc}"
+        return row
+    frame_type, note = classify(header, path)
+    row.update(
+        frame_type=frame_type,
+        note=note,
+        imagetyp=str(header.get("IMAGETYP", "") or ""),
+        exptime=_float(header_value(header, _EXPTIME_KEYS)),
+        filter=str(header_value(header, _FILTER_KEYS, "")).strip(),
+        naxis1=int(header.get("ZNAXIS1", header.get("NAXIS1", 0))),
+        naxis2=int(header.get("ZNAXIS2", header.get("NAXIS2", 0))),
+        date_obs=str(header.get("DATE-OBS", "") or ""),
+        ccd_temp=_float(header_value(header, _TEMPERATURE_KEYS)),
+        object=str(header.get("OBJECT", "") or ""),
+    )
+    return row
+
+
+def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth")) -> Table:
+    """List every FITS frame under a folder, with its type and key header values.
+
+    Parameters
+    ----------
+    folder : str or path-like
+        A night's folder (e.g. ``data/``) or one raw folder (e.g. ``data/flats``).
+    recursive : bool
+        Look into sub-folders (default True).
+    exclude : sequence of str
+        Sub-folder names to skip: outputs (``reduced``) and simulation truth (``truth``).
+
+    Returns
+    -------
+    astropy.table.Table
+        One row per frame, sorted by path, with columns ``path``, ``name``, ``frame_type``,
+        ``imagetyp``, ``exptime``, ``filter``, ``naxis1``, ``naxis2``, ``date_obs``, ``ccd_temp``,
+        ``object`` and ``note`` (why the frame was typed so, or why it could not be read; such
+        frames have type ``'unknown'``).
+
+    Raises
+    ------
+    FileNotFoundError
+        ``folder`` does not exist.
+
+    Examples
+    --------
+    >>> table = scan("data")  # doctest: +SKIP
+    >>> table.group_by("frame_type")  # doctest: +SKIP
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder} is not a folder. Give the folder that holds bias/, flats/ and science/ "
+            "(create the default one with: python data_fetch.py)."
+        )
+    excluded = {name.lower() for name in exclude}
+    if recursive:
+        paths = []
+        for root, dirs, files in os.walk(folder):
+            dirs[:] = sorted(d for d in dirs if d.lower() not in excluded and not d.startswith("."))
+            paths.extend(Path(root) / name for name in files if is_fits_name(name) and not name.startswith("."))
+    else:
+        paths = [p for p in folder.iterdir() if p.is_file() and is_fits_name(p) and not p.name.startswith(".")]
+    rows = [_row(path) for path in sorted(paths)]
+    names = [name for name, _ in COLUMNS]
+    dtypes = [dtype for _, dtype in COLUMNS]
+    if not rows:
+        return Table(names=names, dtype=dtypes)
+    table = Table(rows=[[row[name] for name in names] for row in rows], names=names, dtype=dtypes)
+    table["exptime"].unit = "s"
+    table["ccd_temp"].unit = "deg_C"
+    return table
+
+
+def frames_of_type(table: Table, frame_type: str) -> list[str]:
+    """Return the paths of one frame type from a :func:`scan` table.
+
+    Examples
+    --------
+    >>> frames_of_type(scan("data"), "bias")[:1]  # doctest: +SKIP
+    ['data/bias/C0_20181013-130440-460.fits']
+    """
+    if frame_type not in FRAME_TYPES:
+        raise ValueError(f"Unknown frame type {frame_type!r}: use one of {', '.join(FRAME_TYPES)}.")
+    return [str(p) for p in table["path"][table["frame_type"] == frame_type]]
