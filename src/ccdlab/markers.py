@@ -26,7 +26,7 @@ __all__ = [
 
 #: Matches an exercise marker line; groups: id, points, title.
 EXERCISE_RE = re.compile(
-    r"^\s*#\s*EXERCISE\s+(?P<id>[0-9A-Za-z][\w.\-]*)\s*\(\s*(?P<points>\d+(?:\.\d+)?)\s*points?\s*\)\s*:?\s*(?P<title>.*)$",
+    r"^[ \t]*#[ \t]*EXERCISE[ \t]+(?P<id>[0-9A-Za-z][\w.\-]*)[ \t]*\([ \t]*(?P<points>\d+(?:\.\d+)?)[ \t]*points?[ \t]*\)[ \t]*:?[ \t]*(?P<title>.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 BEGIN_SOLUTION = "### BEGIN SOLUTION"
