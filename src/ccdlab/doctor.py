@@ -1,0 +1,553 @@
+"""``ccdlab doctor``: is this machine ready for the course?
+
+It checks, in order, and says how to fix each problem:
+
+1. the Python version;
+2. every package the course needs, importable and recent enough;
+3. the data folder (found as :func:`ccdlab.paths.find_data_dir` finds it);
+4. its layout: ``bias/``, ``flats/`` and ``science/``;
+5. the frames in it (typed by :func:`ccdlab.inventory.scan`): at least one bias, one flat and
+   one science frame, better three or more bias and flat frames, all of one size;
+6. the output folder ``reduced/``: can ccdlab write there?
+
+Only the standard library is imported at the top, so the doctor runs even when a scientific
+package is broken, which is exactly when it is needed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import importlib.metadata
+import os
+import re
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .paths import (
+    FETCH_COMMAND,
+    RAW_FOLDERS,
+    DataNotFoundError,
+    candidate_data_dirs,
+    find_data_dir,
+    on_colab,
+    reduced_dir,
+)
+
+__all__ = [
+    "MIN_PYTHON",
+    "MINIMUM_VERSIONS",
+    "STATUSES",
+    "Check",
+    "Report",
+    "diagnose",
+    "add_arguments",
+    "run",
+]
+
+#: Oldest Python the course runs on (as in pyproject.toml's requires-python).
+MIN_PYTHON = (3, 10)
+
+#: Distribution name -> oldest version the course works with (as in pyproject.toml).
+MINIMUM_VERSIONS = {
+    "numpy": "1.24",
+    "astropy": "5.3",
+    "matplotlib": "3.7",
+    "photutils": "1.9",
+    "astroscrappy": "1.1",
+    "jupyterlab": "4.0",
+    "nbval": "0.10",
+    "ipywidgets": "8.0",
+    "pooch": "1.7",
+    "tqdm": "4.60",
+    "reproject": "0.12",
+}
+
+#: Import names that differ from the distribution name.
+IMPORT_NAMES: dict[str, str] = {}
+
+#: Packages whose absence only limits instructors (a warning, not a failure): name -> why.
+INSTRUCTOR_ONLY = {"nbval": "it is only needed to run the notebook tests"}
+
+#: Check outcomes, from good to bad.
+STATUSES = ("ok", "warn", "fail")
+
+SYMBOLS = {"ok": "\u2714", "warn": "!", "fail": "\u2718"}
+ASCII_SYMBOLS = {"ok": "+", "warn": "!", "fail": "x"}
+
+#: Fewest frames of each type a reduction needs, and how many make a good master.
+MIN_FRAMES = {"bias": 1, "flat": 1, "science": 1}
+GOOD_FRAMES = {"bias": 3, "flat": 3}
+FOLDER_OF_TYPE = {"bias": "bias", "flat": "flats", "science": "science"}
+
+#: Other names people give the raw folders, to suggest a rename.
+FOLDER_ALIASES = {
+    "bias": ("biases", "zero", "zeros", "bias_frames", "Bias", "BIAS"),
+    "flats": ("flat", "flatfield", "flatfields", "skyflats", "Flat", "Flats", "FLAT", "FLATS"),
+    "science": ("sci", "object", "objects", "light", "lights", "targets", "Science", "SCIENCE"),
+}
+
+#: Free space below which the output check warns (bytes).
+LOW_DISK_BYTES = 1_000_000_000
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of the doctor's report.
+
+    Attributes
+    ----------
+    name : str
+        What was checked, e.g. ``"numpy"`` or ``"data folder"``.
+    status : {"ok", "warn", "fail"}
+        ``"fail"``: the course cannot run until it is fixed; ``"warn"``: it runs, but not well.
+    message : str
+        What was found.
+    fix : str
+        What to do about it (empty when nothing needs doing).
+
+    Examples
+    --------
+    >>> print(Check("bias frames", "warn", "2 bias frames", "add more").format())
+    ! bias frames: 2 bias frames
+        fix: add more
+    """
+
+    name: str
+    status: str
+    message: str
+    fix: str = ""
+
+    def __post_init__(self):
+        if self.status not in STATUSES:
+            raise ValueError(f"Unknown check status {self.status!r}: use one of {', '.join(STATUSES)}.")
+
+    def format(self, ascii_only: bool = False, width: int = 0) -> str:
+        """Return the check as one line (plus an indented ``fix:`` line when there is a fix).
+
+        Parameters
+        ----------
+        ascii_only : bool
+            Use ``+``/``!``/``x`` instead of ``✔``/``!``/``✘`` (for consoles without Unicode).
+        width : int
+            Pad the name to this width, to align the messages of a report.
+
+        Examples
+        --------
+        >>> Check("Python", "ok", "3.12.1").format(ascii_only=True)
+        '+ Python: 3.12.1'
+        >>> Check("Python", "ok", "3.12.1").format(width=8)
+        '✔ Python:   3.12.1'
+        """
+        symbol = (ASCII_SYMBOLS if ascii_only else SYMBOLS)[self.status]
+        label = f"{self.name}:"
+        text = f"{symbol} {label:<{width + 1}} {self.message}"
+        if self.fix and self.status != "ok":
+            text += f"\n    fix: {self.fix}"
+        return text
+
+
+class Report(list):
+    """The doctor's findings: a list of :class:`Check`, in the order they were made.
+
+    Examples
+    --------
+    >>> report = Report([Check("Python", "ok", "3.12.1"), Check("data folder", "fail", "missing", "fetch it")])
+    >>> report.ok, report.exit_code, [c.name for c in report.failures]
+    (False, 1, ['data folder'])
+    """
+
+    @property
+    def failures(self) -> list[Check]:
+        """The checks that failed."""
+        return [check for check in self if check.status == "fail"]
+
+    @property
+    def warnings(self) -> list[Check]:
+        """The checks that passed with a warning."""
+        return [check for check in self if check.status == "warn"]
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing failed (warnings allowed)."""
+        return not self.failures
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed, 1 otherwise (the command's exit code)."""
+        return 0 if self.ok else 1
+
+    def find(self, name: str) -> Check:
+        """Return the check called ``name``.
+
+        Examples
+        --------
+        >>> Report([Check("Python", "ok", "3.12.1")]).find("Python").status
+        'ok'
+        """
+        for check in self:
+            if check.name == name:
+                return check
+        raise KeyError(f"No check called {name!r}; the checks are: {', '.join(c.name for c in self)}.")
+
+    def summary(self) -> str:
+        """One sentence: all good, or how many problems and warnings.
+
+        Examples
+        --------
+        >>> Report([Check("Python", "ok", "3.12.1")]).summary()
+        'All good: ready for the course.'
+        """
+        failures, warnings = len(self.failures), len(self.warnings)
+        if not failures and not warnings:
+            return "All good: ready for the course."
+        if not failures:
+            noun = "warning" if warnings == 1 else "warnings"
+            return f"Ready for the course, with {warnings} {noun} (the ! lines) worth a look."
+        parts = [f"{failures} problem{'s' if failures != 1 else ''}"]
+        if warnings:
+            parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+        return f"Not ready: {' and '.join(parts)}. Fix the failed lines above, then run 'ccdlab doctor' again."
+
+    def format(self, ascii_only: bool = False) -> str:
+        """The whole report as text: one line per check, then the summary.
+
+        Examples
+        --------
+        >>> print(Report([Check("Python", "ok", "3.12.1")]).format())
+        ccdlab doctor
+        ✔ Python: 3.12.1
+        All good: ready for the course.
+        """
+        width = max((len(check.name) for check in self), default=0)
+        lines = ["ccdlab doctor"] + [check.format(ascii_only, width) for check in self] + [self.summary()]
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.format()
+
+    __repr__ = __str__
+
+
+# --------------------------------------------------------------------------------------------
+# the checks
+
+
+def _version_tuple(text: str) -> tuple[int, ...]:
+    """Leading numeric parts of a version: '1.24.0rc1' -> (1, 24, 0)."""
+    numbers = []
+    for part in str(text).split("."):
+        match = re.match(r"\d+", part)
+        if not match:
+            break
+        numbers.append(int(match.group()))
+        if match.end() != len(part):
+            break
+    return tuple(numbers)
+
+
+def _older(found: str, minimum: str) -> bool:
+    have, need = _version_tuple(found), _version_tuple(minimum)
+    width = max(len(have), len(need))
+    return have + (0,) * (width - len(have)) < need + (0,) * (width - len(need))
+
+
+def _check_python() -> Check:
+    found = ".".join(str(v) for v in sys.version_info[:3])
+    need = ".".join(str(v) for v in MIN_PYTHON)
+    if sys.version_info[:2] < MIN_PYTHON:
+        return Check(
+            "Python", "fail", f"{found} is older than the {need} ccdlab needs",
+            f"Install Python {need} or newer (e.g. from python.org or with conda), then reinstall ccdlab with it.",
+        )
+    return Check("Python", "ok", f"{found} (needs {need} or newer)")
+
+
+def _pip(spec: str, upgrade: bool = False) -> str:
+    command = f"python -m pip install {'--upgrade ' if upgrade else ''}'{spec}'"
+    if on_colab():
+        command = f"%pip install {'--upgrade ' if upgrade else ''}'{spec}' in a cell, then restart the runtime"
+    return command
+
+
+def _check_package(name: str, minimum: str) -> Check:
+    spec = f"{name}>={minimum}"
+    module_name = IMPORT_NAMES.get(name, name)
+    if name == "jupyterlab" and on_colab():
+        return Check(name, "ok", "not needed on Colab (Colab is the notebook server)")
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # a broken install raises more than ImportError
+        why = f"{type(exc).__name__}: {exc}".splitlines()[0]
+        if name in INSTRUCTOR_ONLY:
+            return Check(name, "warn", f"not importable ({why}); {INSTRUCTOR_ONLY[name]}", _pip(spec))
+        return Check(name, "fail", f"cannot be imported ({why})", _pip(spec))
+    try:
+        version = importlib.metadata.version(name)
+    except importlib.metadata.PackageNotFoundError:
+        version = str(getattr(module, "__version__", ""))
+    if not version:
+        return Check(name, "warn", f"imports, but its version is unknown (needs {minimum} or newer)", _pip(spec, True))
+    if _older(version, minimum):
+        status = "warn" if name in INSTRUCTOR_ONLY else "fail"
+        return Check(name, status, f"{version} is older than the {minimum} ccdlab needs", _pip(spec, upgrade=True))
+    return Check(name, "ok", f"{version} (needs {minimum} or newer)")
+
+
+def _fetch_fix(folder: Path | None = None) -> str:
+    if folder is None:
+        return f"Create the default dataset with: {FETCH_COMMAND}   (run it in the course folder)"
+    return f"Create the default dataset there with: {FETCH_COMMAND} --dest {folder}   (or check the path)"
+
+
+def _check_data_folder(data_dir) -> tuple[list[Check], Path | None]:
+    checks: list[Check] = []
+    try:
+        folder = find_data_dir(data_dir)
+    except DataNotFoundError:
+        if data_dir is not None:
+            path = Path(data_dir).expanduser().resolve()
+            return [Check("data folder", "fail", f"{path} does not exist", _fetch_fix(path))], None
+        looked = "; ".join(f"{label} ({path})" for label, path in candidate_data_dirs())
+        return [Check("data folder", "fail", f"no course data found. Looked in: {looked}", _fetch_fix())], None
+    if data_dir is not None:
+        source = "given with --data"
+    else:
+        source = next((label for label, path in candidate_data_dirs() if path.is_dir() and path.resolve() == folder), "found")
+        env = os.environ.get("CCDLAB_DATA")
+        if env and Path(env).expanduser().resolve() != folder:
+            checks.append(Check(
+                "CCDLAB_DATA", "warn", f"points to {Path(env).expanduser()}, which is not a folder; using {folder} instead",
+                "Correct CCDLAB_DATA (or unset it), or create the data there with: "
+                f"{FETCH_COMMAND} --dest {Path(env).expanduser()}",
+            ))
+    checks.insert(0, Check("data folder", "ok", f"{folder} ({source})"))
+    return checks, folder
+
+
+def _check_layout(folder: Path) -> Check:
+    missing, hints = [], []
+    for name in RAW_FOLDERS:
+        path = folder / name
+        if path.is_dir():
+            continue
+        missing.append(f"{name}/")
+        alias = next((a for a in FOLDER_ALIASES.get(name, ()) if (folder / a).is_dir()), None)
+        if path.exists():
+            hints.append(f"{path} is a file, not a folder: move it away and create the folder {name}/")
+        elif alias:
+            hints.append(f"rename {alias}/ to {name}/")
+    if not missing:
+        return Check("layout", "ok", "bias/, flats/ and science/ are there")
+    fix = "; ".join(hints) if hints else (
+        f"Put your frames into {', '.join(missing)} inside {folder}, or create the default dataset with: "
+        f"{FETCH_COMMAND}"
+    )
+    return Check("layout", "fail", f"{folder} lacks {', '.join(missing)}", fix[0].upper() + fix[1:])
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _shorten(text: str, limit: int = 100) -> str:
+    return text if len(text) <= limit else text[: limit - 3].rstrip() + "..."
+
+
+def _check_frames(folder: Path) -> list[Check]:
+    try:
+        from .inventory import scan
+    except Exception as exc:  # astropy missing or broken: already reported above
+        return [Check("frames", "fail", f"cannot read frame headers ({type(exc).__name__}: {exc})",
+                      "Fix the package problems above (astropy), then run 'ccdlab doctor' again.")]
+    try:
+        table = scan(folder)
+    except OSError as exc:
+        return [Check("frames", "fail", f"could not list the frames in {folder} ({exc})",
+                      "Check that the folder is readable (and, on Colab, that Google Drive is mounted).")]
+    types = [str(t) for t in table["frame_type"]]
+    checks = []
+    for frame_type, least in MIN_FRAMES.items():
+        count = types.count(frame_type)
+        where = folder / FOLDER_OF_TYPE[frame_type]
+        noun = f"{frame_type} frame"
+        if count < least:
+            checks.append(Check(
+                f"{frame_type} frames", "fail", f"no {noun} found under {folder}",
+                f"Put {frame_type} frames into {where}/"
+                + (" (3 or more is better)" if frame_type in GOOD_FRAMES else "")
+                + f", or create the default dataset with: {FETCH_COMMAND}",
+            ))
+        elif count < GOOD_FRAMES.get(frame_type, 0):
+            checks.append(Check(
+                f"{frame_type} frames", "warn",
+                f"only {_plural(count, noun)}: a median of fewer than 3 cannot reject cosmic rays",
+                f"Add more {frame_type} frames to {where}/ if you have them: more frames make a less noisy master.",
+            ))
+        else:
+            checks.append(Check(f"{frame_type} frames", "ok", _plural(count, noun)))
+    unknown = [row for row in table if str(row["frame_type"]) == "unknown"]
+    if unknown:
+        listed = "; ".join(f"{row['name']} ({_shorten(str(row['note']))})" for row in unknown[:3])
+        more = f"; and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        checks.append(Check(
+            "untyped files", "warn", f"{_plural(len(unknown), 'file')} left aside: {listed}{more}",
+            "Move files that are not frames out of the data folder, re-copy damaged ones, or give "
+            "frames an IMAGETYP (inspect them with ccdlab.inventory.scan).",
+        ))
+    sizes: dict[tuple[int, int], int] = {}
+    for row in table:
+        if str(row["frame_type"]) in MIN_FRAMES and int(row["naxis1"]) > 0:
+            key = (int(row["naxis2"]), int(row["naxis1"]))
+            sizes[key] = sizes.get(key, 0) + 1
+    if len(sizes) > 1:
+        listed = ", ".join(f"{ny} x {nx} ({_plural(n, 'frame')})" for (ny, nx), n in sorted(sizes.items(), key=lambda kv: -kv[1]))
+        checks.append(Check(
+            "frame sizes", "warn", f"frames differ in size: {listed}",
+            "Calibration and science frames must match (same binning and readout area): move the odd ones out.",
+        ))
+    elif sizes:
+        (ny, nx), = sizes
+        checks.append(Check("frame sizes", "ok", f"all frames are {ny} x {nx} pixels"))
+    return checks
+
+
+def _write_probe(folder: Path) -> None:
+    """Create, write and remove a small temporary file in ``folder``."""
+    handle, name = tempfile.mkstemp(prefix=".ccdlab-doctor-", suffix=".tmp", dir=folder)
+    try:
+        os.write(handle, b"ccdlab doctor write test\n")
+    finally:
+        os.close(handle)
+        os.unlink(name)
+
+
+def _check_output(folder: Path) -> Check:
+    out = reduced_dir(folder, create=False)
+    existed = out.exists()
+    fix_elsewhere = (
+        "copy the data folder somewhere you can write (e.g. your home folder) and point CCDLAB_DATA "
+        "at the copy (or use --data)"
+    )
+    try:
+        if existed and not out.is_dir():
+            return Check("output folder", "fail", f"{out} is a file, so outputs cannot go there",
+                         f"Move or rename the file {out}; ccdlab writes its outputs into a folder of that name.")
+        out.mkdir(parents=True, exist_ok=True)
+        _write_probe(out)
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        return Check("output folder", "fail", f"cannot write into {out} ({reason})",
+                     f"Make it writable (chmod u+w {out if existed else folder}), or {fix_elsewhere}.")
+    finally:
+        if not existed and out.is_dir():
+            try:
+                out.rmdir()  # leave no trace: the reduction creates it when it runs
+            except OSError:
+                pass
+    free = shutil.disk_usage(out if out.is_dir() else folder).free
+    message = f"{out} is writable ({free / 1e9:.1f} GB free)"
+    if free < LOW_DISK_BYTES:
+        return Check("output folder", "warn", message + ": little room for reduced frames",
+                     f"Free some disk space, or {fix_elsewhere}.")
+    return Check("output folder", "ok", message)
+
+
+def _guarded(name: str, check, *args):
+    """Run a check; a crash becomes a failed check instead of a traceback."""
+    try:
+        return check(*args)
+    except Exception as exc:  # the doctor must always finish its report
+        return Check(name, "fail", f"the check itself failed ({type(exc).__name__}: {exc})",
+                     "Please report this to your instructor with the lines above.")
+
+
+def diagnose(data_dir: str | os.PathLike | None = None) -> Report:
+    """Check the installation, the data folder and the output folder.
+
+    Parameters
+    ----------
+    data_dir : str or path-like, optional
+        The data folder to check; by default the one ccdlab would use
+        (see :func:`ccdlab.paths.find_data_dir`).
+
+    Returns
+    -------
+    Report
+        A list of :class:`Check` (each ``ok``, ``warn`` or ``fail`` with a message and a fix);
+        ``report.ok`` is True when nothing failed. When no data folder is found, the layout,
+        frame and output checks are left out (the data-folder check says what to do).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     report = diagnose(empty)
+    >>> report.find("layout").status, report.exit_code
+    ('fail', 1)
+    """
+    report = Report()
+    report.append(_guarded("Python", _check_python))
+    for name, minimum in MINIMUM_VERSIONS.items():
+        report.append(_guarded(name, _check_package, name, minimum))
+    data_checks, folder = _check_data_folder(data_dir)
+    report.extend(data_checks)
+    if folder is None:
+        return report
+    report.append(_guarded("layout", _check_layout, folder))
+    frames = _guarded("frames", _check_frames, folder)
+    report.extend(frames if isinstance(frames, list) else [frames])
+    report.append(_guarded("output folder", _check_output, folder))
+    return report
+
+
+# --------------------------------------------------------------------------------------------
+# command line
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the ``ccdlab doctor`` options to a parser.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(prog="ccdlab doctor")
+    >>> add_arguments(parser)
+    >>> parser.parse_args(["--data", "night1"]).data
+    'night1'
+    """
+    parser.add_argument(
+        "--data", metavar="DIR", default=None,
+        help="data folder to check (default: CCDLAB_DATA, the Colab Drive folder, or data/ in the course folder)",
+    )
+    parser.add_argument("--ascii", action="store_true", help="plain ASCII marks instead of \u2714 / \u2718")
+
+
+def _can_print(text: str) -> bool:
+    encoding = getattr(sys.stdout, "encoding", None) or "ascii"
+    try:
+        text.encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return False
+    return True
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``ccdlab doctor``: print the report; return 0 when ready, 1 when something is missing.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as empty:
+    ...     code = run(argparse.Namespace(data=empty, ascii=True))  # doctest: +ELLIPSIS
+    ccdlab doctor
+    ...
+    >>> code
+    1
+    """
+    report = diagnose(getattr(args, "data", None))
+    ascii_only = bool(getattr(args, "ascii", False)) or not _can_print("".join(SYMBOLS.values()) + "\u00b1")
+    print(report.format(ascii_only=ascii_only))
+    return report.exit_code
