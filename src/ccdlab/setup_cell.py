@@ -1,0 +1,165 @@
+"""The first cell of every notebook: ready on a laptop, a workshop server, or Google Colab.
+
+The cell has two halves. The first is plain Python that runs before ccdlab exists: on Colab it
+mounts Google Drive and installs ccdlab, from a copy of the course on Drive
+(``MyDrive/ccdlab``) when there is one, else from the course's repository. The second half calls
+:func:`start`, which tells the checks which lesson this is and finds the data, creating it on
+Colab when the Drive holds none. On a laptop the cell shows nothing; when data is missing it
+says, in one sentence, what to run.
+
+:func:`cell_source` gives the cell's exact text; the solution notebooks carry it verbatim (a test
+keeps them in step).
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+from pathlib import Path
+
+from . import paths
+from .exercises import set_lesson
+
+__all__ = ["COURSE_REPOSITORY", "DRIVE_COURSE", "SetupError", "cell_source", "start"]
+
+#: Where pip installs ccdlab from on Colab when the Drive holds no copy of the course.
+COURSE_REPOSITORY = "git+https://github.com/ccdlab/ccdlab"
+
+#: A copy of the course folder on Google Drive (optional); installed from when present.
+DRIVE_COURSE = "/content/drive/MyDrive/ccdlab"
+
+#: The dataset created on Colab when the Drive holds none.
+COLAB_SIZE = "workshop"
+
+_TEMPLATE = '''\
+# Setup: run this cell first. On Google Colab it mounts your Drive, installs ccdlab and finds
+# (or creates) the course data. On your own computer it does nothing visible.
+import importlib, importlib.util, os, subprocess, sys
+if importlib.util.find_spec("google.colab") and importlib.util.find_spec("ccdlab") is None:
+    from google.colab import drive
+    drive.mount("/content/drive")
+    course_copy = "{drive_course}"  # the course folder, if you copied it to your Drive
+    source = course_copy if os.path.isfile(course_copy + "/pyproject.toml") else "{repository}"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
+    importlib.invalidate_caches()
+from ccdlab.setup_cell import start
+data_dir = start("{lesson}")'''
+
+
+class SetupError(RuntimeError):
+    """The setup cell could not find or create the data; the message says what to do.
+
+    In a notebook it shows as its message alone, without a traceback.
+
+    Examples
+    --------
+    >>> SetupError("No data.")._render_traceback_()
+    ['No data.']
+    """
+
+    def _render_traceback_(self):  # IPython shows this instead of the traceback
+        return [str(self)]
+
+
+def cell_source(lesson: str) -> str:
+    """Return the exact text of the setup cell for a lesson.
+
+    Parameters
+    ----------
+    lesson : str
+        The lesson (notebook stem), e.g. ``"01_fits_files"``.
+
+    Examples
+    --------
+    >>> cell_source("01_fits_files").splitlines()[-1]
+    'data_dir = start("01_fits_files")'
+    """
+    return _TEMPLATE.format(lesson=lesson, drive_course=DRIVE_COURSE, repository=COURSE_REPOSITORY)
+
+
+def _mount_drive() -> None:
+    mount_point = paths.DRIVE_DATA.parents[1]  # /content/drive
+    if paths.DRIVE_DATA.parent.is_dir():  # MyDrive is there: already mounted
+        return
+    from google.colab import drive  # only reached on Colab
+
+    drive.mount(str(mount_point))
+
+
+def _create_colab_data(size: str) -> Path:
+    fetch = importlib.import_module("ccdlab.fetch")
+    print(f"No course data on your Drive yet: creating the {size} dataset in {paths.DRIVE_DATA} (once).")
+    fetch.fetch_default(dest=paths.DRIVE_DATA, size=size)
+    return paths.DRIVE_DATA
+
+
+def _colab_data(size: str) -> Path:
+    _mount_drive()
+    try:
+        found = paths.find_data_dir()
+    except paths.DataNotFoundError:
+        found = None
+    if found is None or not any((found / kind).is_dir() for kind in paths.RAW_FOLDERS):
+        _create_colab_data(size)
+    try:
+        colab = importlib.import_module("ccdlab.colab")
+    except ImportError:
+        colab = None
+    working_copy = getattr(colab, "working_copy", None) if colab else None
+    if callable(working_copy):  # a fast local copy of the Drive data
+        return Path(working_copy())
+    return paths.find_data_dir()
+
+
+def start(lesson: str, size: str = COLAB_SIZE) -> Path:
+    """Prepare a notebook: set its lesson for the checks and find the data folder.
+
+    On Colab, also mount Google Drive and create the data on it when there is none
+    (``MyDrive/ccdlab-data``); a line says where the data is. Elsewhere nothing is printed.
+
+    Parameters
+    ----------
+    lesson : str
+        The lesson (notebook stem), e.g. ``"01_fits_files"``.
+    size : str
+        The dataset to create on Colab when the Drive holds none (default ``"workshop"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The data folder in use.
+
+    Raises
+    ------
+    SetupError
+        No data was found (not on Colab): the message says how to create it.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     os.environ["CCDLAB_DATA"] = tmp
+    ...     start("01_fits_files") == Path(tmp).resolve()
+    True
+    >>> del os.environ["CCDLAB_DATA"]
+    """
+    set_lesson(lesson)
+    if paths.on_colab():
+        try:
+            found = _colab_data(size)
+        except Exception as exc:
+            raise SetupError(
+                f"The course data could not be prepared on Colab ({exc}). Check that Google Drive "
+                f"is mounted and has space, then run this cell again."
+            ) from None
+        print(f"ccdlab is ready; the data is in {found}.")
+        return found
+    try:
+        return paths.find_data_dir()
+    except paths.DataNotFoundError:
+        looked = ", ".join(str(place) for _, place in paths.candidate_data_dirs())
+        raise SetupError(
+            f"No course data found (looked in {looked}). Create it from the course folder with "
+            f"'{paths.FETCH_COMMAND}' (or 'make data'), or set CCDLAB_DATA to a folder with "
+            "bias/, flats/ and science/, then run this cell again."
+        ) from None
