@@ -40,3 +40,9 @@ def test_lab_command_would_start():
     result = subprocess.run([str(jupyter), "lab", "--version"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip()[0].isdigit()
+
+
+def test_closed_pipe_is_not_a_traceback():
+    script = Path(sys.executable).with_name("ccdlab")
+    result = subprocess.run(f"'{script}' doctor | head -c 1", shell=True, capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr

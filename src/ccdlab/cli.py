@@ -7,6 +7,7 @@ only lists them, so ``ccdlab --help`` stays fast (modules are imported when thei
 from __future__ import annotations
 
 import argparse
+import os
 import importlib
 import sys
 
@@ -79,6 +80,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("Interrupted; nothing half-written was left behind. Run the command again to resume.", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `ccdlab doctor | head`: the reader left, which is fine
+        try:
+            sys.stdout = open(os.devnull, "w")
+        except OSError:
+            pass
+        return 0
 
 
 if __name__ == "__main__":  # pragma: no cover
