@@ -1,0 +1,144 @@
+"""Tests of ``ccdlab release``: the hand-out holds the student notebooks, a README and the package,
+never solutions, truth files, grades or results."""
+
+from __future__ import annotations
+
+import argparse
+import zipfile
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+
+from ccdlab import release
+from ccdlab.release import ReleaseError, build_release, check_student_notebook, student_readme
+
+SOLUTION = "# EXERCISE 1.1 (2 points): Sum\n### BEGIN SOLUTION\ntotal = 1 + 1\n### END SOLUTION\ncheck('1.1', total=total)"
+STUDENT = "# EXERCISE 1.1 (2 points): Sum\ntotal = ...  # your code here\ncheck('1.1', total=total)"
+
+
+def notebook(source, lesson="01_demo", output=False):
+    cell = new_code_cell(source)
+    if output:
+        cell.outputs = [new_output("stream", name="stdout", text="the answer is 2\n")]
+        cell.execution_count = 3
+    nb = new_notebook(cells=[new_markdown_cell("# Demo"), cell])
+    nb.metadata["ccdlab"] = {"lesson": lesson}
+    return nb
+
+
+@pytest.fixture
+def project(tmp_path):
+    """A small project checkout: package, solutions, student notebooks, tests, data and grades."""
+    root = tmp_path / "project"
+    (root / "src" / "ccdlab" / "__pycache__").mkdir(parents=True)
+    (root / "src" / "ccdlab" / "__init__.py").write_text("__version__ = '0'\n")
+    (root / "src" / "ccdlab" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
+    (root / "src" / "ccdlab" / "night_truth.json").write_text("{}")
+    (root / "src" / "ccdlab.egg-info").mkdir()
+    (root / "pyproject.toml").write_text("[project]\nname = 'ccdlab'\n")
+    (root / "data_fetch.py").write_text("print('fetch')\n")
+    (root / "tests").mkdir()
+    (root / "tests" / "test_x.py").write_text("")
+    (root / "data" / "bias").mkdir(parents=True)
+    (root / "data" / "truth.json").write_text("{}")
+    (root / "grades.csv").write_text("student\n")
+    (root / "solutions").mkdir()
+    nbformat.write(notebook(SOLUTION), root / "solutions" / "01_demo.ipynb")
+    (root / "notebooks").mkdir()
+    nbformat.write(notebook(STUDENT, output=True), root / "notebooks" / "01_demo.ipynb")
+    return root
+
+
+def test_build_release_contents(project, tmp_path):
+    made = build_release(tmp_path / "out", project=project)
+    folder = made["folder"]
+    assert folder == tmp_path / "out" / "ccdlab-course" and made["notebooks"] == ["01_demo.ipynb"]
+    files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+    assert files == [".ccdlab-release", "README.md", "data_fetch.py", "notebooks/01_demo.ipynb", "pyproject.toml",
+                     "src/ccdlab/__init__.py"]
+    handed = nbformat.read(folder / "notebooks" / "01_demo.ipynb", as_version=4)
+    assert handed.cells[1].outputs == [] and handed.cells[1].execution_count is None
+    assert handed.metadata["ccdlab"]["lesson"] == "01_demo"
+    assert "| `notebooks/01_demo.ipynb` | 1 | 2 |" in (folder / "README.md").read_text()
+    with zipfile.ZipFile(made["zip"]) as archive:
+        names = sorted(archive.namelist())
+    assert names == sorted(f"ccdlab-course/{f}" for f in files if f != ".ccdlab-release")
+    assert made["package"] == ["pyproject.toml", "data_fetch.py", "src/ccdlab"]
+
+
+def test_release_again_replaces_the_previous_one(project, tmp_path):
+    build_release(tmp_path / "out", project=project)
+    (tmp_path / "out" / "ccdlab-course" / "leftover.txt").write_text("old")
+    made = build_release(tmp_path / "out", project=project, include_package=False)
+    assert not (made["folder"] / "leftover.txt").exists() and not (made["folder"] / "src").exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ccdlab-course", "ccdlab-course.zip"]
+
+
+def test_release_refuses_a_notebook_with_a_solution(project, tmp_path):
+    nbformat.write(notebook(SOLUTION), project / "notebooks" / "01_demo.ipynb")
+    with pytest.raises(ReleaseError, match="still holds a solution"):
+        build_release(tmp_path / "out", project=project)
+    assert not (tmp_path / "out" / "ccdlab-course").exists()
+
+
+def test_release_refuses_stale_notebooks(project, tmp_path):
+    nbformat.write(notebook(STUDENT.replace("2 points", "3 points")), project / "notebooks" / "01_demo.ipynb")
+    with pytest.raises(ReleaseError, match="out of date"):
+        build_release(tmp_path / "out", project=project)
+
+
+def test_release_bad_inputs(project, tmp_path):
+    with pytest.raises(ReleaseError, match="No student notebooks"):
+        build_release(tmp_path / "out", notebooks_dir=tmp_path / "none", project=project)
+    (tmp_path / "taken" / "ccdlab-course").mkdir(parents=True)
+    with pytest.raises(ReleaseError, match="not made by 'ccdlab release'"):
+        build_release(tmp_path / "taken", project=project)
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(ReleaseError, match="is a file"):
+        build_release(tmp_path / "afile", project=project)
+    with pytest.raises(ReleaseError, match="overlaps"):
+        build_release(project / "notebooks", project=project)
+    (project / "notebooks" / "02_broken.ipynb").write_text("{")
+    with pytest.raises(ReleaseError, match="02_broken.ipynb is not a readable notebook"):
+        build_release(tmp_path / "out", project=project)
+
+
+def test_check_student_notebook():
+    check_student_notebook(notebook(STUDENT), notebook(SOLUTION), "01_demo.ipynb")
+    with pytest.raises(ReleaseError, match="cell 2"):
+        check_student_notebook(notebook(SOLUTION), None, "01_demo.ipynb")
+    markdown = new_notebook(cells=[new_markdown_cell("<!-- BEGIN SOLUTION -->answer<!-- END SOLUTION -->")])
+    with pytest.raises(ReleaseError, match="still holds a solution"):
+        check_student_notebook(markdown)
+
+
+def test_student_readme():
+    text = student_readme([("01_a.ipynb", 2, 3.0), ("02_b.ipynb", 1, 1.5)])
+    assert "| `notebooks/02_b.ipynb` | 1 | 1.5 |" in text
+    assert "Handing in" in text and "File > Download" in text and "solution" not in text.lower()
+
+
+def parse(*argv):
+    parser = argparse.ArgumentParser()
+    release.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_cli_release(project, tmp_path, capsys):
+    code = release.run(parse(str(tmp_path / "out"), "--notebooks", str(project / "notebooks"),
+                             "--solutions", str(project / "solutions"), "--no-package"))
+    assert code == 0 and "Hand out" in capsys.readouterr().out
+    assert (tmp_path / "out" / "ccdlab-course.zip").is_file()
+
+
+def test_cli_release_bad_input(project, tmp_path, capsys):
+    code = release.run(parse(str(tmp_path / "out"), "--notebooks", str(tmp_path / "none")))
+    err = capsys.readouterr().err
+    assert code == 2 and "No student notebooks" in err and "Traceback" not in err
+    (tmp_path / "ro").mkdir()
+    (tmp_path / "ro" / "file").write_text("x")
+    code = release.run(parse(str(tmp_path / "ro" / "file" / "sub"), "--notebooks", str(project / "notebooks"),
+                             "--solutions", str(project / "solutions"), "--no-package"))
+    assert code == 2 and "choose a writable OUTDIR" in capsys.readouterr().err
