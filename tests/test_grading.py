@@ -378,6 +378,9 @@ def test_suspect_cells():
     assert suspect_cells(nb, lesson) == {2: ["ExerciseResult", "ccdlab.results"]}
     allowed = Lesson("l", (), source="from ccdlab.results import record, ExerciseResult")
     assert suspect_cells(nb, allowed) == {}
+    own = new_notebook(cells=[new_code_cell("my_record = 1\nresults_record = 2"),
+                              new_code_cell("from ccdlab import exercises\nexercises._record('1', 'correct', 1, '', '')")])
+    assert suspect_cells(own, lesson) == {1: ["_record"]}
 
 
 # ----------------------------------------------------------------------------------------------

@@ -72,9 +72,14 @@ GRADE_STATUSES = CHECK_STATUSES + (
 #: Names a student notebook never needs: using them (when the lesson's solution does not) is how a
 #: cell would write its own results, so results recorded by such a cell are not trusted.
 GRADING_INTERNALS = (
-    "CCDLAB_RESULTS", "ExerciseResult", "ccdlab.results", "results.record", "_RECORDED",
-    "read_results", "ccdlab import results", "grading_run",
+    "CCDLAB_RESULTS", "ExerciseResult", "ccdlab.results", "results.record", "_RECORDED", "_record",
+    "read_results", "ccdlab import results", "ccdlab.checks", "find_check", "grading_run",
 )
+
+
+def _uses(name: str, source: str) -> bool:
+    """True when ``name`` appears in ``source`` as a whole name (``my_record`` is not ``_record``)."""
+    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source) is not None
 
 _EXTRA_SECONDS = 60  # slack the batch gives a worker beyond the notebook timeout
 
@@ -507,13 +512,13 @@ def suspect_cells(notebook, lesson: Lesson) -> dict:
     >>> suspect_cells(nb, Lesson("x", (), source="check('1.1', x)"))
     {0: ['CCDLAB_RESULTS']}
     """
-    allowed = {name for name in GRADING_INTERNALS if name in lesson.source}
+    allowed = {name for name in GRADING_INTERNALS if _uses(name, lesson.source)}
     found = {}
     for index, cell in enumerate(notebook.cells):
         if cell.get("cell_type") != "code":
             continue
         source = cell_source(cell)
-        used = [name for name in GRADING_INTERNALS if name in source and name not in allowed]
+        used = [name for name in GRADING_INTERNALS if name not in allowed and _uses(name, source)]
         if used:
             found[index] = used
     return found
