@@ -437,6 +437,30 @@ def test_grade_record_tampered_results():
     assert rows["1.2"].status == "tampered" and rows["1.2"].points == 0
 
 
+def test_check_answers():
+    source = 'x_len, y_len = check("1.1", x_len=x_len,\n    y_len=y_len)\n%matplotlib inline\nexercises.check("1.2", mean=m)'
+    assert grading.check_answers(source) == {"1.1": frozenset({"x_len", "y_len"}), "1.2": frozenset({"mean"})}
+    assert grading.check_answers("check(eid, a=1)\ncheck('1.3')") == {}
+    assert grading.check_answers("def broken(:") == {}
+
+
+def test_grade_record_wrong_check():
+    lesson = Lesson("01_demo", LESSON.exercises, answers={"1.1": frozenset({"x_len", "y_len"}), "1.3": frozenset({"mean"})})
+    parts = {"x_len": "right", "y_len": "right"}
+    record = RunRecord("completed", cells=[CellRecord(i, "ok") for i in range(1, 6)], results=[
+        {"exercise": "1.1", "status": "correct", "score": 1.0, "cell": 2, "details": {"parts": parts}},
+        {"exercise": "1.3", "status": "correct", "score": 1.0, "cell": 5, "details": {"parts": parts}},
+        {"exercise": "1.2", "status": "correct", "score": 1.0, "cell": 4, "details": {"parts": parts}},
+    ])
+    rows = {r.exercise: r for r in grade_record(record, demo_nb(), lesson, "a")}
+    assert rows["1.1"].status == "correct" and rows["1.1"].points == 2
+    assert rows["1.3"].status == "wrong check" and rows["1.3"].points == 0 and "x_len, y_len, not mean" in rows["1.3"].hint
+    assert rows["1.2"].status == "correct"  # no check call known for 1.2: nothing to compare
+    book = GradeBook(submissions=[Submission(Path("a.ipynb"), "a", "01_demo", "completed",
+                                             rows=grade_record(record, demo_nb(), lesson, "a"))])
+    assert any("wrong check" in line for line in grading_report.attention(book))
+
+
 def test_dataclasses_and_totals():
     rows = [GradeRow("a", "l", "1", 1.0, 2.0, "partial"), GradeRow("a", "l", "2", 0.0, 1.0, "timeout")]
     sub = Submission(Path("a.ipynb"), "a", "l", "completed", rows=rows)

@@ -42,6 +42,7 @@ __all__ = [
     "GradeRow",
     "Submission",
     "GradeBook",
+    "check_answers",
     "load_solutions",
     "default_solutions_dir",
     "find_submissions",
@@ -63,6 +64,7 @@ GRADE_STATUSES = CHECK_STATUSES + (
     "timeout",           # the exercise's cell ran too long, or the notebook's time ran out first
     "kernel died",       # the kernel crashed before the exercise's check ran
     "tampered",          # the result was written by a cell that uses grading internals
+    "wrong check",       # the result recorded under this ID came from the check of other answers
     "invalid notebook",  # the file is not a readable notebook
     "unknown lesson",    # no solution notebook matches this notebook
     "wrong lesson",      # a notebook of another lesson than the one being graded
@@ -100,6 +102,9 @@ class Lesson:
         In notebook order.
     source : str
         All the solution's code, to tell which grading internals the lesson itself uses.
+    answers : dict
+        ``{exercise id: set of answer names}`` passed to ``check("1.1", x_len=..., ...)`` in the
+        solution, to tell when a result was recorded by the check of another exercise.
 
     Examples
     --------
@@ -110,6 +115,7 @@ class Lesson:
     name: str
     exercises: tuple = ()
     source: str = ""
+    answers: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def max_points(self) -> float:
@@ -246,6 +252,38 @@ def default_solutions_dir() -> Path:
     return (project_root() or Path.cwd()) / "solutions"
 
 
+def check_answers(source: str) -> dict:
+    """Find the ``check("ID", name=value, ...)`` calls in code and the answer names each passes.
+
+    Lines starting with ``%`` or ``!`` (IPython magics) are ignored; code that does not parse gives
+    nothing.
+
+    Examples
+    --------
+    >>> check_answers('x_len, y_len = check("1.1", x_len=x_len, y_len=y_len)')
+    {'1.1': frozenset({'x_len', 'y_len'})}
+    """
+    import ast
+
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        first = node.args[0]
+        if name == "check" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names = frozenset(k.arg for k in node.keywords if k.arg)
+            if names:
+                found[first.value] = names
+    return found
+
+
 def load_solutions(solutions_dir=None) -> dict:
     """Read the lessons (exercise IDs and points) from the solution notebooks.
 
@@ -289,8 +327,11 @@ def load_solutions(solutions_dir=None) -> dict:
         except Exception as exc:  # noqa: BLE001 - name the file
             raise GradingError(f"The solution notebook {path} could not be read ({exc}): fix it, then grade again.") from exc
         if exercises:
-            source = "\n".join(cell_source(c) for c in notebook.cells if c.get("cell_type") == "code")
-            lessons[path.stem] = Lesson(path.stem, tuple(exercises), source)
+            code = [cell_source(c) for c in notebook.cells if c.get("cell_type") == "code"]
+            answers = {}
+            for cell in code:
+                answers.update(check_answers(cell))
+            lessons[path.stem] = Lesson(path.stem, tuple(exercises), "\n".join(code), answers)
     if not lessons:
         raise GradingError(
             f"No solution notebook in {folder} declares an exercise ('# EXERCISE 1.1 (2 points): title'): "
@@ -597,7 +638,8 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
 
     The last result recorded for an exercise wins (a student may run a check many times). A result
     recorded by a cell that uses grading internals, or that rewrote the results file, scores 0 with
-    status ``tampered``. An exercise without a result is explained from the cells around its marker:
+    status ``tampered``; one whose checked answers are not those the solution's check of that
+    exercise passes scores 0 with status ``wrong check``. An exercise without a result is explained from the cells around its marker:
     ``error`` (with the exception), ``timeout``, ``kernel died`` or ``missing``.
 
     Parameters
@@ -635,18 +677,26 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
             )
         except (KeyError, TypeError, ValueError):
             continue
-        latest[result.exercise] = (result, int(line.get("cell", -1)))
+        details = line.get("details") if isinstance(line.get("details"), dict) else {}
+        parts = details.get("parts") if isinstance(details.get("parts"), dict) else None
+        latest[result.exercise] = (result, int(line.get("cell", -1)), parts)
     markers = _marker_cells(notebook)
     rows = []
     for exercise in lesson.exercises:
         row = GradeRow(student, lesson.name, exercise.id, 0.0, exercise.points, "", "", submission, exercise.title)
         if exercise.id in latest:
-            result, cell = latest[exercise.id]
+            result, cell, parts = latest[exercise.id]
+            expected = lesson.answers.get(exercise.id)
             if cell in suspects or cell in rewriters:
                 why = (f"uses {', '.join(suspects[cell])}" if cell in suspects else "rewrote the results file")
                 row.status = "tampered"
                 row.hint = (f"The result of exercise {exercise.id} was written by cell {cell + 1}, which {why} "
                             "instead of calling the check; it is not counted. See your instructor.")
+            elif expected and parts is not None and set(parts) != set(expected):
+                row.status = "wrong check"
+                row.hint = (f"The result recorded as exercise {exercise.id} (cell {cell + 1}) checked "
+                            f"{', '.join(sorted(parts)) or 'nothing'}, not {', '.join(sorted(expected))}: "
+                            "use the check line given in the notebook.")
             else:
                 row.status, row.hint, row.score = result.status, result.hint, float(result.score)
                 row.points = round(float(result.score) * exercise.points, 4)

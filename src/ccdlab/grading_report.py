@@ -160,6 +160,9 @@ def attention(book) -> list:
         tampered = [row.exercise for row in sub.rows if row.status == "tampered"]
         if tampered:
             lines.append(f"{who}: results of {', '.join(tampered)} were not written by a check (status tampered); read the notebook.")
+        relabelled = [row.exercise for row in sub.rows if row.status == "wrong check"]
+        if relabelled:
+            lines.append(f"{who}: results of {', '.join(relabelled)} came from the check of other answers (status wrong check).")
         for note in sub.notes:
             lines.append(f"{who}: {note}.")
     return lines
