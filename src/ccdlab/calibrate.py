@@ -1,0 +1,588 @@
+"""Master bias, master flat, vignetting mask and the calibration of a science frame.
+
+The steps a careful astronomer takes, each a small function:
+
+- :func:`master_bias`: the median of the bias frames (the zero level and its pattern);
+- :func:`screen_flats`: look at every flat first and say which ones are unusable, and why
+  (another filter or size, too faint, saturated);
+- :func:`master_flat`: bias-subtract each good flat, divide it by the median of its
+  illuminated centre (twilight flats differ in brightness), median-combine, and normalise the
+  result to 1 in that centre. One master flat per filter: mixed filters are an error (or use
+  :func:`master_flats` for a dict), never a silent blend;
+- :func:`vignetting_mask`: pixels that receive less than ``threshold`` of the central light;
+- :func:`calibrate_frame`: ``(raw - bias) / flat``, with masked and unusable pixels set to NaN,
+  and HISTORY cards saying what was done.
+
+All images are in ADU; a normalised flat has no unit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from .combine import DEFAULT_MEM_LIMIT, combine
+from .inventory import header_value
+from .io import FrameError, read_frame, read_header, read_rows
+from .overscan import correct_overscan, overscan_layout
+
+__all__ = [
+    "FILTER_KEYS",
+    "DEFAULT_MIN_LEVEL",
+    "DEFAULT_MAX_LEVEL",
+    "DEFAULT_MASK_THRESHOLD",
+    "CalibrationError",
+    "MasterFlat",
+    "illuminated_region",
+    "master_bias",
+    "screen_flats",
+    "master_flat",
+    "master_flats",
+    "vignetting_mask",
+    "calibrate_frame",
+]
+
+#: Header keywords naming the filter, in order of preference.
+FILTER_KEYS = ("FILTER", "FILTNAME", "FILTER1", "FILT")
+#: A flat fainter than this (ADU above bias, illuminated median) is too noisy to use.
+DEFAULT_MIN_LEVEL = 1000.0
+#: A flat brighter than this (ADU above bias) is saturated or non-linear (the course camera
+#: saturates at 96,000 e- = 60,000 ADU; keep flats below ~75% of that).
+DEFAULT_MAX_LEVEL = 45000.0
+#: Pixels receiving less than this fraction of the central light are masked.
+DEFAULT_MASK_THRESHOLD = 0.8
+
+
+class CalibrationError(ValueError):
+    """Calibration cannot go on; the message names the frame and says what to do."""
+
+
+def illuminated_region(shape: tuple[int, int], fraction: float = 0.5) -> tuple[slice, slice]:
+    """The central box used to measure a flat's level: ``fraction`` of each side.
+
+    Vignetting darkens the edges and corners, so a flat's brightness is measured in the middle.
+
+    Examples
+    --------
+    >>> illuminated_region((4108, 4096))
+    (slice(1027, 3081, None), slice(1024, 3072, None))
+    """
+    if not 0 < fraction <= 1:
+        raise CalibrationError(f"The illuminated region is a fraction of the frame between 0 and 1; got {fraction}.")
+    ny, nx = shape
+    hy, hx = max(1, round(ny * fraction / 2)), max(1, round(nx * fraction / 2))
+    cy, cx = ny // 2, nx // 2
+    return slice(max(0, cy - hy), min(ny, cy + hy)), slice(max(0, cx - hx), min(nx, cx + hx))
+
+
+def _is_path(item) -> bool:
+    return isinstance(item, (str, os.PathLike))
+
+
+def _label(item, index: int, kind: str) -> str:
+    return str(item) if _is_path(item) else f"{kind} #{index} (an array)"
+
+
+def _frame_arg(frame, what: str) -> tuple[np.ndarray, str]:
+    """A master given as a path, a MasterFlat or an array -> (float32 data, name for HISTORY)."""
+    if isinstance(frame, MasterFlat):
+        name = f"{what} ({frame.filter})" if frame.filter else what
+        return np.asarray(frame.data, dtype=np.float32), name
+    if _is_path(frame):
+        data, _ = read_frame(frame)
+        return data, Path(frame).name
+    data = np.asarray(frame, dtype=np.float32)
+    if data.ndim != 2:
+        raise CalibrationError(f"The {what} must be a 2-D image (or a file); got an array of shape {data.shape}.")
+    return data, what
+
+
+def _region_median(values: np.ndarray) -> float:
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else math.nan
+
+
+def master_bias(
+    files,
+    method: str = "median",
+    sigma_clip: float | None = None,
+    mem_limit: float = DEFAULT_MEM_LIMIT,
+    progress: bool | None = None,
+) -> np.ndarray:
+    """Combine bias frames into a master bias (ADU), block by block.
+
+    Parameters
+    ----------
+    files : list of path-like or 2-D arrays
+        The bias frames (overscan-corrected and trimmed as they are read when their headers
+        declare BIASSEC and TRIMSEC/DATASEC).
+    method, sigma_clip, mem_limit, progress
+        As in :func:`ccdlab.combine.combine`.
+
+    Returns
+    -------
+    numpy.ndarray
+        float32 master bias.
+
+    Raises
+    ------
+    CalibrationError
+        No bias frame was given.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> biases = [np.full((4, 4), level, np.float32) for level in (269.0, 270.0, 275.0)]
+    >>> float(master_bias(biases)[0, 0])
+    270.0
+    """
+    items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
+    if not items:
+        raise CalibrationError(
+            "No bias frames to combine. Put them in the bias/ folder (inventory.scan shows what was "
+            "found) or pass their paths."
+        )
+    return combine(items, method=method, sigma_clip=sigma_clip, mem_limit=mem_limit, progress=progress)
+
+
+def _flat_filter(header: fits.Header | None) -> str:
+    if header is None:
+        return ""
+    return str(header_value(header, FILTER_KEYS, "")).strip()
+
+
+def _read_region(item, region_fraction: float):
+    """-> (filter, shape, region values in ADU) of one flat, reading only its central rows."""
+    if not _is_path(item):
+        data = np.asarray(item, dtype=np.float32)
+        if data.ndim != 2:
+            raise FrameError(f"a flat must be a 2-D image; got shape {data.shape}")
+        rows, cols = illuminated_region(data.shape, region_fraction)
+        return "", data.shape, data[rows, cols]
+    header = read_header(item)
+    if "ZNAXIS1" in header:
+        raw_shape = (int(header["ZNAXIS2"]), int(header["ZNAXIS1"]))
+    else:
+        raw_shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
+    try:
+        layout = overscan_layout(header, raw_shape)
+    except ValueError as exc:
+        raise FrameError(str(exc)) from exc
+    if layout is not None:
+        data, _ = correct_overscan(read_frame(item)[0], header, layout)
+        rows, cols = illuminated_region(data.shape, region_fraction)
+        return _flat_filter(header), data.shape, data[rows, cols]
+    rows, cols = illuminated_region(raw_shape, region_fraction)
+    block = read_rows(item, rows.start, rows.stop)
+    return _flat_filter(header), raw_shape, block[:, cols]
+
+
+def screen_flats(
+    files,
+    master_bias=None,
+    filter: str | None = None,
+    min_level: float = DEFAULT_MIN_LEVEL,
+    max_level: float = DEFAULT_MAX_LEVEL,
+    region_fraction: float = 0.5,
+) -> Table:
+    """Look at every flat and say whether it can be used, and if not, why.
+
+    Parameters
+    ----------
+    files : list of path-like or 2-D arrays
+        The flats.
+    master_bias : 2-D array or path-like, optional
+        Subtracted before the level is measured (recommended: the level is then the light).
+    filter : str, optional
+        The filter wanted; flats in another filter are rejected. By default no filter is rejected
+        here (mixed filters are handled by :func:`master_flat`).
+    min_level, max_level : float
+        Acceptable median level in ADU above bias, in the illuminated centre.
+    region_fraction : float
+        Size of the central box where the level is measured (see :func:`illuminated_region`).
+
+    Returns
+    -------
+    astropy.table.Table
+        One row per flat: ``name``, ``filter``, ``level`` (ADU above bias), ``used`` (bool) and
+        ``reason`` (empty when used), plus ``path``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flats = [np.full((8, 8), 20000.0), np.full((8, 8), 300.0)]
+    >>> table = screen_flats(flats, master_bias=np.full((8, 8), 270.0))
+    >>> list(table["used"]), table["reason"][1]
+    ([True, False], 'too faint: 30 ADU above bias < 1000')
+    """
+    items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
+    bias = None
+    if master_bias is not None:
+        bias, _ = _frame_arg(master_bias, "master bias")
+    rows = []
+    for index, item in enumerate(items):
+        label = _label(item, index, "flat")
+        row = {"name": Path(label).name if _is_path(item) else label, "filter": "", "level": math.nan,
+               "used": False, "reason": "", "path": str(item) if _is_path(item) else ""}
+        rows.append(row)
+        try:
+            filt, shape, values = _read_region(item, region_fraction)
+        except (FrameError, OSError) as exc:
+            row["reason"] = f"unreadable: {exc}"
+            continue
+        row["filter"] = filt
+        if bias is not None and tuple(shape) != bias.shape:
+            row["reason"] = f"different shape: {shape[1]} x {shape[0]} but the master bias is {bias.shape[1]} x {bias.shape[0]}"
+            continue
+        if filter is not None and filt != filter:
+            row["reason"] = f"wrong filter: {filt or 'none'} (wanted {filter})"
+            continue
+        if bias is not None:
+            brow, bcol = illuminated_region(bias.shape, region_fraction)
+            values = values - bias[brow, bcol]
+        level = _region_median(values)
+        row["level"] = level
+        if not math.isfinite(level):
+            row["reason"] = "all-NaN illuminated region: no light measured"
+        elif level <= 0:
+            row["reason"] = f"median {level:.0f} ADU above bias <= 0: a bias or dark typed as a flat?"
+        elif level < min_level:
+            row["reason"] = f"too faint: {level:.0f} ADU above bias < {min_level:g}"
+        elif level > max_level:
+            row["reason"] = f"saturated or non-linear: {level:.0f} ADU above bias > {max_level:g}"
+        else:
+            row["used"] = True
+    names = ["name", "filter", "level", "used", "reason", "path"]
+    table = Table(rows=[[r[n] for n in names] for r in rows] or None, names=names,
+                  dtype=[str, str, float, bool, str, str])
+    table["level"].unit = "adu"
+    table["level"].format = ".1f"
+    return table
+
+
+@dataclass
+class MasterFlat:
+    """A normalised master flat with the record of how it was made.
+
+    Attributes
+    ----------
+    data : numpy.ndarray
+        float32, 1 on average in the illuminated centre.
+    filter : str
+        The filter of the flats ('' when the headers name none).
+    used : list of str
+        The flats combined.
+    screening : astropy.table.Table
+        :func:`screen_flats`'s verdict on every flat offered.
+    level : float
+        Median of the combined, bias-subtracted and per-flat normalised flats before the final
+        normalisation (close to 1).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flat = master_flat([np.full((8, 8), 20000.0)] * 3, master_bias=np.zeros((8, 8)))
+    >>> float(np.asarray(flat).mean()), flat.rejected
+    (1.0, [])
+    """
+
+    data: np.ndarray
+    filter: str = ""
+    used: list = field(default_factory=list)
+    screening: Table | None = None
+    level: float = 1.0
+
+    def __array__(self, dtype=None, copy=None):
+        return np.asarray(self.data, dtype=dtype)
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        """The flat's ``(ny, nx)``."""
+        return self.data.shape
+
+    @property
+    def rejected(self) -> list[tuple[str, str]]:
+        """``(name, reason)`` of every flat that was not used."""
+        if self.screening is None:
+            return []
+        return [(str(r["name"]), str(r["reason"])) for r in self.screening if not r["used"]]
+
+
+def _summarise_reasons(table: Table) -> str:
+    reasons = [f"{r['name']}: {r['reason']}" for r in table if not r["used"]]
+    shown = "; ".join(reasons[:5])
+    more = f"; and {len(reasons) - 5} more" if len(reasons) > 5 else ""
+    return shown + more
+
+
+def master_flat(
+    files,
+    master_bias,
+    filter: str | None = None,
+    method: str = "median",
+    sigma_clip: float | None = None,
+    min_level: float = DEFAULT_MIN_LEVEL,
+    max_level: float = DEFAULT_MAX_LEVEL,
+    region_fraction: float = 0.5,
+    mem_limit: float = DEFAULT_MEM_LIMIT,
+    progress: bool | None = None,
+) -> MasterFlat:
+    """Make a normalised master flat for one filter, after screening every flat.
+
+    Each good flat has the master bias subtracted and is divided by the median of its
+    illuminated centre; the flats are then combined (median by default) and the result is
+    normalised to 1 in that centre.
+
+    Parameters
+    ----------
+    files : list of path-like or 2-D arrays
+        The flats (files are read block by block).
+    master_bias : 2-D array or path-like
+        The master bias, same shape as the flats.
+    filter : str, optional
+        Which filter to use. Needed when the flats are in several filters.
+    method, sigma_clip, mem_limit, progress
+        As in :func:`ccdlab.combine.combine`.
+    min_level, max_level, region_fraction
+        As in :func:`screen_flats`.
+
+    Returns
+    -------
+    MasterFlat
+        ``.data`` is the flat; ``.screening`` says which flats were rejected and why. It can be
+        used wherever an array is expected (``np.asarray(flat)``).
+
+    Raises
+    ------
+    CalibrationError
+        No flats; flats in several filters and ``filter`` not given; no flat passes the
+        screening (the message lists the reasons); the combined flat has no light in its centre.
+
+    Examples
+    --------
+    >>> flat = master_flat(flat_files, master_bias, filter="R")  # doctest: +SKIP
+    >>> flat.screening  # doctest: +SKIP
+    """
+    items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
+    if not items:
+        raise CalibrationError(
+            "No flat frames to combine. Put them in the flats/ folder (inventory.scan shows what was "
+            "found) or pass their paths."
+        )
+    bias, _ = _frame_arg(master_bias, "master bias")
+    table = screen_flats(items, bias, filter, min_level, max_level, region_fraction)
+    if filter is None:
+        readable = [r for r in table if not str(r["reason"]).startswith(("unreadable", "different shape"))]
+        filters = sorted({str(r["filter"]) for r in readable})
+        if len(filters) > 1:
+            counts = ", ".join(f"{f or 'none'}: {sum(str(r['filter']) == f for r in readable)}" for f in filters)
+            raise CalibrationError(
+                f"The flats are in {len(filters)} filters ({counts}); a master flat is made per filter, "
+                f"never a blend. Pass filter={filters[0]!r} (or another), or use master_flats() to get one "
+                "per filter."
+            )
+        filter = filters[0] if filters else ""
+    good = [item for item, row in zip(items, table) if row["used"]]
+    levels = [float(row["level"]) for row in table if row["used"]]
+    if not good:
+        raise CalibrationError(
+            f"No usable flat among {len(items)}: {_summarise_reasons(table)}. Take new flats, or relax "
+            "min_level/max_level if the camera differs from the course's."
+        )
+    data = combine(
+        good, method=method, sigma_clip=sigma_clip, mem_limit=mem_limit, progress=progress,
+        offset=bias, scale=[1.0 / level for level in levels],
+    )
+    rows, cols = illuminated_region(data.shape, region_fraction)
+    level = _region_median(data[rows, cols])
+    if not math.isfinite(level) or level <= 0:
+        raise CalibrationError(
+            "The combined flat has no light in its illuminated centre (all NaN or <= 0): check the "
+            "flats and the master bias with screen_flats()."
+        )
+    data /= np.float32(level)
+    used = [row["path"] or row["name"] for row in table if row["used"]]
+    return MasterFlat(data=data, filter=filter, used=used, screening=table, level=level)
+
+
+def master_flats(files, master_bias, **options) -> dict[str, MasterFlat]:
+    """Make one master flat per filter found among the flats.
+
+    Parameters
+    ----------
+    files : list of path-like or 2-D arrays
+    master_bias : 2-D array or path-like
+    **options
+        Passed to :func:`master_flat` (``method``, ``sigma_clip``, ``min_level``...).
+
+    Returns
+    -------
+    dict
+        ``{filter: MasterFlat}``; a filter whose flats were all rejected is left out (its
+        reasons are in the others' screening tables).
+
+    Examples
+    --------
+    >>> flats = master_flats(flat_files, master_bias)  # doctest: +SKIP
+    >>> sorted(flats)  # doctest: +SKIP
+    ['R', 'V']
+    """
+    items = list(files)
+    if not items:
+        raise CalibrationError("No flat frames to combine: put them in the flats/ folder or pass their paths.")
+    bias, _ = _frame_arg(master_bias, "master bias")
+    table = screen_flats(items, bias, None, options.get("min_level", DEFAULT_MIN_LEVEL),
+                         options.get("max_level", DEFAULT_MAX_LEVEL), options.get("region_fraction", 0.5))
+    filters = sorted({str(r["filter"]) for r in table if r["used"]})
+    if not filters:
+        raise CalibrationError(f"No usable flat among {len(items)}: {_summarise_reasons(table)}.")
+    result = {}
+    for filt in filters:
+        chosen = [item for item, row in zip(items, table) if str(row["filter"]) == filt]
+        result[filt] = master_flat(chosen, bias, filter=filt, **options)
+    return result
+
+
+def vignetting_mask(master_flat, threshold: float = DEFAULT_MASK_THRESHOLD, region_fraction: float = 0.5) -> np.ndarray:
+    """Mask the pixels that receive less than ``threshold`` of the central light.
+
+    Parameters
+    ----------
+    master_flat : 2-D array, MasterFlat or path-like
+        A master flat (normalised or not: the threshold is relative to its central median).
+    threshold : float
+        Between 0 and 1; 0.8 masks pixels with less than 80% of the central response
+        (vignetted corners, dark columns). NaN pixels are always masked.
+
+    Returns
+    -------
+    numpy.ndarray of bool
+        True where a pixel is masked.
+
+    Raises
+    ------
+    CalibrationError
+        ``threshold`` outside (0, 1], or a flat whose centre is all NaN or <= 0.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> flat = np.ones((4, 4)); flat[0, 0] = 0.5
+    >>> int(vignetting_mask(flat).sum())
+    1
+    """
+    try:
+        threshold = float(threshold)
+    except (TypeError, ValueError):
+        threshold = math.nan
+    if not 0 < threshold <= 1:
+        raise CalibrationError(
+            f"threshold is a fraction of the central light between 0 and 1 (e.g. 0.8); got {threshold}."
+        )
+    flat, name = _frame_arg(master_flat, "master flat")
+    rows, cols = illuminated_region(flat.shape, region_fraction)
+    centre = _region_median(flat[rows, cols])
+    if not math.isfinite(centre) or centre <= 0:
+        raise CalibrationError(
+            f"The {name} has no light in its centre (all NaN or <= 0), so nothing can be measured against "
+            "it: remake the master flat and check it with screen_flats()."
+        )
+    with np.errstate(invalid="ignore"):
+        return ~(flat >= threshold * centre)
+
+
+def calibrate_frame(
+    raw,
+    master_bias,
+    master_flat,
+    mask=None,
+    header: fits.Header | None = None,
+    overscan: bool = True,
+) -> tuple[np.ndarray, fits.Header]:
+    """Calibrate a science frame: ``(raw - bias) / flat``, bad pixels set to NaN.
+
+    Parameters
+    ----------
+    raw : path-like or 2-D array
+        The raw science frame in ADU. A file's header is kept; when it declares BIASSEC and
+        TRIMSEC/DATASEC the overscan is subtracted and the frame trimmed first.
+    master_bias : 2-D array or path-like
+        The master bias (ADU).
+    master_flat : 2-D array, MasterFlat or path-like
+        The normalised master flat.
+    mask : 2-D bool array, optional
+        True where pixels are bad (e.g. :func:`vignetting_mask`); they become NaN.
+    header : astropy.io.fits.Header, optional
+        The header to extend when ``raw`` is an array.
+    overscan : bool
+        Apply the overscan correction a header declares (default True).
+
+    Returns
+    -------
+    data : numpy.ndarray
+        float32 in ADU; NaN where masked or where the flat is <= 0 or NaN.
+    header : astropy.io.fits.Header
+        With ``BUNIT = 'adu'`` and one HISTORY card per step.
+
+    Raises
+    ------
+    CalibrationError
+        The frame, masters and mask do not all have the same shape (the message names the frame).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> raw = np.full((2, 2), 1270.0); bias = np.full((2, 2), 270.0); flat = np.array([[1.0, 0.5], [2.0, 0.0]])
+    >>> data, hdr = calibrate_frame(raw, bias, flat)
+    >>> data.tolist()
+    [[1000.0, 2000.0], [500.0, nan]]
+    """
+    if _is_path(raw):
+        data, hdr = read_frame(raw)
+        label = str(raw)
+    else:
+        data = np.asarray(raw, dtype=np.float32)
+        if data.ndim != 2:
+            raise CalibrationError(f"The raw frame must be a 2-D image (or a file); got an array of shape {data.shape}.")
+        hdr = fits.Header() if header is None else header.copy()
+        label = "the raw frame"
+    if overscan:
+        try:
+            data, hdr = correct_overscan(data, hdr)
+        except ValueError as exc:
+            raise CalibrationError(f"{label}: {exc}") from exc
+    bias, bias_name = _frame_arg(master_bias, "master bias")
+    flat, flat_name = _frame_arg(master_flat, "master flat")
+    for other, name in ((bias, "master bias"), (flat, "master flat")):
+        if other.shape != data.shape:
+            raise CalibrationError(
+                f"{label} is {data.shape[1]} x {data.shape[0]} pixels but the {name} is "
+                f"{other.shape[1]} x {other.shape[0]}: calibrate with masters made from frames of the same "
+                "camera setup (binning, window, trim)."
+            )
+    bad = ~(flat > 0)
+    if mask is not None:
+        mask = np.asarray(mask, dtype=bool)
+        if mask.shape != data.shape:
+            raise CalibrationError(
+                f"The mask is {mask.shape[1]} x {mask.shape[0]} but {label} is {data.shape[1]} x "
+                f"{data.shape[0]}: make the mask from the master flat used here."
+            )
+        bad |= mask
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = (data - bias) / np.where(bad, np.float32(1), flat)
+    out = out.astype(np.float32, copy=False)
+    out[bad] = np.nan
+    hdr["BUNIT"] = ("adu", "bias-subtracted, flat-fielded counts")
+    hdr.add_history(f"ccdlab: subtracted {bias_name} (median {np.nanmedian(bias[::8, ::8]):.1f} ADU)")
+    hdr.add_history(f"ccdlab: divided by {flat_name}")
+    n_bad = int(bad.sum())
+    what = "masked or flat <= 0" if mask is not None else "flat <= 0 or NaN"
+    hdr.add_history(f"ccdlab: {n_bad} pixels ({100 * n_bad / bad.size:.1f}%) set to NaN: {what}")
+    return out, hdr
