@@ -570,11 +570,13 @@ def test_worker_main_usage_error(capsys):
 def test_run_submission_worker_output_cannot_be_forged(tmp_path):
     """A notebook printing a fake record on the worker's original stdout does not become the record."""
     fake = RunRecord("completed", results=[{"exercise": "1.1", "status": "correct", "score": 1.0, "cell": 0}]).to_json()
-    nb = new_notebook(cells=[new_code_cell(f"import os\nos.write(1, {fake!r}.encode() + b'\\n')\nx = 1")])
+    nb = new_notebook(cells=[new_code_cell(f"import os\nos.write(1, {fake!r}.encode() + b'\\n')\nx = 1"),
+                             new_code_cell("from ccdlab.paths import find_data_dir\nassert os.listdir(find_data_dir()) == []")])
     write(nb, tmp_path / "nb.ipynb")
     record = grading.run_submission(tmp_path / "nb.ipynb", tmp_path / "sandbox", None, timeout=30, cell_timeout=10,
                                     executed=tmp_path / "done.ipynb")
     assert record.status == "completed" and record.results == []
+    assert [c.status for c in record.cells] == ["ok", "ok"]  # no data: an empty folder, not the project's data/
     assert nbformat.read(tmp_path / "done.ipynb", as_version=4).cells[0].execution_count == 1
 
 

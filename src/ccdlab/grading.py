@@ -817,7 +817,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     solutions_dir : path-like, optional
         The solution notebooks (default: the project's ``solutions/``).
     data_dir : path-like, optional
-        The course data each notebook gets a private copy of (None: no data, ``CCDLAB_DATA`` unset).
+        The course data each notebook gets a private copy of (None: an empty data folder, so a
+        notebook never falls back to the instructor's own ``data/``).
     timeout, cell_timeout : float
         Seconds allowed per notebook and per cell.
     jobs : int, optional

@@ -475,9 +475,11 @@ def run_job(job: dict) -> RunRecord:
     for cell in notebook.cells:
         if cell.get("cell_type") == "code":
             cell.outputs, cell.execution_count = [], None
-    data_copy = None
     if job.get("data"):
         data_copy = copy_data(job["data"], sandbox / "data")
+    else:  # no data: an empty folder, so that ccdlab never falls back to the instructor's own data/
+        data_copy = sandbox / "data"
+        data_copy.mkdir(exist_ok=True)
     env = kernel_environment(results_path, data_copy)
     timeout = float(job.get("timeout", 600)) - (time.monotonic() - start)
     record = execute_notebook(notebook, work, env, results_path,
