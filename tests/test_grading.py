@@ -288,6 +288,7 @@ def test_reports_from_the_batch(batch, tmp_path):
     assert "## Exercises, hardest first" in md and "| alice | 01_demo | 6 | 6 | 100% |" in md
     assert "trudy" in md.split("## Notebooks to look at")[1]
     assert "<table>" in paths[2].read_text()
+    assert "| judy_01_demo | all lessons | 1 | 1 | 100% |" in md  # several lessons: overall lines too
 
 
 # ----------------------------------------------------------------------------------------------

@@ -178,8 +178,16 @@ def _markdown_table(headers, rows) -> str:
 
 
 def _sections(book):
+    totals = student_totals(book)
     students = [(t["student"], t["lesson"], _number(t["points"]), _number(t["max_points"]), f"{t['percent']:.0f}%",
-                 f"{t['correct']}/{t['exercises']}", t["problems"]) for t in student_totals(book)]
+                 f"{t['correct']}/{t['exercises']}", t["problems"]) for t in totals]
+    if len({t["lesson"] for t in totals}) > 1:  # several lessons: one overall line per student too
+        overall = defaultdict(lambda: [0.0, 0.0, 0, 0])
+        for t in totals:
+            for position, key in enumerate(("points", "max_points", "correct", "exercises")):
+                overall[t["student"]][position] += t[key]
+        students += [(student, "all lessons", _number(p), _number(m), f"{100 * p / m:.0f}%" if m else "0%", f"{c}/{n}", "")
+                     for student, (p, m, c, n) in sorted(overall.items())]
     exercises = [(s["lesson"], s["exercise"], s["title"], _number(s["max_points"]), f"{100 * s['mean_score']:.0f}%",
                   f"{s['correct']}/{s['graded']}", s["common"]) for s in exercise_stats(book)]
     return (
