@@ -289,3 +289,43 @@ def test_run_bad_input_is_one_sentence_not_a_traceback(tmp_path, capsys):
     nbformat.write(notebook(code("### BEGIN SOLUTION\nx = 1")), bad / "01_bad.ipynb")
     assert authoring.run(parse([str(bad), "--out", str(tmp_path / "out")])) == 2
     assert "01_bad.ipynb, cell 1" in capsys.readouterr().err
+
+
+def test_refresh_outputs_keeps_small_jpeg_figures_and_scrubs_the_data_path(tmp_path):
+    data = tmp_path / "night"
+    data.mkdir()
+    nb = notebook(
+        code("import os\nprint(os.environ['CCDLAB_DATA'])"),
+        code("import matplotlib.pyplot as plt\nplt.plot([1, 2, 3]);"),
+    )
+    nb.metadata["widgets"] = {"state": {}}
+    path = tmp_path / "05_demo.ipynb"
+    nbformat.write(nb, path)
+    elapsed = authoring.refresh_outputs(path, data, timeout=120)
+    assert elapsed > 0
+    done = nbformat.read(path, as_version=4)
+    assert len(done.cells) == 2  # the hidden preamble is gone
+    assert done.cells[0].outputs[0]["text"].strip() == "data"
+    figure = done.cells[1].outputs[0]
+    assert "image/jpeg" in figure["data"] and "image/png" not in figure["data"]
+    assert done.metadata["ccdlab"] == {"lesson": "05_demo"} and "widgets" not in done.metadata
+
+
+def test_refresh_outputs_bad_inputs(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no such notebook"):
+        authoring.refresh_outputs(tmp_path / "none.ipynb", tmp_path)
+    path = tmp_path / "a.ipynb"
+    nbformat.write(notebook(code("1")), path)
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        authoring.refresh_outputs(path, tmp_path / "missing")
+
+
+def test_refresh_outputs_leaves_the_notebook_alone_when_a_cell_fails(tmp_path):
+    from nbclient.exceptions import CellExecutionError
+
+    path = tmp_path / "b.ipynb"
+    nbformat.write(notebook(code("raise ValueError('boom')")), path)
+    before = path.read_text()
+    with pytest.raises(CellExecutionError):
+        authoring.refresh_outputs(path, tmp_path, timeout=120)
+    assert path.read_text() == before

@@ -19,7 +19,8 @@ A blank is the Python Ellipsis ``...``: a check seeing it says "not attempted ye
 reference value, so a student notebook runs end to end before anything is filled in.
 
 The command ``ccdlab student SOLUTIONS_DIR --out notebooks [--check]`` writes (or, with
-``--check``, only compares) the student notebooks.
+``--check``, only compares) the student notebooks. :func:`refresh_outputs` re-runs a solution
+notebook on a dataset and keeps its outputs small enough to read on a web page.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import os
 import re
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import nbformat
@@ -57,6 +59,7 @@ __all__ = [
     "make_student",
     "student_text",
     "generate",
+    "refresh_outputs",
     "add_arguments",
     "run",
 ]
@@ -491,6 +494,85 @@ def generate(solutions_dir, out_dir, check: bool = False) -> dict[str, list[str]
     if out_dir.is_dir():
         report["extra"] = sorted(p.name for p in out_dir.glob("*.ipynb") if p.name not in texts)
     return report
+
+
+#: Run (hidden) before a solution notebook whose outputs are refreshed: small JPEG figures.
+_OUTPUT_PREAMBLE = (
+    '%config InlineBackend.figure_formats = ["jpeg"]\n'
+    '%config InlineBackend.print_figure_kwargs = {"bbox_inches": "tight", "dpi": 72, "pil_kwargs": {"quality": 80}}'
+)
+_WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+def refresh_outputs(solution_path, data_dir, timeout: int = 900) -> float:
+    """Run a solution notebook on a dataset and keep its outputs, ready to be committed.
+
+    Figures are stored as small JPEGs (72 dpi), interactive widgets' outputs are dropped (they
+    cannot show on a static page), the data folder's path is written as ``data``, and the
+    notebook metadata is cleaned. The notebook is replaced only when every cell ran.
+
+    Parameters
+    ----------
+    solution_path : path-like
+        A solution notebook.
+    data_dir : path-like
+        The dataset to run on (exported as ``CCDLAB_DATA`` to the kernel).
+    timeout : int
+        Seconds allowed per cell.
+
+    Returns
+    -------
+    float
+        The run time in seconds.
+
+    Raises
+    ------
+    FileNotFoundError
+        The notebook or the data folder does not exist.
+    nbclient.exceptions.CellExecutionError
+        A cell failed; the notebook is left as it was.
+
+    Examples
+    --------
+    >>> refresh_outputs("solutions/02_statistics_display.ipynb", "data")  # doctest: +SKIP
+    3.4
+    """
+    from nbclient import NotebookClient
+
+    path, data_dir = Path(solution_path), Path(data_dir).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such notebook.")
+    if not data_dir.is_dir():
+        raise FileNotFoundError(f"The data folder {data_dir} does not exist; create it with 'python data_fetch.py --dest {data_dir}'.")
+    notebook = nbformat.read(path, as_version=4)
+    lesson = notebook.metadata.get("ccdlab", {}).get("lesson", path.stem)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(_OUTPUT_PREAMBLE))
+    saved = {key: os.environ.get(key) for key in ("CCDLAB_DATA", "MPLBACKEND")}
+    os.environ["CCDLAB_DATA"] = str(data_dir)
+    os.environ.pop("MPLBACKEND", None)  # the inline backend draws the figures
+    try:
+        client = NotebookClient(notebook, timeout=timeout, kernel_name="python3",
+                                resources={"metadata": {"path": str(path.parent.resolve())}})
+        start = time.perf_counter()
+        client.execute()
+        elapsed = time.perf_counter() - start
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    notebook.cells.pop(0)
+    for cell in notebook.cells:
+        cell.metadata.pop("execution", None)
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if _WIDGET_MIME not in o.get("data", {})]
+    notebook = set_metadata(notebook, lesson)
+    text = nbformat.writes(notebook, version=4).replace(str(data_dir), "data") + "\n"
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+    return elapsed
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -227,8 +227,8 @@ def summary(lesson: str | None = None) -> None:
         return
     marks = {"correct": MARK_OK, "partial": MARK_WRONG, "incorrect": MARK_WRONG,
              "not attempted": MARK_BLANK, "error": MARK_ERROR}
-    _say(f"{title}:")
-    for result in found:
-        _say(f"  {marks[result.status]} {result.exercise:<5} {result.status}")
+    lines = [f"{title}:"]
+    lines += [f"  {marks[result.status]} {result.exercise:<5} {result.status}" for result in found]
     done = sum(r.status == "correct" for r in found)
-    _say(f"  {done} of {len(found)} exercises correct.")
+    lines.append(f"  {done} of {len(found)} exercises correct.")
+    _say("\n".join(lines))

@@ -35,7 +35,7 @@ _TEMPLATE = '''\
 # Setup: run this cell first. On Google Colab it mounts your Drive, installs ccdlab and finds
 # (or creates) the course data. On your own computer it does nothing visible.
 import importlib, importlib.util, os, subprocess, sys
-if importlib.util.find_spec("google.colab") and importlib.util.find_spec("ccdlab") is None:
+if "google.colab" in sys.modules and importlib.util.find_spec("ccdlab") is None:
     from google.colab import drive
     drive.mount("/content/drive")
     course_copy = "{drive_course}"  # the course folder, if you copied it to your Drive

@@ -1,0 +1,396 @@
+"""Tests for ccdlab.exercises (the student-facing checks) and the lesson checks in ccdlab.checks."""
+
+import json
+
+import numpy as np
+import pytest
+from astropy.io import fits
+from astropy.stats import sigma_clipped_stats
+
+from ccdlab import checks, exercises, results
+from ccdlab.checks import (
+    NO_REFERENCE,
+    Night,
+    Part,
+    answers,
+    boolean_mask,
+    checks_for,
+    find_check,
+    image,
+    is_blank,
+    number,
+    text,
+)
+from ccdlab.exercises import Answers, check, current_lesson, progress, set_lesson, summary
+
+SHAPE = (40, 48)  # (NAXIS2, NAXIS1): not square, so swapped axes are caught
+
+
+def _write(path, data, **cards):
+    header = fits.Header()
+    for key, value in cards.items():
+        header[key.replace("__", "-")] = value
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.writeto(path, data.astype(np.float32), header, overwrite=True)
+
+
+def make_night(root, n_bias=3, n_flats=3, n_science=2, altitude=True, seed=1):
+    """A small night with the tutorial camera's header quirks (CCD_TEMP, IMAGETYP 'dark' on bias)."""
+    rng = np.random.default_rng(seed)
+    common = dict(CCD_TEMP=-59.8, CCD_SET=-60.0)
+    if altitude:
+        common["ALTITUDE"] = 4500.0
+    for i in range(n_bias):
+        data = rng.normal(270, 9, SHAPE)
+        data[5, 7] = 60000.0  # a hot pixel: clipped and plain statistics differ
+        _write(root / "bias" / f"bias_{i:02d}.fits", data, IMAGETYP="dark", EXPTIME=0.001,
+               DATE__OBS=f"2018-10-13T13:0{i}:40.460", **common)
+    for i in range(n_flats):
+        _write(root / "flats" / f"flat_{i:02d}.fits", 270 + rng.normal(20000, 140, SHAPE),
+               IMAGETYP="flat", EXPTIME=3.0, DATE__OBS="2018-10-13T13:30:00", **common)
+    for i in range(n_science):
+        _write(root / "science" / f"sci_{i:02d}.wcs.fits", 270 + rng.normal(800, 30, SHAPE),
+               IMAGETYP="object", EXPTIME=60.0, DATE__OBS="2018-10-13T15:00:00", OBJECT="M1", **common)
+    return root
+
+
+@pytest.fixture(autouse=True)
+def fresh_state(monkeypatch):
+    monkeypatch.delenv("CCDLAB_RESULTS", raising=False)
+    results.clear()
+    checks.forget_nights()
+    set_lesson(None)
+    yield
+    results.clear()
+    checks.forget_nights()
+    set_lesson(None)
+
+
+@pytest.fixture
+def night_dir(tmp_path, monkeypatch):
+    root = make_night(tmp_path / "night")
+    monkeypatch.setenv("CCDLAB_DATA", str(root))
+    return root
+
+
+def first_bias(root):
+    return fits.getdata(root / "bias" / "bias_00.fits").astype(np.float32)
+
+
+# --------------------------------------------------------------------------------- the check API
+
+
+def test_blank_answers_are_not_attempted_and_get_reference_values(night_dir, capsys):
+    set_lesson("01_fits_files")
+    x_len, y_len = check("1.1", x_len=..., y_len=...)
+    out = capsys.readouterr().out
+    assert "not attempted yet" in out and "reference value" in out
+    assert (x_len, y_len) == (48, 40)
+    result = results.recorded()[-1]
+    assert (result.exercise, result.status, result.score, result.lesson) == ("1.1", "not attempted", 0.0, "01_fits_files")
+
+
+def test_right_answers_are_correct_and_handed_back(night_dir, capsys):
+    set_lesson("01_fits_files")
+    values = check("1.1", x_len=48, y_len=40)
+    assert "✔ Exercise 1.1: correct" in capsys.readouterr().out
+    assert values == (48, 40) and isinstance(values, Answers)
+    assert results.recorded()[-1].status == "correct" and results.recorded()[-1].score == 1.0
+
+
+def test_partly_right_is_partial_with_a_hint_and_reference(night_dir, capsys):
+    set_lesson("01_fits_files")
+    x_len, y_len = check("1.1", x_len=48, y_len=41)
+    out = capsys.readouterr().out
+    assert "✘ Exercise 1.1: not yet (1 of 2 right)" in out and "NAXIS2" in out
+    assert "Using the reference value for y_len" in out
+    assert (x_len, y_len) == (48, 40)
+    result = results.recorded()[-1]
+    assert result.status == "partial" and result.score == 0.5 and "NAXIS2" in result.hint
+
+
+def test_swapped_axes_get_a_specific_hint(night_dir, capsys):
+    set_lesson("01_fits_files")
+    check("1.1", x_len=40, y_len=48)
+    assert "swapped" in capsys.readouterr().out
+    assert results.recorded()[-1].status == "incorrect"
+
+
+def test_single_answer_is_returned_bare(night_dir, capsys):
+    set_lesson("00_getting_started")
+    @answers("00_getting_started", "favourite")
+    def favourite(night, favourite):
+        return [number("favourite", favourite, 42, reference=42)]
+
+    try:
+        assert check("0.9", favourite=41) == 42
+        assert check("0.9", favourite=42) == 42
+    finally:
+        checks._REGISTRY["00_getting_started"].remove(checks.find_check("00_getting_started", ["favourite"]))
+
+
+def test_answers_show_nothing_when_left_bare():
+    assert Answers((1, 2))._ipython_display_() is None
+    assert tuple(Answers((1, 2))) == (1, 2)
+
+
+def test_unknown_answer_names_say_which_names_the_lesson_takes(night_dir, capsys):
+    set_lesson("01_fits_files")
+    value = check("1.1", width=48)
+    out = capsys.readouterr().out
+    assert "no check in lesson 01_fits_files takes the answers (width)" in out and "x_len, y_len" in out
+    assert value == 48
+    assert results.recorded()[-1].status == "error"
+
+
+def test_without_a_lesson_the_answer_names_find_the_check(night_dir, capsys):
+    assert current_lesson() is None
+    check("1.1", x_len=48, y_len=40)
+    result = results.recorded()[-1]
+    assert result.status == "correct" and result.lesson == "01_fits_files"
+
+
+def test_no_answers_and_bad_ids(night_dir, capsys):
+    assert check("1.1") is None
+    assert "give your answers by name" in capsys.readouterr().out
+    assert results.recorded()[-1].status == "error"
+    assert check(1.1, x_len=3) == 3
+    assert "exercise ID first" in capsys.readouterr().out
+
+
+def test_missing_data_is_an_error_result_not_a_crash(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "nowhere"))
+    set_lesson("01_fits_files")
+    assert check("1.1", x_len=1, y_len=2) == (1, 2)
+    out = capsys.readouterr().out
+    assert "could not be checked" in out and "nowhere" in out
+    assert results.recorded()[-1].status == "error"
+
+
+def test_results_go_to_the_results_file(night_dir, tmp_path, monkeypatch, capsys):
+    target = tmp_path / "results.jsonl"
+    monkeypatch.setenv("CCDLAB_RESULTS", str(target))
+    set_lesson("01_fits_files")
+    check("1.1", x_len=48, y_len=40)
+    line = json.loads(target.read_text().splitlines()[-1])
+    assert line["exercise"] == "1.1" and line["status"] == "correct" and line["lesson"] == "01_fits_files"
+    assert results.read_results(target)["1.1"].score == 1.0
+
+
+def test_set_lesson_rejects_unknown_lessons():
+    with pytest.raises(ValueError, match="Unknown lesson"):
+        set_lesson("99_nothing")
+    set_lesson("03_master_bias")
+    assert current_lesson() == "03_master_bias"
+
+
+def test_progress_and_summary(night_dir, capsys):
+    set_lesson("01_fits_files")
+    summary()
+    assert "no exercise checked yet" in capsys.readouterr().out
+    check("1.1", x_len=..., y_len=...)
+    check("1.1", x_len=48, y_len=40)
+    assert [r.status for r in progress()] == ["correct"]
+    summary()
+    out = capsys.readouterr().out
+    assert "✔ 1.1" in out and "1 of 1 exercises correct" in out
+    assert progress("02_statistics_display") == []
+
+
+# --------------------------------------------------------------------------------- registry
+
+
+def test_every_lesson_has_checks_with_unique_answer_names():
+    for lesson in checks.LESSONS:
+        specs = checks_for(lesson)
+        assert specs, lesson
+        names = [frozenset(spec.names) for spec in specs]
+        assert len(names) == len(set(names)), lesson
+
+
+def test_checks_for_and_answers_reject_unknown_lessons():
+    with pytest.raises(ValueError, match="Unknown lesson"):
+        checks_for("99_nothing")
+    with pytest.raises(ValueError, match="Unknown lesson"):
+        answers("99_nothing", "x")
+    with pytest.raises(ValueError, match="at least one answer"):
+        answers("01_fits_files")
+
+
+def test_registering_the_same_answers_twice_is_refused():
+    with pytest.raises(ValueError, match="already has a check"):
+        answers("01_fits_files", "y_len", "x_len")(lambda night, x_len, y_len: [])
+
+
+def test_find_check():
+    assert find_check("01_fits_files", ["x_len", "y_len"]).lesson == "01_fits_files"
+    assert find_check(None, ["x_len", "y_len"]).lesson == "01_fits_files"
+    assert find_check("01_fits_files", ["nothing"]) is None
+
+
+# --------------------------------------------------------------------------------- comparators
+
+
+def test_is_blank():
+    assert is_blank(...) and not is_blank(None) and not is_blank(0)
+
+
+def test_number_comparator():
+    assert number("a", 1.0000001, 1.0, rtol=1e-6).ok
+    assert number("a", np.float32(2.5), 2.5).ok
+    assert not number("a", 1.1, 1.0, rtol=1e-3).ok
+    assert number("a", ..., 1.0).blank
+    wrong_type = number("a", "12", 12.0)
+    assert not wrong_type.ok and "should be a number" in wrong_type.hint
+    assert not number("a", True, 1.0).ok
+    assert not number("a", [1, 2], 1.0).ok
+    assert not number("a", float("nan"), 1.0).ok
+    assert number("a", None, None).ok
+    assert not number("a", 5, None).ok
+    assert number("a", 3, 3, reference=3).reference == 3
+
+
+def test_text_comparator():
+    assert text("t", " dark", "dark").ok
+    assert text("t", "DARK", "dark").ok
+    assert not text("t", "DARK", "dark", case=True).ok
+    assert not text("t", 5, "dark").ok
+    assert text("t", None, None).ok and not text("t", "x", None).ok
+    assert text("t", ..., "dark").blank
+
+
+def test_image_comparator():
+    expected = np.arange(12.0).reshape(3, 4)
+    expected[0, 0] = np.nan
+    assert image("i", expected.copy(), expected).ok
+    assert not image("i", expected * 2, expected).ok
+    assert "times the expected" in image("i", expected * 2, expected).hint
+    nan_hint = image("i", np.nan_to_num(expected), expected).hint
+    assert "NaN pixels" in nan_hint
+    assert not image("i", expected.T, expected).ok
+    assert not image("i", object(), expected).ok
+    assert image("i", ..., expected).blank
+    nearly = expected.copy()
+    nearly[2, 3] += 5
+    assert image("i", nearly, expected, max_bad_fraction=0.1).ok
+
+
+def test_boolean_mask_comparator():
+    expected = np.array([[True, False], [False, False]])
+    assert boolean_mask("m", expected.copy(), expected).ok
+    assert not boolean_mask("m", ~expected, expected).ok
+    assert "boolean" in boolean_mask("m", expected.astype(int), expected).hint
+    assert not boolean_mask("m", np.zeros(3, bool), expected).ok
+    assert boolean_mask("m", ..., expected).blank
+
+
+def test_night_keeps_results_and_lists_frames(night_dir):
+    n = checks.night()
+    assert isinstance(n, Night) and n is checks.night()
+    assert len(n.files("bias")) == 3 and n.files("flats") == n.files("flat")
+    assert n.first("science").endswith("sci_00.wcs.fits")
+    calls = []
+    assert n.memo("k", lambda: calls.append(1) or 7) == 7 and n.memo("k", lambda: calls.append(1)) == 7
+    assert calls == [1]
+    with pytest.raises(FileNotFoundError, match="No dark frame"):
+        n.first("dark")
+
+
+def test_part_defaults():
+    part = Part("x", False)
+    assert part.reference is NO_REFERENCE and not part.blank
+
+
+# --------------------------------------------------------------------------------- lesson 00
+
+
+def test_lesson00_frame_counts(night_dir, capsys):
+    set_lesson("00_getting_started")
+    assert check("0.1", n_bias=3, n_flats=3, n_science=2) == (3, 3, 2)
+    assert results.recorded()[-1].status == "correct"
+    assert check("0.1", n_bias=4, n_flats="3", n_science=...) == (3, 3, 2)
+    out = capsys.readouterr().out
+    assert "does not match the bias/ frames" in out and "whole number" in out
+    assert results.recorded()[-1].status == "incorrect"
+
+
+# --------------------------------------------------------------------------------- lesson 01
+
+
+def test_lesson01_header_values(night_dir, capsys):
+    set_lesson("01_fits_files")
+    answers_ok = dict(date_obs="2018-10-13T13:00:40.460", exptime=0.001, ccd_temp=-59.8, imagetyp="dark", altitude=4500)
+    check("1.2", **answers_ok)
+    assert results.recorded()[-1].status == "correct"
+    wrong = dict(answers_ok, ccd_temp=-60.0, imagetyp="bias")
+    values = check("1.2", **wrong)
+    out = capsys.readouterr().out
+    assert "CCD_SET" in out and "as the file writes it" in out
+    assert values[2] == -59.8 and values[3] == "dark"
+    assert results.recorded()[-1].score == pytest.approx(0.6)
+
+
+def test_lesson01_keyword_the_file_lacks_is_answered_none(tmp_path, monkeypatch, capsys):
+    root = make_night(tmp_path / "noalt", altitude=False)
+    monkeypatch.setenv("CCDLAB_DATA", str(root))
+    set_lesson("01_fits_files")
+    base = dict(date_obs="2018-10-13T13:00:40.460", exptime=0.001, ccd_temp=-59.8, imagetyp="dark")
+    check("1.2", **base, altitude=None)
+    assert results.recorded()[-1].status == "correct"
+    check("1.2", **base, altitude=4500)
+    assert "no such value" in capsys.readouterr().out
+
+
+# --------------------------------------------------------------------------------- lesson 02
+
+
+def test_lesson02_plain_and_clipped_stats(night_dir, capsys):
+    set_lesson("02_statistics_display")
+    data = first_bias(night_dir)
+    check("2.1", mean=data.mean(dtype=np.float64), median=np.median(data), std=data.std(dtype=np.float64),
+          minimum=data.min(), maximum=data.max())
+    assert results.recorded()[-1].status == "correct"
+    mean, median, std = sigma_clipped_stats(data)
+    check("2.2", clipped_mean=mean, clipped_median=median, clipped_std=std)
+    assert results.recorded()[-1].status == "correct"
+    # the plain std is not the clipped one: the hot pixel makes them differ
+    check("2.2", clipped_mean=mean, clipped_median=median, clipped_std=data.std())
+    assert results.recorded()[-1].status == "partial"
+
+
+def test_lesson02_histogram_range(night_dir):
+    set_lesson("02_statistics_display")
+    _, median, std = sigma_clipped_stats(first_bias(night_dir))
+    low, high = check("2.3", hist_low=median - 10 * std, hist_high=median + 10 * std)
+    assert results.recorded()[-1].status == "correct"
+    check("2.3", hist_low=median - 3 * std, hist_high=median + 3 * std)
+    assert results.recorded()[-1].status == "incorrect"
+
+
+@pytest.mark.parametrize(
+    "limits, ok, phrase",
+    [
+        ((-3, 3), True, ""),
+        ((3, -3), False, "below vmax"),
+        ((5, 10), False, "median of the image"),
+        ((-100, 100), False, "so wide"),
+        ((-0.2, 0.2), False, "narrower than the noise"),
+    ],
+)
+def test_lesson02_display_range(night_dir, capsys, limits, ok, phrase):
+    set_lesson("02_statistics_display")
+    _, median, std = sigma_clipped_stats(first_bias(night_dir))
+    vmin, vmax = (median + k * std for k in limits)
+    check("2.4", vmin=vmin, vmax=vmax)
+    assert (results.recorded()[-1].status == "correct") is ok
+    assert phrase in capsys.readouterr().out
+
+
+def test_lesson02_display_range_blank_and_bad(night_dir, capsys):
+    set_lesson("02_statistics_display")
+    vmin, vmax = check("2.4", vmin=..., vmax=...)
+    assert vmin < vmax and results.recorded()[-1].status == "not attempted"
+    check("2.4", vmin=200, vmax=...)
+    assert "Fill in vmax too" in capsys.readouterr().out
+    check("2.4", vmin="low", vmax="high")
+    assert "should be numbers" in capsys.readouterr().out
