@@ -634,3 +634,41 @@ def test_cli_unwritable_output(course, tmp_path, capsys):
     code = grading.run(parse(str(nb), "--out", str(tmp_path / "file" / "g.csv"), "--solutions", str(course["solutions"]),
                              "--no-data", "--lesson", "02_other", "--no-progress"))
     assert code == 2 and "could not write" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# The real course: solution notebooks score full marks, generated student notebooks score zero
+
+
+@pytest.fixture(scope="session")
+def real_night(tmp_path_factory):
+    """The tiny synthetic night (the one the notebook tests use when the session made it)."""
+    made = os.environ.get("CCDLAB_NOTEBOOK_DATA")
+    if made and Path(made).is_dir():
+        return Path(made)
+    from ccdlab.fetch import fetch_default
+
+    return fetch_default(dest=tmp_path_factory.mktemp("night") / "data", size="tiny", progress=False)
+
+
+def test_real_course_solutions_full_marks_students_zero(real_night, tmp_path):
+    from ccdlab.authoring import make_student
+
+    solutions = grading.default_solutions_dir()
+    lessons = load_solutions(solutions)
+    assert "01_fits_files" in lessons
+    returned = tmp_path / "returned"
+    for name in lessons:
+        solution = nbformat.read(solutions / f"{name}.ipynb", as_version=4)
+        write(solution, returned / f"teacher_{name}.ipynb")
+        write(make_student(solution, name), returned / f"student_{name}.ipynb")
+    book = grade([returned], solutions, real_night, timeout=300, cell_timeout=120, jobs=2, progress=False)
+    for sub in book.submissions:
+        assert sub.status == "completed", (sub.path.name, sub.message)
+    for row in book.rows:
+        if row.student == "teacher":
+            assert (row.status, row.points) == ("correct", row.max_points), (row.lesson, row.exercise, row.hint)
+        else:  # a blank runs end to end: the checks say "not attempted" (or "incorrect"), never a crash
+            assert row.points == 0 and row.status in ("not attempted", "incorrect"), (row.lesson, row.exercise, row.hint)
+    graded = {(row.student, row.lesson) for row in book.rows}
+    assert graded == {(who, name) for who in ("teacher", "student") for name in lessons}
