@@ -200,8 +200,9 @@ def screen_flats(
     master_bias : 2-D array or path-like, optional
         Subtracted before the level is measured (recommended: the level is then the light).
     filter : str, optional
-        The filter wanted; flats in another filter are rejected. By default no filter is rejected
-        here (mixed filters are handled by :func:`master_flat`).
+        The filter wanted; flat files in another filter are rejected (arrays, which have no
+        header, are taken as given). By default no filter is rejected here (mixed filters are
+        handled by :func:`master_flat`).
     min_level, max_level : float
         Acceptable median level in ADU above bias, in the illuminated centre.
     region_fraction : float
@@ -240,7 +241,7 @@ def screen_flats(
         if bias is not None and tuple(shape) != bias.shape:
             row["reason"] = f"different shape: {shape[1]} x {shape[0]} but the master bias is {bias.shape[1]} x {bias.shape[0]}"
             continue
-        if filter is not None and filt != filter:
+        if filter is not None and filt != filter and _is_path(item):  # an array has no header: taken as given
             row["reason"] = f"wrong filter: {filt or 'none'} (wanted {filter})"
             continue
         if bias is not None:
@@ -378,7 +379,7 @@ def master_flat(
     bias, _ = _frame_arg(master_bias, "master bias")
     table = screen_flats(items, bias, filter, min_level, max_level, region_fraction)
     if filter is None:
-        readable = [r for r in table if not str(r["reason"]).startswith(("unreadable", "different shape"))]
+        readable = [r for r in table if r["path"] and not str(r["reason"]).startswith(("unreadable", "different shape"))]
         filters = sorted({str(r["filter"]) for r in readable})
         if len(filters) > 1:
             counts = ", ".join(f"{f or 'none'}: {sum(str(r['filter']) == f for r in readable)}" for f in filters)

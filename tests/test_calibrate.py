@@ -1,0 +1,190 @@
+"""Tests of ccdlab.calibrate: masters, flat screening, vignetting mask, calibrated frames."""
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+import synthetic
+from ccdlab.calibrate import (
+    CalibrationError,
+    MasterFlat,
+    calibrate_frame,
+    illuminated_region,
+    master_bias,
+    master_flat,
+    master_flats,
+    screen_flats,
+    vignetting_mask,
+)
+from ccdlab.combine import CombineWarning
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory):
+    return synthetic.make_night(tmp_path_factory.mktemp("night"), n_science=1)
+
+
+@pytest.fixture(scope="module")
+def bias(night):
+    return master_bias(night.bias)
+
+
+def test_illuminated_region():
+    assert illuminated_region((100, 200)) == (slice(25, 75), slice(50, 150))
+    assert illuminated_region((10, 10), 1.0) == (slice(0, 10), slice(0, 10))
+    with pytest.raises(CalibrationError, match="between 0 and 1"):
+        illuminated_region((10, 10), 0)
+
+
+def test_master_bias_is_the_median(night, bias):
+    stack = np.array([fits.getdata(p).astype(np.float32) for p in night.bias])
+    assert np.array_equal(bias, np.median(stack, axis=0))
+    assert abs(np.median(bias) - synthetic.BIAS_LEVEL) < 1
+
+
+def test_master_bias_needs_frames():
+    with pytest.raises(CalibrationError, match="No bias frames"):
+        master_bias([])
+
+
+def test_master_flat_recovers_the_known_flat(night, bias):
+    flat = master_flat(night.flats, bias)
+    field = synthetic.unvignetted()
+    rms = np.sqrt(np.mean((flat.data[field] / night.flat[field] - 1) ** 2))
+    assert rms < 0.01  # measured: 0.3% with 5 flats
+    rows, cols = illuminated_region(flat.shape)
+    assert np.median(flat.data[rows, cols]) == pytest.approx(1.0, abs=1e-6)
+    assert flat.filter == "R" and len(flat.used) == 5 and flat.rejected == []
+    assert np.asarray(flat).shape == synthetic.SHAPE
+
+
+def test_screening_gives_reasons(tmp_path, night, bias):
+    rng = np.random.default_rng(1)
+    good = night.flats[0]
+    faint = tmp_path / "faint.fits"
+    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 300.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
+    bright = tmp_path / "bright.fits"
+    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 52000.0), header=fits.Header({"FILTER": "R"})).writeto(bright)
+    dark = tmp_path / "dark.fits"
+    fits.PrimaryHDU(synthetic.bias_frame(rng), header=fits.Header({"FILTER": "R"})).writeto(dark)
+    small = tmp_path / "small.fits"
+    fits.PrimaryHDU(np.zeros((64, 64), np.uint16) + 20000, header=fits.Header({"FILTER": "R"})).writeto(small)
+    other = tmp_path / "other.fits"
+    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 18000.0), header=fits.Header({"FILTER": "V"})).writeto(other)
+    empty = np.full(synthetic.SHAPE, np.nan, np.float32)
+    junk = tmp_path / "junk.fits"
+    junk.write_text("not a FITS file")
+    table = screen_flats([good, faint, bright, dark, small, other, empty, junk], bias, filter="R")
+    reasons = dict(zip(table["name"], table["reason"]))
+    assert list(table["used"]) == [True] + [False] * 7
+    assert reasons["faint.fits"].startswith("too faint: 3")
+    assert reasons["bright.fits"].startswith("saturated or non-linear: 52")
+    assert "<= 0" in reasons["dark.fits"]
+    assert reasons["small.fits"].startswith("different shape: 64 x 64")
+    assert reasons["other.fits"] == "wrong filter: V (wanted R)"
+    assert reasons["flat #6 (an array)"].startswith("all-NaN illuminated region")
+    assert reasons["junk.fits"].startswith("unreadable")
+    assert 15000 < table["level"][0] < 21000
+
+
+def test_master_flat_skips_rejected_flats(tmp_path, night, bias):
+    faint = tmp_path / "faint.fits"
+    fits.PrimaryHDU(synthetic.flat_frame(np.random.default_rng(2), night.flat, 200.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
+    flat = master_flat(list(night.flats) + [faint], bias)
+    assert len(flat.used) == 5
+    assert [name for name, _ in flat.rejected] == ["faint.fits"]
+
+
+def test_mixed_filters_are_an_error_or_a_dict(tmp_path, bias):
+    rng = np.random.default_rng(3)
+    truth = synthetic.true_flat()
+    files = []
+    for filt in ("R", "V"):
+        for i in range(3):
+            path = tmp_path / f"{filt}{i}.fits"
+            fits.PrimaryHDU(synthetic.flat_frame(rng, truth, 18000.0), header=fits.Header({"FILTER": filt})).writeto(path)
+            files.append(path)
+    with pytest.raises(CalibrationError, match=r"2 filters \(R: 3, V: 3\).*filter='R'.*master_flats"):
+        master_flat(files, bias)
+    only_v = master_flat(files, bias, filter="V")
+    assert only_v.filter == "V" and len(only_v.used) == 3
+    assert sum("wrong filter: R" in reason for _, reason in only_v.rejected) == 3
+    both = master_flats(files, bias)
+    assert sorted(both) == ["R", "V"] and all(isinstance(f, MasterFlat) for f in both.values())
+
+
+def test_no_usable_flat_lists_the_reasons(bias):
+    with pytest.raises(CalibrationError, match=r"No usable flat among 2: flat #0 \(an array\): too faint"):
+        master_flat([np.full(synthetic.SHAPE, 300.0), np.full(synthetic.SHAPE, 300.0)], bias)
+    with pytest.raises(CalibrationError, match="No flat frames"):
+        master_flat([], bias)
+    with pytest.raises(CalibrationError, match="No flat frames"):
+        master_flats([], bias)
+
+
+def test_a_single_flat_is_allowed_with_a_warning(night, bias):
+    with pytest.warns(CombineWarning, match="Only one frame"):
+        flat = master_flat(night.flats[:1], bias)
+    assert len(flat.used) == 1
+
+
+def test_vignetting_mask_matches_the_truth(night, bias):
+    flat = master_flat(night.flats, bias)
+    mask = vignetting_mask(flat)
+    truth = night.flat < 0.8
+    assert (mask != truth).mean() < 0.005  # only pixels right at the edge may differ
+    assert mask[:, synthetic.bad_column()].all()  # the dark column
+    assert mask.dtype == bool
+
+
+def test_vignetting_mask_options_and_errors():
+    flat = np.ones((10, 10))
+    flat[0, 0], flat[0, 1], flat[0, 2] = 0.5, np.nan, 0.85
+    assert vignetting_mask(flat).sum() == 2
+    assert vignetting_mask(flat, threshold=0.9).sum() == 3
+    assert vignetting_mask(flat * 20000).sum() == 2  # relative to the centre: normalisation not needed
+    for bad in (0, 1.5, "high"):
+        with pytest.raises(CalibrationError, match="between 0 and 1"):
+            vignetting_mask(flat, threshold=bad)
+    with pytest.raises(CalibrationError, match="no light in its centre"):
+        vignetting_mask(np.full((10, 10), np.nan))
+
+
+def test_calibrate_frame_arithmetic_and_history(night, bias):
+    flat = master_flat(night.flats, bias)
+    mask = vignetting_mask(flat)
+    data, header = calibrate_frame(night.science[0], bias, flat, mask)
+    raw = fits.getdata(night.science[0]).astype(np.float32)
+    good = ~mask
+    np.testing.assert_allclose(data[good], ((raw - bias) / flat.data)[good], rtol=1e-6)
+    assert np.isnan(data[mask]).all()
+    sky = np.nanmedian(data)
+    assert abs(sky - 300) < 5  # the flat took the vignetting out
+    history = "\n".join(header["HISTORY"])
+    assert "subtracted master bias (median 270" in history
+    assert "divided by master flat (R)" in history
+    assert "set to NaN: masked or flat <= 0" in history
+    assert header["BUNIT"] == "adu" and header["CTYPE1"] == "RA---TAN"  # raw header kept
+
+
+def test_calibrate_frame_from_files_and_bad_flat_pixels(tmp_path):
+    bias_path = tmp_path / "master_bias.fits"
+    fits.PrimaryHDU(np.full((3, 3), 100.0, np.float32)).writeto(bias_path)
+    flat = np.ones((3, 3))
+    flat[0, 0], flat[1, 1] = 0.0, np.nan
+    data, header = calibrate_frame(np.full((3, 3), 1100.0), bias_path, flat, header=fits.Header({"OBJECT": "M31"}))
+    assert np.isnan(data[0, 0]) and np.isnan(data[1, 1]) and data[2, 2] == 1000.0
+    assert "subtracted master_bias.fits" in "\n".join(header["HISTORY"]) and header["OBJECT"] == "M31"
+
+
+def test_calibrate_frame_shape_mismatch_names_the_frame(night, bias):
+    with pytest.raises(CalibrationError, match=r"wcs\.fits is 256 x 256 pixels but the master bias is 10 x 10"):
+        calibrate_frame(night.science[0], np.zeros((10, 10)), np.ones((10, 10)))
+    with pytest.raises(CalibrationError, match="master flat is 10 x 10"):
+        calibrate_frame(night.science[0], bias, np.ones((10, 10)))
+    with pytest.raises(CalibrationError, match="The mask is 10 x 10"):
+        calibrate_frame(night.science[0], bias, np.ones(synthetic.SHAPE), mask=np.zeros((10, 10), bool))
+    with pytest.raises(CalibrationError, match="2-D image"):
+        calibrate_frame(np.ones(5), bias, np.ones(synthetic.SHAPE))
+    with pytest.raises(CalibrationError, match="master bias must be a 2-D image"):
+        calibrate_frame(np.ones((4, 4)), np.ones(4), np.ones((4, 4)))

@@ -1,0 +1,204 @@
+"""Tests of ccdlab.reduce (the pipeline and `ccdlab reduce`) and ccdlab.summary, on synthetic nights."""
+
+import argparse
+import hashlib
+import shutil
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from astropy.io import fits
+from matplotlib.figure import Figure
+
+import synthetic
+from ccdlab.io import read_frame
+from ccdlab.paths import DataNotFoundError
+from ccdlab.reduce import ReductionError, add_arguments, output_name, reduce, run
+from ccdlab.summary import save_summary, summary_figure
+
+
+def digests(folder):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.rglob("*.fits"))}
+
+
+@pytest.fixture(scope="module")
+def reduced(tmp_path_factory):
+    """A night reduced once with two worker processes: (night, result, raw digests before)."""
+    night = synthetic.make_night(tmp_path_factory.mktemp("night"), n_science=3)
+    before = digests(night.folder)
+    result = reduce(night.folder, progress=False, jobs=2, verbose=False)
+    return night, result, before
+
+
+def parse(argv):
+    parser = argparse.ArgumentParser(prog="ccdlab reduce")
+    add_arguments(parser)
+    return parser.parse_args(argv)
+
+
+def test_output_name():
+    assert output_name("C0_20181013-130440-460.wcs.fits", "fb") == "C0_20181013-130440-460.wcs.fb.fits"
+    assert output_name("C0_20181013-130440-460.wcs.fits", "proc") == "C0_20181013-130440-460.wcs.proc.fits"
+    assert output_name("frame.FIT", "fb") == "frame.fb.fits"
+    assert output_name("frame.fits.fz", "fb") == "frame.fb.fits"
+
+
+def test_reduce_writes_every_output(reduced):
+    night, result, _ = reduced
+    out = night.folder / "reduced"
+    assert result.out_dir == out
+    for name in ("master_bias.fits", "master_flat.fits", "mask.fits", "reduction_summary.png"):
+        assert (out / name).is_file(), name
+    for raw in night.science:
+        assert (out / output_name(raw.name, "fb")).is_file()
+        assert (out / output_name(raw.name, "proc")).is_file()
+    assert result.summary_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert list(result.used["name"]) == [p.name for p in night.bias + night.flats + night.science]
+    assert len(result.rejected) == 0
+    assert 0.09 < result.mask_fraction["R"] < 0.12
+    assert set(result.cosmic_pixels) == {p.name for p in night.science}
+    assert all(count > 0 for count in result.cosmic_pixels.values())
+    mask = fits.getdata(out / "mask.fits")
+    assert mask.dtype == np.uint8 and 0.09 < mask.mean() < 0.12
+
+
+def test_camera_values_and_junk_gain_are_stated(reduced):
+    _, result, _ = reduced
+    assert result.camera.gain == 1.6 and result.camera.gain_source == "default"
+    assert any("GAIN = -9.1e-36" in note for note in result.notes)
+    report = result.report()
+    assert "gain 1.6 e-/ADU (default), read noise 14 e- (default), saturation 96000 e- (default)" in report
+    assert "cosmic-ray pixels" in report and "covers 10." in report
+
+
+def test_pipeline_cleans_the_cosmic_rays_and_spares_the_stars(reduced):
+    night, result, _ = reduced
+    for raw in night.science:
+        fb, _ = read_frame(result.out_dir / output_name(raw.name, "fb"))
+        proc, header = read_frame(result.out_dir / output_name(raw.name, "proc"))
+        assert abs(np.nanmedian(fb) - 300) < 5
+        assert np.array_equal(np.isnan(fb), np.isnan(proc))  # the vignetted corners stay NaN
+        with np.errstate(invalid="ignore"):
+            changed = np.isfinite(fb) & (fb != proc)
+        truth = night.cosmic_masks[raw.name]
+        assert (changed & truth).sum() / truth.sum() >= 0.9
+        for x, y, _ in night.stars[raw.name]:
+            iy, ix = int(round(y)), int(round(x))
+            assert not changed[iy - 2 : iy + 3, ix - 2 : ix + 3].any()
+        assert header["NCOSMIC"] == result.cosmic_pixels[raw.name] == int(changed.sum())
+        history = "\n".join(header["HISTORY"])
+        assert "cosmic rays removed" in history and "divided by master flat" in history
+
+
+def test_raw_files_are_never_touched_and_rerunning_is_safe(reduced):
+    night, result, before = reduced
+    assert {p: d for p, d in digests(night.folder).items() if "reduced" not in p.parts} == before
+    again = reduce(night.folder, progress=False, jobs=1, verbose=False, summary=False)
+    assert again.cosmic_pixels == result.cosmic_pixels
+    assert not [p for p in result.out_dir.iterdir() if p.name.startswith(".")]  # no temporary files left
+    assert {p: d for p, d in digests(night.folder).items() if "reduced" not in p.parts} == before
+
+
+def test_left_out_frames_come_with_reasons(tmp_path):
+    night = synthetic.make_night(tmp_path, n_science=2, n_cosmics=5)
+    rng = np.random.default_rng(9)
+    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 200.0), header=fits.Header({"IMAGETYP": "flat", "FILTER": "R"})).writeto(
+        tmp_path / "flats" / "faint_flat.fits")
+    fits.PrimaryHDU(np.zeros((64, 64), np.uint16), header=fits.Header({"IMAGETYP": "object", "FILTER": "R"})).writeto(
+        tmp_path / "science" / "small.fits")
+    (tmp_path / "darks").mkdir()
+    fits.PrimaryHDU(np.zeros((64, 64), np.uint16), header=fits.Header({"IMAGETYP": "dark", "EXPTIME": 60.0})).writeto(
+        tmp_path / "darks" / "a_dark.fits")
+    (tmp_path / "misc").mkdir()
+    fits.PrimaryHDU(np.zeros((8, 8), np.uint16)).writeto(tmp_path / "misc" / "mystery.fits")
+    result = reduce(tmp_path, out=tmp_path / "out", progress=False, jobs=1, verbose=False, summary=False)
+    rows = {str(r["name"]): r for r in result.frames}
+    assert rows["faint_flat.fits"]["status"] == "rejected" and "too faint" in rows["faint_flat.fits"]["reason"]
+    assert rows["small.fits"]["status"] == "rejected" and "small.fits is 64 x 64 pixels" in rows["small.fits"]["reason"]
+    assert rows["a_dark.fits"]["status"] == "ignored" and "no dark step" in rows["a_dark.fits"]["reason"]
+    assert rows["mystery.fits"]["status"] == "rejected"
+    assert len(result.cosmic_pixels) == 2
+    report = result.report()
+    assert "faint_flat.fits (flat, rejected): too faint" in report
+
+
+def test_several_filters_give_one_flat_and_mask_each(tmp_path):
+    night = synthetic.make_night(tmp_path, filters=("R", "V"), n_science=1, n_cosmics=5)
+    science = fits.open(night.science[0])
+    header = science[0].header.copy()
+    header["FILTER"] = "B"
+    fits.PrimaryHDU(science[0].data, header=header).writeto(tmp_path / "science" / "in_b.fits")
+    science.close()
+    result = reduce(tmp_path, progress=False, jobs=1, verbose=False, summary=False)
+    assert sorted(p.name for p in result.master_flats.values()) == ["master_flat_R.fits", "master_flat_V.fits"]
+    assert sorted(p.name for p in result.masks.values()) == ["mask_R.fits", "mask_V.fits"]
+    row = result.frames[result.frames["name"] == "in_b.fits"][0]
+    assert row["status"] == "rejected" and row["reason"] == "no master flat in filter B (flats: R, V)"
+    assert fits.getheader(result.master_flats["V"])["FILTER"] == "V"
+
+
+def test_options_are_used_and_stated(tmp_path):
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
+    result = reduce(night.folder, gain=2.0, readnoise=5.0, satlevel=120000, progress=False, jobs=1, verbose=False, summary=False)
+    assert result.camera.describe() == "gain 2 e-/ADU (option), read noise 5 e- (option), saturation 120000 e- (option)"
+    assert not any("GAIN" in note for note in result.notes)  # the header is not even looked at for gain
+    header = fits.getheader(result.cleaned[0])
+    assert "gain 2 e-/ADU, read noise 5 e-, saturation 120000 e-" in "".join(header["HISTORY"])
+
+
+def test_missing_frames_and_bad_options(tmp_path):
+    night = synthetic.make_night(tmp_path / "night", n_science=1, n_flats=2, n_bias=2)
+    with pytest.raises(ReductionError, match="raw-data folder"):
+        reduce(night.folder, out=night.folder / "bias", progress=False, verbose=False)
+    with pytest.raises(ReductionError, match="jobs must be a whole number"):
+        reduce(night.folder, jobs=0, progress=False, verbose=False)
+    with pytest.raises(DataNotFoundError, match="does not exist"):
+        reduce(tmp_path / "nowhere", progress=False, verbose=False)
+    no_bias = tmp_path / "no_bias"
+    shutil.copytree(night.folder, no_bias, ignore=shutil.ignore_patterns("bias"))
+    with pytest.raises(ReductionError, match="No bias frames found"):
+        reduce(no_bias, progress=False, verbose=False)
+    no_flats = tmp_path / "no_flats"
+    shutil.copytree(night.folder, no_flats, ignore=shutil.ignore_patterns("flats"))
+    with pytest.raises(ReductionError, match="No flat frames found"):
+        reduce(no_flats, progress=False, verbose=False)
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(ReductionError, match="No FITS frames found"):
+        reduce(tmp_path / "empty", progress=False, verbose=False)
+
+
+def test_cli_runs_and_prints_the_table(tmp_path, capsys):
+    night = synthetic.make_night(tmp_path / "night", n_science=1, n_cosmics=5)
+    code = run(parse([str(night.folder), "--out", str(tmp_path / "out"), "--jobs", "1", "--no-progress", "--gain", "1.6"]))
+    captured = capsys.readouterr()
+    assert code == 0
+    assert "frame type" in captured.out and "gain 1.6 e-/ADU (option)" in captured.out
+    assert (tmp_path / "out" / "master_bias.fits").is_file()
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["{tmp}/nowhere"], "does not exist"),
+        (["{night}", "--gain", "0"], "gain must be a positive number"),
+        (["{night}", "--out", "{night}/flats"], "raw-data folder"),
+    ],
+)
+def test_cli_bad_input_is_one_sentence(tmp_path, capsys, argv, message):
+    night = synthetic.make_night(tmp_path / "night", n_science=1, n_flats=2, n_bias=2, n_cosmics=2)
+    argv = [a.format(tmp=tmp_path, night=night.folder) for a in argv] + ["--no-progress", "--jobs", "1"]
+    code = run(parse(argv))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith("ccdlab reduce: error: ") and message in err and "Traceback" not in err
+
+
+def test_summary_figure_is_not_left_open(reduced, tmp_path):
+    _, result, _ = reduced
+    plt.close("all")
+    figure = summary_figure(result)
+    assert isinstance(figure, Figure) and len(figure.axes) >= 6
+    path = save_summary(result, tmp_path / "summary.png")
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    assert plt.get_fignums() == []
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.png"]
