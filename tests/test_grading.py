@@ -672,3 +672,24 @@ def test_real_course_solutions_full_marks_students_zero(real_night, tmp_path):
             assert row.points == 0 and row.status in ("not attempted", "incorrect"), (row.lesson, row.exercise, row.hint)
     graded = {(row.student, row.lesson) for row in book.rows}
     assert graded == {(who, name) for who in ("teacher", "student") for name in lessons}
+
+
+def test_stop_all_ends_running_workers_at_once(tmp_path):
+    """What Ctrl-C does during a batch: running notebooks stop now, not at their timeout."""
+    import threading
+    import time
+
+    write(new_notebook(cells=[new_code_cell("while True:\n    pass")]), tmp_path / "loop.ipynb")
+    outcome = {}
+    thread = threading.Thread(target=lambda: outcome.setdefault("record", grading.run_submission(
+        tmp_path / "loop.ipynb", tmp_path / "sandbox", None, timeout=120, cell_timeout=120)))
+    thread.start()
+    for _ in range(100):
+        if grading._LIVE:
+            break
+        time.sleep(0.1)
+    time.sleep(1)
+    grading._stop_all()
+    thread.join(timeout=15)
+    assert not thread.is_alive()
+    assert outcome["record"].status == "kernel failed" and "stopped" in outcome["record"].message

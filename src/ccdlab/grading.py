@@ -25,6 +25,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
@@ -84,6 +85,8 @@ def _uses(name: str, source: str) -> bool:
     return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source) is not None
 
 _EXTRA_SECONDS = 60  # slack the batch gives a worker beyond the notebook timeout
+_LIVE: set = set()  # running worker processes, stopped all at once on Ctrl-C
+_LIVE_LOCK = threading.Lock()
 
 
 class GradingError(ValueError):
@@ -639,8 +642,9 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
     The last result recorded for an exercise wins (a student may run a check many times). A result
     recorded by a cell that uses grading internals, or that rewrote the results file, scores 0 with
     status ``tampered``; one whose checked answers are not those the solution's check of that
-    exercise passes scores 0 with status ``wrong check``. An exercise without a result is explained from the cells around its marker:
-    ``error`` (with the exception), ``timeout``, ``kernel died`` or ``missing``.
+    exercise passes scores 0 with status ``wrong check``. An exercise without a result is explained
+    from the cells around its marker: ``error`` (with the exception), ``timeout``, ``kernel died``
+    or ``missing``.
 
     Parameters
     ----------
@@ -755,12 +759,17 @@ def run_submission(notebook_path, sandbox, data_dir=None, timeout: float = 600, 
         [sys.executable, "-m", "ccdlab.grading_run", str(job_path)],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
     )
+    with _LIVE_LOCK:
+        _LIVE.add(process)
     try:
         out, err = process.communicate(timeout=timeout + _EXTRA_SECONDS)
     except subprocess.TimeoutExpired:
         _kill_session(process)
         process.communicate()
         return RunRecord("timeout", message=f"The notebook did not finish within {timeout:g} s and was stopped.")
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(process)
     text = out.decode("utf-8", errors="replace").strip().splitlines()
     try:
         return RunRecord.from_dict(json.loads(text[-1]))
@@ -773,7 +782,18 @@ def _kill_session(process) -> None:
     try:
         os.killpg(process.pid, signal.SIGKILL)
     except (OSError, AttributeError):
-        process.kill()
+        try:
+            process.kill()
+        except OSError:
+            pass
+
+
+def _stop_all() -> None:
+    """Kill every running worker (their kernels notice their parent is gone and exit)."""
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for process in running:
+        _kill_session(process)
 
 
 def fingerprint(*folders) -> dict:
@@ -919,7 +939,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
             shutil.rmtree(sandbox, ignore_errors=True)
             return item, record
 
-        with ThreadPoolExecutor(max_workers=jobs) as pool:
+        pool = ThreadPoolExecutor(max_workers=jobs)
+        try:
             futures = [pool.submit(work, item) for item in to_run]
             bar = tqdm(total=len(futures), desc="grading", unit="notebook", disable=not progress)
             for future in as_completed(futures):
@@ -932,6 +953,12 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
                     sub.rows = grade_record(record, notebook, the_lesson, sub.student, str(sub.path))
                 bar.update(1)
             bar.close()
+        except BaseException:  # Ctrl-C or a bug: stop the running notebooks now, not at their timeout
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop_all()
+            raise
+        finally:
+            pool.shutdown(wait=True)
     finally:
         if owned_tmp:
             make_writable(root)
