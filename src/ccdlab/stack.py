@@ -119,6 +119,22 @@ def _numeric_wcs_header(header: fits.Header, label: str) -> fits.Header:
     return header
 
 
+def _header_scale_is_zero(header: fits.Header, wcs: WCS) -> bool:
+    """True when the header's own CD matrix (or CDELT) of the celestial axes is singular.
+
+    astropy's ``cdfix`` silently turns a zero row of CD into the identity (1 degree per pixel).
+    """
+    if not wcs.has_celestial:
+        return False
+    axes = (wcs.wcs.lng + 1, wcs.wcs.lat + 1)
+    cd = [[header.get(f"CD{i}_{j}") for j in axes] for i in axes]
+    if any(value is not None for row in cd for value in row):
+        matrix = np.array([[float(value or 0.0) for value in row] for row in cd])
+        return not np.isfinite(matrix).all() or float(np.linalg.det(matrix)) == 0.0
+    cdelt = [header.get(f"CDELT{i}") for i in axes]
+    return any(value is not None and float(value) == 0.0 for value in cdelt)
+
+
 def frame_wcs(header: fits.Header | WCS, label: str = "this frame") -> WCS:
     """Return the celestial (RA/Dec) WCS of a frame, or say clearly why there is none.
 
@@ -180,6 +196,11 @@ def frame_wcs(header: fits.Header | WCS, label: str = "this frame") -> WCS:
             f"{label} has no celestial WCS (no RA---/DEC-- CTYPE1/CTYPE2 in its header), so it cannot "
             "be aligned on the sky. The science frames must be astrometry-solved first: use the "
             "*.wcs.fits frames, or solve them with astrometry.net (solve-field or nova.astrometry.net)."
+        )
+    if isinstance(header, fits.Header) and _header_scale_is_zero(header, wcs):
+        raise StackError(
+            f"{label}: its WCS has no usable pixel scale (its CD matrix or CDELT values are zero; astropy "
+            "would replace them with 1 degree per pixel). Solve the frame's astrometry again."
         )
     celestial = wcs.celestial
     if not np.all(np.isfinite(celestial.wcs.crval)) or not np.all(np.isfinite(celestial.wcs.crpix)):
