@@ -183,10 +183,10 @@ def _positions(positions) -> np.ndarray:
             ) from None
         if xy.ndim == 1 and xy.size == 2:
             xy = xy[np.newaxis]
+    if xy.size == 0:
+        raise PhotometryError("No positions to measure: find stars first, e.g. with find_stars(image).")
     if xy.ndim != 2 or xy.shape[1] != 2:
         raise PhotometryError(f"positions must be (x, y) pixel pairs, shape (n, 2); got shape {xy.shape}.")
-    if len(xy) == 0:
-        raise PhotometryError("No positions to measure: find stars first, e.g. with find_stars(image).")
     if not np.all(np.isfinite(xy)):
         raise PhotometryError("Some positions are NaN or infinite: pass finite (x, y) pixel coordinates.")
     return xy
