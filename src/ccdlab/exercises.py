@@ -25,7 +25,7 @@ from __future__ import annotations
 import sys
 
 from . import results
-from .checks import NO_REFERENCE, LESSONS, CheckSpec, checks_for, find_check, is_blank, night
+from .checks import LESSONS, NO_REFERENCE, CheckSpec, checks_for, find_check, night
 
 __all__ = ["Answers", "check", "set_lesson", "current_lesson", "progress", "summary"]
 

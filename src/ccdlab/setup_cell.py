@@ -14,7 +14,6 @@ keeps them in step).
 from __future__ import annotations
 
 import importlib
-import sys
 from pathlib import Path
 
 from . import paths

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from . import Part, answers, blank_part, is_blank, number, text
+from . import Part, answers, is_blank, number, text
 
 LESSON = "01_fits_files"
 

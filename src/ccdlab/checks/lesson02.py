@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
-import numpy as np
-
 from . import Part, answers, blank_part, is_blank, number
 
 LESSON = "02_statistics_display"

@@ -15,11 +15,9 @@ LESSON = "05_calibration"
 
 def fb_name(raw_path) -> str:
     """The name of a calibrated frame: ``C0_...wcs.fits`` -> ``C0_...wcs.fb.fits``."""
-    name = Path(raw_path).name
-    for suffix in (".fits.gz", ".fits.fz", ".fits", ".fit", ".fts", ".fz"):
-        if name.lower().endswith(suffix):
-            return name[: -len(suffix)] + ".fb.fits"
-    return name + ".fb.fits"
+    from ..reduce import output_name
+
+    return output_name(str(raw_path), "fb")
 
 
 def calibrated_of(night, path):

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from . import Part, answers, blank_part, image, is_blank, number
+from . import answers, image, number
 from .lesson03 import master_bias_of
 from .lesson04 import mask_of, master_flat_of
 from .lesson05 import calibrated_of

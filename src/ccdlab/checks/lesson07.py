@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import math
-import warnings
-from pathlib import Path
 
 import numpy as np
 
@@ -17,9 +15,9 @@ LESSON = "07_stacking"
 
 def proc_name(raw_path) -> str:
     """The name of a cleaned frame: ``C0_...wcs.fits`` -> ``C0_...wcs.proc.fits``."""
-    from .lesson05 import fb_name
+    from ..reduce import output_name
 
-    return fb_name(raw_path)[: -len(".fb.fits")] + ".proc.fits"
+    return output_name(str(raw_path), "proc")
 
 
 def cleaned_frames_of(night) -> list:
@@ -47,22 +45,22 @@ def cleaned_frames_of(night) -> list:
     return night.memo("cleaned_frames", compute)
 
 
-def stack_of(night) -> np.ndarray:
-    """The reference stack: every cleaned frame reprojected onto the first one's WCS, median-combined."""
+def aligned_of(night):
+    """``(cube, stack, coverage)``: the cleaned frames aligned on the first one's WCS
+    (:func:`ccdlab.stack.align_frames`, bilinear), and their median stack (:func:`ccdlab.stack.stack_frames`)."""
     def compute():
-        from astropy.wcs import WCS, FITSFixedWarning
-        from reproject import reproject_interp
+        from ..stack import align_frames, stack_frames
 
-        frames = cleaned_frames_of(night)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", FITSFixedWarning)
-            target = WCS(frames[0][1])
-            aligned = [reproject_interp((data, WCS(header)), target, shape_out=data.shape, return_footprint=False)
-                       for data, header in frames]
-            warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN pixels outside every frame
-            return np.nanmedian(np.stack(aligned), axis=0).astype(np.float32)
+        cube, _, _ = align_frames(cleaned_frames_of(night), reference=0, method="interp", progress=False)
+        stack, coverage = stack_frames(cube, method="median")
+        return cube, stack, coverage
 
-    return night.memo("stack", compute)
+    return night.memo("aligned", compute)
+
+
+def stack_of(night) -> np.ndarray:
+    """The reference median stack of the cleaned frames."""
+    return aligned_of(night)[1]
 
 
 @answers(LESSON, "stack")
@@ -96,71 +94,24 @@ def median_stack(night, stack):
                  "along axis 0.", expected)]
 
 
-#: Aperture photometry settings the lesson uses (pixels).
-APERTURE_RADIUS, ANNULUS = 6.0, (10.0, 15.0)
-
-
-def find_stars(stack, satlevel_adu: float, n: int = 8) -> np.ndarray:
-    """``(x, y)`` of up to ``n`` bright, unsaturated stars of the stack, away from NaN and edges."""
-    from photutils.detection import DAOStarFinder
-
-    finite = stack[np.isfinite(stack)]
-    sky, noise = float(np.median(finite)), _clipped_std(finite)
-    found = DAOStarFinder(fwhm=4.0, threshold=10 * noise, exclude_border=True)(np.nan_to_num(stack - sky, nan=0.0))
-    if found is None or len(found) == 0:
-        return np.empty((0, 2))
-    found.sort("flux", reverse=True)
-    xs = found["x_centroid"] if "x_centroid" in found.colnames else found["xcentroid"]
-    ys = found["y_centroid"] if "y_centroid" in found.colnames else found["ycentroid"]
-    chosen = []
-    for x, y, peak in zip(xs, ys, found["peak"]):
-        if peak + sky >= 0.5 * satlevel_adu:
-            continue
-        col, row = int(round(float(x))), int(round(float(y)))
-        box = stack[max(0, row - 16):row + 17, max(0, col - 16):col + 17]
-        if box.shape == (33, 33) and np.isfinite(box).all():
-            chosen.append((float(x), float(y)))
-        if len(chosen) == n:
-            break
-    return np.array(chosen).reshape(-1, 2)
-
-
-def _local_sums(image, positions):
-    from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
-
-    aperture = CircularAperture(positions, r=APERTURE_RADIUS)
-    sky = ApertureStats(image, CircularAnnulus(positions, r_in=ANNULUS[0], r_out=ANNULUS[1])).median
-    return np.asarray(aperture_photometry(image, aperture)["aperture_sum"]) - np.asarray(sky) * aperture.area
-
-
-def aperture_noise(image, n: int = 400, seed: int = 1) -> float:
-    """The noise of one aperture measurement: scatter of sky-subtracted sums on random patches of sky."""
-    rng = np.random.default_rng(seed)
-    ny, nx = image.shape
-    margin = ANNULUS[1] + 2
-    positions = np.column_stack([rng.uniform(margin, nx - margin, n), rng.uniform(margin, ny - margin, n)])
-    sums = _local_sums(image, positions)
-    return _clipped_std(sums[np.isfinite(sums)])
-
-
-def snr_of(image, positions, effective_gain: float) -> np.ndarray:
-    """S/N of the stars at ``positions``: F / sqrt(F / effective_gain + aperture_noise**2)."""
-    flux = _local_sums(image, positions)
-    return flux / np.sqrt(np.clip(flux, 0, None) / effective_gain + aperture_noise(image) ** 2)
-
-
 def snr_gain_of(night) -> float:
-    """The median, over a few unsaturated stars, of S/N in the stack over S/N in the first frame."""
+    """The median over the brightest unsaturated stars of S/N in the stack / S/N in the first frame.
+
+    Computed with :func:`ccdlab.photometry.snr_gain` (CCD equation, background noise measured on
+    empty sky) on the stars :func:`ccdlab.photometry.find_stars` finds in the stack.
+    """
     def compute():
-        stack = stack_of(night)
-        frames = cleaned_frames_of(night)
+        from ..photometry import find_stars, snr_gain
+
+        cube, stack, coverage = aligned_of(night)
         cam = camera_of(night)
-        positions = find_stars(stack, cam.satlevel_adu)
-        if len(positions) == 0:
+        stars = find_stars(stack)
+        if len(stars) == 0:
             return math.nan
-        single = snr_of(np.asarray(frames[0][0], dtype=np.float64), positions, cam.gain)
-        stacked = snr_of(stack, positions, len(frames) * cam.gain)
-        ratios = (stacked / single)[np.isfinite(stacked / single)]
+        table = snr_gain(cube[0], stack, stars, n_frames=coverage, stack_method="median",
+                         gain=cam.gain, readnoise=cam.readnoise)
+        ratios = np.asarray(table["snr_gain"], dtype=float)
+        ratios = ratios[np.isfinite(ratios)]
         return float(np.median(ratios)) if ratios.size else math.nan
 
     return night.memo("snr_gain", compute)
