@@ -329,3 +329,10 @@ def test_refresh_outputs_leaves_the_notebook_alone_when_a_cell_fails(tmp_path):
     with pytest.raises(CellExecutionError):
         authoring.refresh_outputs(path, tmp_path, timeout=120)
     assert path.read_text() == before
+
+
+def test_words_in_strings_and_comments_do_not_count_as_uses():
+    first = code("### BEGIN SOLUTION\nscratch = 1\nanswer = scratch + 1\n### END SOLUTION\ncheck('1.1', answer=answer)")
+    later = code("print('the scratch value')  # scratch is only mentioned here")
+    out = blank_code_solutions(notebook(first, later)).cells[0].source
+    assert out == f"answer = {BLANK}\ncheck('1.1', answer=answer)"

@@ -28,11 +28,13 @@ from __future__ import annotations
 import argparse
 import ast
 import copy
+import io
 import os
 import re
 import sys
 import textwrap
 import time
+import tokenize
 from pathlib import Path
 
 import nbformat
@@ -231,11 +233,21 @@ def _blank_region(region: list[str], used_later: set[str], where: str) -> list[s
     return [indent + line if line else line for line in out]
 
 
+def _names_in(code: str) -> set[str]:
+    """The identifiers a piece of code uses (not words inside strings or comments)."""
+    try:
+        return {tok.string for tok in tokenize.generate_tokens(io.StringIO(code).readline) if tok.type == tokenize.NAME}
+    except (tokenize.TokenError, SyntaxError, IndentationError):  # e.g. a fragment cut mid-statement
+        return set(_IDENTIFIER.findall(code))
+
+
 def _code_used_after(cells, index: int, line: int) -> set[str]:
-    """Identifiers in the cell ``index`` after ``line`` and in every later code cell."""
-    text = "\n".join(_lines(cell_source(cells[index]))[line + 1:])
-    later = [cell_source(c) for c in cells[index + 1:] if c.cell_type == "code"]
-    return set(_IDENTIFIER.findall(text + "\n" + "\n".join(later)))
+    """Identifiers used in the cell ``index`` after ``line`` and in every later code cell."""
+    names = _names_in(textwrap.dedent("\n".join(_lines(cell_source(cells[index]))[line + 1:])))
+    for cell in cells[index + 1:]:
+        if cell.cell_type == "code":
+            names |= _names_in(cell_source(cell))
+    return names
 
 
 def _solution_only(lines: list[str], regions: list[tuple[int, int]]) -> bool:
