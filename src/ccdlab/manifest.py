@@ -34,6 +34,7 @@ __all__ = [
     "write_manifest",
     "read_manifest",
     "verify_manifest",
+    "DATASET_FOLDERS",
     "INSTALLING_MARKER",
     "remove_stale_staging",
     "staging_folder",
@@ -283,6 +284,9 @@ def verify_manifest(folder: str | os.PathLike, checksums: bool = True) -> list[s
     return problems
 
 
+#: Every folder a dataset made by ccdlab may have (synthetic or downloaded); ``reduced/`` is not one.
+DATASET_FOLDERS = ("bias", "flats", "science", "darks", "unsorted", "truth")
+
 #: Marker left in a data folder while a new dataset is being moved into it.
 INSTALLING_MARKER = ".ccdlab-installing"
 
@@ -358,7 +362,9 @@ def staging_folder(dest: str | os.PathLike):
                 pass
 
 
-def move_into_place(stage: str | os.PathLike, dest: str | os.PathLike, names, replace: bool = False) -> list[Path]:
+def move_into_place(
+    stage: str | os.PathLike, dest: str | os.PathLike, names, replace: bool = False, discard=()
+) -> list[Path]:
     """Move the finished parts of a dataset from ``stage`` into ``dest``, the manifest last.
 
     Each part (a folder such as ``bias/`` or a file such as ``manifest.json``) is renamed, which
@@ -376,6 +382,9 @@ def move_into_place(stage: str | os.PathLike, dest: str | os.PathLike, names, re
     replace : bool
         Replace parts that already exist in ``dest`` (the old ones are discarded with the
         staging folder). When False an existing part raises ``FileExistsError``.
+    discard : iterable of str
+        With ``replace``, other parts of an older dataset to remove from ``dest`` (e.g. a
+        ``truth/`` folder that the new dataset does not have); moved out with the old parts.
 
     Returns
     -------
@@ -409,6 +418,10 @@ def move_into_place(stage: str | os.PathLike, dest: str | os.PathLike, names, re
     old.mkdir(exist_ok=True)
     if (dest / MANIFEST_NAME).exists() and replace:
         os.replace(dest / MANIFEST_NAME, old / MANIFEST_NAME)  # the old dataset stops verifying first
+    if replace:
+        for name in discard:
+            if name not in names and ((dest / name).exists() or (dest / name).is_symlink()):
+                os.replace(dest / name, old / name)
     placed = []
     for name in names:
         target = dest / name

@@ -38,7 +38,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from . import __version__
-from .manifest import MANIFEST_NAME, move_into_place, staging_folder, write_manifest
+from .manifest import DATASET_FOLDERS, MANIFEST_NAME, move_into_place, staging_folder, write_manifest
 from .simulate_cosmics import MIN_CHARGE as CR_MIN_CHARGE
 from .simulate_cosmics import add_cosmic_rays, cosmic_ray_mask, cosmic_rays
 from .simulate_detector import BIAS_LEVEL, FULL_WELL, bias_pattern, flat_field
@@ -472,8 +472,9 @@ def make_night(
     progress : bool
         Show a progress bar.
     overwrite : bool
-        Replace an existing ``bias/``, ``flats/``, ``science/``, ``truth/`` and manifest in
-        ``dest``. Other folders (``reduced/``, ...) are never touched.
+        Replace an existing dataset in ``dest``: its ``bias/``, ``flats/``, ``science/``,
+        ``truth/`` (and a download's ``darks/`` and ``unsorted/``) and manifest. Other folders
+        (``reduced/``, ...) are never touched.
 
     Returns
     -------
@@ -520,5 +521,5 @@ def make_night(
             "shape": list(SIZES[size]),
         }
         write_manifest(stage, DATASET_ITEMS, meta)
-        move_into_place(stage, dest, names, replace=overwrite)
+        move_into_place(stage, dest, names, replace=overwrite, discard=DATASET_FOLDERS)
     return dest

@@ -1,0 +1,623 @@
+"""Tests of ccdlab.fetch (synthetic default, downloads from a local HTTP server) and ccdlab.manifest."""
+
+from __future__ import annotations
+
+import argparse
+import doctest
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import threading
+import zipfile
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from astropy.io import fits
+
+from ccdlab import fetch, manifest
+from ccdlab.fetch import DatasetExistsError, FetchError, FetchReport
+from ccdlab.manifest import ManifestError
+from ccdlab.simulate import make_night
+
+
+# --- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def night(tmp_path_factory) -> Path:
+    return make_night(tmp_path_factory.mktemp("source") / "night", size="tiny", progress=False)
+
+
+@pytest.fixture
+def cache(tmp_path) -> Path:
+    return tmp_path / "cache"
+
+
+@pytest.fixture
+def server(tmp_path, monkeypatch):
+    """Serve tmp_path/www on 127.0.0.1; /truncated/NAME sends half of NAME and hangs up."""
+    root = tmp_path / "www"
+    root.mkdir()
+    for var in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+
+    class Handler(SimpleHTTPRequestHandler):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, directory=str(root), **kwargs)
+
+        def log_message(self, *args):  # keep the test output clean
+            pass
+
+        def do_GET(self):
+            if self.path.startswith("/truncated/"):
+                body = (root / self.path[len("/truncated/"):]).read_bytes()
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            super().do_GET()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+    thread.start()
+    try:
+        yield SimpleNamespace(root=root, url=f"http://127.0.0.1:{httpd.server_port}")
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(timeout=5)
+
+
+def frame_bytes(data: np.ndarray, **cards) -> bytes:
+    buffer = io.BytesIO()
+    fits.PrimaryHDU(data=data, header=fits.Header(cards)).writeto(buffer)
+    return buffer.getvalue()
+
+
+def night_members(night: Path) -> dict[str, bytes]:
+    """A realistic archive's content: two of each raw frame in one folder (no folder hints),
+    plus a dark, an untyped frame, a damaged frame and a README."""
+    members = {}
+    for folder, count in (("bias", 2), ("flats", 2), ("science", 1)):
+        for path in sorted((night / folder).glob("*.fits"))[:count]:
+            members[f"night/all/{path.name}"] = path.read_bytes()
+    small = np.zeros((8, 8), dtype=np.uint16)
+    members["night/all/dark_60s.fits"] = frame_bytes(small, IMAGETYP="dark", EXPTIME=60.0)
+    members["night/all/mystery.fits"] = frame_bytes(small, EXPTIME=30.0)
+    members["night/all/broken.fits"] = b"SIMPLE  =                    T" + b" " * 50
+    members["night/README.txt"] = b"GIT night of 2018-10-13\n"
+    return members
+
+
+def write_zip(path: Path, members: dict[str, bytes]) -> Path:
+    with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_STORED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def write_tar(path: Path, members: dict[str, bytes], mode: str = "w:gz") -> Path:
+    with tarfile.open(path, mode, **({"compresslevel": 1} if mode.endswith("gz") else {})) as tf:
+        for name, data in members.items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    return path
+
+
+def assert_untouched(dest: Path):
+    """The destination holds no dataset part and no staging leftovers."""
+    if dest.exists():
+        leftovers = [p.name for p in dest.iterdir() if p.name != "reduced"]
+        assert leftovers == [], f"left behind: {leftovers}"
+
+
+# --- downloads --------------------------------------------------------------------------------
+
+
+def test_zip_download_sorts_frames_and_reports(server, night, tmp_path, cache):
+    write_zip(server.root / "night.zip", night_members(night))
+    dest = tmp_path / "data"
+    report = fetch.fetch_url(f"{server.url}/night.zip", dest, progress=False, cache=cache)
+    assert report.status == "downloaded"
+    assert {k: len(v) for k, v in report.placed.items()} == {"bias": 2, "darks": 1, "flats": 2, "science": 1}
+    aside = dict(report.left_aside)
+    assert set(aside) == {"README.txt", "mystery.fits", "broken.fits"}
+    assert "not a FITS frame" in aside["README.txt"] and "unreadable" in aside["broken.fits"]
+    assert len(list((dest / "bias").glob("*.fits"))) == 2
+    assert (dest / "unsorted" / "mystery.fits").is_file()
+    assert report.sha256[0] == manifest.sha256_file(server.root / "night.zip")
+    assert f"--sha256 {report.sha256[0]}" in report.message
+    text = report.summary()
+    assert "bias/" in text and "mystery.fits" in text
+    meta = manifest.read_manifest(dest)["meta"]
+    assert meta["kind"] == "download" and meta["sources"] == [f"{server.url}/night.zip"]
+    assert manifest.verify_manifest(dest) == []
+    assert not list(dest.glob(".ccdlab-*"))
+    again = fetch.fetch_url(f"{server.url}/night.zip", dest, progress=False, cache=cache)
+    assert again.status == "verified"
+
+
+def test_tar_gz_with_pinned_hash(server, night, tmp_path, cache):
+    archive = write_tar(server.root / "night.tar.gz", night_members(night))
+    digest = manifest.sha256_file(archive)
+    dest = tmp_path / "data"
+    report = fetch.fetch_url(f"{server.url}/night.tar.gz", dest, sha256=digest.upper(), progress=False, cache=cache)
+    assert report.status == "downloaded" and report.sha256 == [digest]
+    assert "To pin" not in report.message
+    assert sorted(p.name for p in dest.iterdir()) == ["bias", "darks", "flats", "manifest.json", "science", "unsorted"]
+
+
+def test_single_fits_files(server, night, tmp_path, cache):
+    bias = sorted((night / "bias").glob("*.fits"))[0]
+    science = sorted((night / "science").glob("*.fits"))[0]
+    (server.root / bias.name).write_bytes(bias.read_bytes())
+    (server.root / science.name).write_bytes(science.read_bytes())
+    dest = tmp_path / "data"
+    report = fetch.fetch_url([f"{server.url}/{bias.name}", f"{server.url}/{science.name}"], dest, progress=False, cache=cache)
+    assert report.placed == {"bias": [bias.name], "science": [science.name]}
+    assert (dest / "science" / science.name).read_bytes() == science.read_bytes()
+
+
+def test_wrong_hash_writes_nothing(server, night, tmp_path, cache):
+    write_zip(server.root / "night.zip", night_members(night))
+    dest = tmp_path / "data"
+    with pytest.raises(FetchError, match="does not match the expected SHA-256"):
+        fetch.fetch_url(f"{server.url}/night.zip", dest, sha256="0" * 64, progress=False, cache=cache)
+    assert_untouched(dest)
+    assert not cache.exists() or not any(p.is_file() for p in cache.rglob("*"))
+
+
+def test_corrupt_archive_writes_nothing_and_leaves_no_cache(server, night, tmp_path, cache):
+    good = write_zip(tmp_path / "good.zip", night_members(night)).read_bytes()
+    corrupt = bytearray(good)
+    corrupt[2000:2400] = b"\0" * 400  # damage the first frame's bytes: its CRC fails
+    (server.root / "corrupt.zip").write_bytes(bytes(corrupt))
+    dest = tmp_path / "data"
+    (dest / "reduced").mkdir(parents=True)
+    with pytest.raises(FetchError, match="damaged"):
+        fetch.fetch_url(f"{server.url}/corrupt.zip", dest, progress=False, cache=cache)
+    assert_untouched(dest)
+    assert not any(p.is_file() for p in cache.rglob("*")), "a damaged download is not kept"
+    (server.root / "truncated.tar.gz").write_bytes(write_tar(tmp_path / "t.tar.gz", night_members(night)).read_bytes()[:5000])
+    with pytest.raises(FetchError, match="damaged|neither"):
+        fetch.fetch_url(f"{server.url}/truncated.tar.gz", dest, progress=False, cache=cache)
+    (server.root / "page.zip").write_bytes(b"<html>Not found</html>")
+    with pytest.raises(FetchError, match="neither a zip or tar archive nor a FITS file"):
+        fetch.fetch_url(f"{server.url}/page.zip", dest, progress=False, cache=cache)
+    assert_untouched(dest)
+
+
+def test_interrupted_download_writes_nothing(server, night, tmp_path, cache):
+    write_zip(server.root / "night.zip", night_members(night))
+    dest = tmp_path / "data"
+    with pytest.raises(FetchError, match="failed"):
+        fetch.fetch_url(f"{server.url}/truncated/night.zip", dest, progress=False, cache=cache)
+    assert_untouched(dest)
+    assert not any(p.is_file() for p in cache.rglob("*")) if cache.exists() else True
+
+
+def test_missing_file_on_server(server, tmp_path, cache):
+    with pytest.raises(FetchError, match="failed"):
+        fetch.fetch_url(f"{server.url}/nothing.zip", tmp_path / "data", progress=False, cache=cache)
+    assert_untouched(tmp_path / "data")
+
+
+@pytest.mark.parametrize(
+    "name, message",
+    [("../evil.fits", "climbs out"), ("/tmp/evil.fits", "absolute path"), ("night\\..\\..\\evil.fits", "climbs out")],
+)
+def test_path_traversal_zip_is_refused(server, tmp_path, cache, name, message):
+    write_zip(server.root / "evil.zip", {"night/ok.txt": b"x", name: b"SIMPLE"})
+    dest = tmp_path / "inner" / "data"
+    with pytest.raises(FetchError, match=message):
+        fetch.fetch_url(f"{server.url}/evil.zip", dest, progress=False, cache=cache)
+    assert_untouched(dest)
+    assert not (tmp_path / "evil.fits").exists() and not (tmp_path / "inner" / "evil.fits").exists()
+
+
+def test_tar_with_absolute_path_or_outward_link_is_refused(server, tmp_path, cache):
+    archive = server.root / "abs.tar"
+    with tarfile.open(archive, "w") as tf:
+        info = tarfile.TarInfo("/etc/evil.fits")
+        info.size = 1
+        tf.addfile(info, io.BytesIO(b"x"))
+    with pytest.raises(FetchError, match="absolute path"):
+        fetch.fetch_url(f"{server.url}/abs.tar", tmp_path / "data", progress=False, cache=cache)
+    archive = server.root / "link.tar"
+    with tarfile.open(archive, "w") as tf:
+        info = tarfile.TarInfo("night/bias/link.fits")
+        info.type = tarfile.SYMTYPE
+        info.linkname = "../../../outside.fits"
+        tf.addfile(info)
+    with pytest.raises(FetchError, match="link pointing out"):
+        fetch.fetch_url(f"{server.url}/link.tar", tmp_path / "data", progress=False, cache=cache)
+    archive = server.root / "hard.tar"
+    with tarfile.open(archive, "w") as tf:
+        info = tarfile.TarInfo("night/hard.fits")
+        info.type = tarfile.LNKTYPE
+        info.linkname = "/etc/passwd"
+        tf.addfile(info)
+    with pytest.raises(FetchError, match="link pointing out"):
+        fetch.fetch_url(f"{server.url}/hard.tar", tmp_path / "data", progress=False, cache=cache)
+    assert_untouched(tmp_path / "data")
+
+
+def test_existing_dataset_needs_force(server, night, tmp_path, cache):
+    write_zip(server.root / "night.zip", night_members(night))
+    dest = make_night(tmp_path / "data", size="tiny", progress=False)
+    (dest / "reduced").mkdir()
+    (dest / "reduced" / "mine.fits").write_bytes(b"mine")
+    before = (dest / "manifest.json").read_bytes()
+    with pytest.raises(DatasetExistsError, match="--force"):
+        fetch.fetch_url(f"{server.url}/night.zip", dest, progress=False, cache=cache)
+    assert (dest / "manifest.json").read_bytes() == before
+    report = fetch.fetch_url(f"{server.url}/night.zip", dest, force=True, progress=False, cache=cache)
+    assert report.status == "downloaded"
+    assert not (dest / "truth").exists(), "the synthetic truth does not linger beside real data"
+    assert (dest / "reduced" / "mine.fits").read_bytes() == b"mine"
+    assert len(list((dest / "science").iterdir())) == 1
+
+
+def test_fetch_url_bad_inputs(tmp_path):
+    with pytest.raises(FetchError, match="No URL"):
+        fetch.fetch_url([], tmp_path)
+    with pytest.raises(FetchError, match="one --sha256 per --url"):
+        fetch.fetch_url(["http://127.0.0.1:9/a.zip"], tmp_path, sha256=["0" * 64, "1" * 64])
+    with pytest.raises(FetchError, match="64 hex digits"):
+        fetch.fetch_url("http://127.0.0.1:9/a.zip", tmp_path, sha256="xyz")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        fetch.fetch_url("http://127.0.0.1:9/a.zip", tmp_path / "file")
+
+
+def test_archive_without_frames_is_refused(server, tmp_path, cache):
+    write_zip(server.root / "notes.zip", {"notes/readme.txt": b"hello"})
+    with pytest.raises(FetchError, match="no frames ccdlab could type"):
+        fetch.fetch_url(f"{server.url}/notes.zip", tmp_path / "data", progress=False, cache=cache)
+    write_zip(server.root / "empty.zip", {})
+    with pytest.raises(FetchError, match="held no files"):
+        fetch.fetch_url(f"{server.url}/empty.zip", tmp_path / "data", progress=False, cache=cache)
+    assert_untouched(tmp_path / "data")
+
+
+def test_download_bad_inputs():
+    with pytest.raises(FetchError, match="not a URL"):
+        fetch.download("file:///etc/passwd")
+    with pytest.raises(FetchError, match="64 hex digits"):
+        fetch.download("https://example.org/a.zip", sha256="abc")
+
+
+def test_download_reuses_cache(server, tmp_path, cache):
+    (server.root / "a.fits").write_bytes(frame_bytes(np.zeros((4, 4)), IMAGETYP="flat"))
+    first = fetch.download(f"{server.url}/a.fits", progress=False, cache=cache)
+    (server.root / "a.fits").unlink()
+    assert fetch.download(f"{server.url}/a.fits", progress=False, cache=cache) == first
+
+
+def test_named_datasets(server, night, tmp_path, cache, monkeypatch):
+    archive = write_zip(server.root / "night.zip", night_members(night))
+    monkeypatch.setattr(fetch, "REGISTRY", {})
+    fetch.register_dataset("git-demo", f"{server.url}/night.zip", manifest.sha256_file(archive), "demo night")
+    report = fetch.fetch_named("git-demo", tmp_path / "data", progress=False, cache=cache)
+    assert report.status == "downloaded" and "bias" in report.placed
+    with pytest.raises(FetchError, match="Unknown dataset 'other'.*git-demo"):
+        fetch.fetch_named("other", tmp_path / "data")
+
+
+def test_register_dataset_bad_inputs(monkeypatch):
+    monkeypatch.setattr(fetch, "REGISTRY", {})
+    with pytest.raises(ValueError, match="letters, digits"):
+        fetch.register_dataset("bad name", "https://e.org/a.zip", "0" * 64)
+    with pytest.raises(ValueError, match="64 hex digits"):
+        fetch.register_dataset("ok", "https://e.org/a.zip", "0" * 10)
+    with pytest.raises(ValueError, match="must start with http"):
+        fetch.register_dataset("ok", "/local/a.zip", "0" * 64)
+    assert fetch.REGISTRY == {}
+
+
+# --- safe extraction and sorting --------------------------------------------------------------
+
+
+def test_safe_extract_skips_inner_links_and_refuses_special_files(tmp_path):
+    archive = tmp_path / "inner.tar"
+    with tarfile.open(archive, "w") as tf:
+        info = tarfile.TarInfo("night/bias/a.fits")
+        info.size = 3
+        tf.addfile(info, io.BytesIO(b"abc"))
+        link = tarfile.TarInfo("night/bias/b.fits")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "a.fits"
+        tf.addfile(link)
+    files = fetch.safe_extract(archive, tmp_path / "out")
+    assert [p.name for p in files] == ["a.fits"]
+    assert not (tmp_path / "out" / "night" / "bias" / "b.fits").exists()
+    fifo = tmp_path / "fifo.tar"
+    with tarfile.open(fifo, "w") as tf:
+        info = tarfile.TarInfo("night/pipe")
+        info.type = tarfile.FIFOTYPE
+        tf.addfile(info)
+    with pytest.raises(FetchError, match="special file"):
+        fetch.safe_extract(fifo, tmp_path / "out2")
+    assert not (tmp_path / "out2" / "night").exists()
+
+
+def test_safe_extract_refuses_zip_symlink(tmp_path):
+    archive = tmp_path / "link.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        info = zipfile.ZipInfo("night/link.fits")
+        info.external_attr = (0o120777 << 16)
+        zf.writestr(info, "../../etc/passwd")
+    with pytest.raises(FetchError, match="symbolic link"):
+        fetch.safe_extract(archive, tmp_path / "out")
+
+
+def test_safe_extract_checks_disk_space(tmp_path, monkeypatch):
+    archive = write_zip(tmp_path / "a.zip", {"a.fits": b"x" * 1000})
+    monkeypatch.setattr(fetch.shutil, "disk_usage", lambda path: SimpleNamespace(free=10, total=10, used=0))
+    with pytest.raises(FetchError, match="free some space"):
+        fetch.safe_extract(archive, tmp_path / "out")
+
+
+def test_safe_extract_refuses_single_fits(tmp_path):
+    path = tmp_path / "a.fits"
+    path.write_bytes(frame_bytes(np.zeros((4, 4))))
+    with pytest.raises(FetchError, match="single FITS file"):
+        fetch.safe_extract(path, tmp_path / "out")
+
+
+def test_sort_frames_disambiguates_names(tmp_path):
+    for night_name in ("n1", "n2"):
+        folder = tmp_path / "in" / "00" / night_name / "bias"
+        folder.mkdir(parents=True)
+        (folder / "b.fits").write_bytes(frame_bytes(np.zeros((4, 4)), IMAGETYP="zero"))
+    placed, aside = fetch.sort_frames(tmp_path / "in", tmp_path / "stage")
+    assert placed == {"bias": ["b.fits", "n2_bias_b.fits"]} and aside == []
+
+
+# --- the synthetic default --------------------------------------------------------------------
+
+
+def test_fetch_default_creates_then_verifies(tmp_path):
+    dest = tmp_path / "data"
+    assert fetch.fetch_default(dest, size="tiny", progress=False) == dest
+    first = (dest / "manifest.json").read_bytes()
+    report = fetch.ensure_default(dest, size="tiny", progress=False)
+    assert report.status == "verified" and "nothing to do" in report.message
+    assert (dest / "manifest.json").read_bytes() == first
+
+
+def test_fetch_default_uses_the_resolved_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "env-data"))
+    assert fetch.fetch_default(size="tiny", progress=False) == (tmp_path / "env-data").resolve()
+    assert (tmp_path / "env-data" / "manifest.json").is_file()
+
+
+def test_fetch_default_refuses_other_dataset_and_damage(tmp_path):
+    dest = fetch.fetch_default(tmp_path / "data", size="tiny", progress=False)
+    with pytest.raises(DatasetExistsError, match="tiny synthetic night.*--force"):
+        fetch.fetch_default(dest, size="tiny", seed=5, progress=False)
+    victim = sorted((dest / "bias").glob("*.fits"))[0]
+    victim.unlink()
+    with pytest.raises(ManifestError, match=f"bias/{victim.name} is missing.*--force"):
+        fetch.fetch_default(dest, size="tiny", progress=False)
+    report = fetch.ensure_default(dest, size="tiny", force=True, progress=False)
+    assert report.status == "created" and victim.is_file()
+
+
+def test_fetch_default_keeps_your_own_frames(tmp_path):
+    dest = tmp_path / "data"
+    (dest / "bias").mkdir(parents=True)
+    (dest / "bias" / "mine.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
+    report = fetch.ensure_default(dest, size="tiny", progress=False)
+    assert report.status == "kept" and "left alone" in report.message
+    assert (dest / "bias" / "mine.fits").is_file() and not (dest / "manifest.json").exists()
+    assert fetch.ensure_default(dest, size="tiny", progress=False, force=True).status == "created"
+    assert not (dest / "bias" / "mine.fits").exists()
+
+
+def test_fetch_default_over_empty_folders_and_after_interruption(tmp_path):
+    dest = tmp_path / "data"
+    for name in ("bias", "flats", "science"):
+        (dest / name).mkdir(parents=True)
+    assert fetch.ensure_default(dest, size="tiny", progress=False).status == "created"
+    (dest / manifest.INSTALLING_MARKER).write_text("bias\n")
+    (dest / "manifest.json").unlink()
+    report = fetch.ensure_default(dest, size="tiny", progress=False)
+    assert report.status == "created" and "interrupted" in report.message
+    assert manifest.verify_manifest(dest) == [] and not (dest / manifest.INSTALLING_MARKER).exists()
+
+
+def test_fetch_default_keeps_a_verified_download(server, night, tmp_path, cache):
+    write_zip(server.root / "night.zip", night_members(night))
+    dest = tmp_path / "data"
+    fetch.fetch_url(f"{server.url}/night.zip", dest, progress=False, cache=cache)
+    assert fetch.ensure_default(dest, progress=False).status == "kept"
+    with pytest.raises(DatasetExistsError, match="downloaded from"):
+        fetch.ensure_default(dest, size="tiny", progress=False)
+
+
+def test_fetch_default_bad_inputs(tmp_path):
+    with pytest.raises(FetchError, match="Unknown size"):
+        fetch.fetch_default(tmp_path, size="huge")
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(NotADirectoryError):
+        fetch.fetch_default(tmp_path / "file", size="tiny")
+
+
+def test_report_summary_lists_folders_and_left_aside(tmp_path):
+    report = FetchReport(tmp_path, "downloaded", placed={"bias": ["a.fits"], "flats": ["b.fits", "c.fits"]},
+                         left_aside=[("x.fits", "no IMAGETYP")], message="Done.")
+    text = report.summary()
+    assert text.splitlines()[0] == "Done."
+    assert "bias/      1 file" in text and "flats/     2 files" in text and "x.fits: no IMAGETYP" in text
+
+
+def test_cache_dir_follows_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv(fetch.CACHE_ENV, str(tmp_path / "c"))
+    assert fetch.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv(fetch.CACHE_ENV)
+    assert fetch.cache_dir().name == "ccdlab"
+
+
+# --- command line -----------------------------------------------------------------------------
+
+
+def parse(*argv: str) -> argparse.Namespace:
+    parser = argparse.ArgumentParser()
+    fetch.add_arguments(parser)
+    return parser.parse_args(list(argv))
+
+
+def test_run_creates_and_verifies(tmp_path, capsys):
+    assert fetch.run(parse("--size", "tiny", "--dest", str(tmp_path / "d"), "--no-progress")) == 0
+    assert "Wrote the tiny synthetic night" in capsys.readouterr().out
+    assert fetch.run(parse("--size", "tiny", "--dest", str(tmp_path / "d"))) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
+def test_run_downloads(server, night, tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv(fetch.CACHE_ENV, str(tmp_path / "cache"))
+    archive = write_zip(server.root / "night.zip", night_members(night))
+    code = fetch.run(parse("--url", f"{server.url}/night.zip", "--sha256", manifest.sha256_file(archive),
+                           "--dest", str(tmp_path / "d"), "--no-progress"))
+    assert code == 0
+    assert "flats/" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--url", "http://127.0.0.1:9/a.zip", "--name", "x"], "either --url or --name"),
+        (["--sha256", "0" * 64], "together with --url"),
+        (["--url", "http://127.0.0.1:9/a.zip", "--seed", "3"], "synthetic night only"),
+        (["--seed", "-2"], "zero or a positive"),
+        (["--name", "no-such"], "Unknown dataset"),
+        (["--url", "http://127.0.0.1:9/a.zip", "--sha256", "12"], "64 hex digits"),
+    ],
+)
+def test_run_bad_options_print_one_sentence(tmp_path, capsys, argv, message):
+    assert fetch.run(parse(*argv, "--dest", str(tmp_path / "d"), "--no-progress")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and message in err and "Traceback" not in err
+
+
+def test_run_existing_other_dataset(tmp_path, capsys):
+    fetch.fetch_default(tmp_path / "d", size="tiny", progress=False)
+    assert fetch.run(parse("--dest", str(tmp_path / "d"), "--no-progress")) == 1
+    err = capsys.readouterr().err
+    assert "--force" in err and str(tmp_path / "d") in err
+
+
+def test_run_disk_errors_are_one_sentence(tmp_path, capsys, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device", str(tmp_path / "d" / "bias"))
+
+    monkeypatch.setattr(fetch, "ensure_default", full)
+    assert fetch.run(parse("--dest", str(tmp_path / "d"))) == 1
+    err = capsys.readouterr().err
+    assert "No space left on device" in err and "free disk space" in err
+
+
+# --- manifest ---------------------------------------------------------------------------------
+
+
+def test_manifest_roundtrip_and_problems(tmp_path):
+    (tmp_path / "bias").mkdir()
+    (tmp_path / "bias" / "a.fits").write_bytes(b"a" * 10)
+    (tmp_path / "bias" / ".hidden").write_bytes(b"h")
+    (tmp_path / "notes.txt").write_text("n")
+    path = manifest.write_manifest(tmp_path, ["bias", "notes.txt"], {"kind": "demo"})
+    data = json.loads(path.read_text())
+    assert set(data["files"]) == {"bias/a.fits", "notes.txt"} and data["format"] == manifest.MANIFEST_FORMAT
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    assert manifest.verify_manifest(tmp_path) == []
+    (tmp_path / "bias" / "a.fits").write_bytes(b"b" * 10)
+    assert manifest.verify_manifest(tmp_path, checksums=False) == []
+    assert manifest.verify_manifest(tmp_path) == ["bias/a.fits has changed (its SHA-256 checksum differs)"]
+    (tmp_path / "bias" / "a.fits").write_bytes(b"b")
+    assert "has 1 bytes, expected 10" in manifest.verify_manifest(tmp_path)[0]
+    (tmp_path / "notes.txt").unlink()
+    assert "notes.txt is missing" in manifest.verify_manifest(tmp_path)
+
+
+def test_manifest_bad_inputs(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no ccdlab dataset manifest"):
+        manifest.read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text("{not json")
+    with pytest.raises(ManifestError, match="damaged"):
+        manifest.read_manifest(tmp_path)
+    (tmp_path / "manifest.json").write_text("[1, 2]")
+    with pytest.raises(ManifestError, match="not a ccdlab manifest"):
+        manifest.verify_manifest(tmp_path)
+    with pytest.raises(ManifestError, match="does not exist"):
+        manifest.build_manifest(tmp_path, ["nothing"])
+    outside = tmp_path.parent / f"{tmp_path.name}-outside.txt"
+    outside.write_text("x")
+    try:
+        with pytest.raises(ManifestError, match="outside"):
+            manifest.build_manifest(tmp_path, [outside])
+    finally:
+        outside.unlink()
+
+
+def test_sha256_file_matches_hashlib(tmp_path):
+    import hashlib
+
+    data = os.urandom(5 * 1024 * 1024 + 3)
+    (tmp_path / "f").write_bytes(data)
+    assert manifest.sha256_file(tmp_path / "f") == hashlib.sha256(data).hexdigest()
+
+
+def test_staging_folder_cleans_up(tmp_path):
+    with pytest.raises(RuntimeError):
+        with manifest.staging_folder(tmp_path / "new") as stage:
+            (stage / "bias").mkdir()
+            raise RuntimeError("boom")
+    assert not (tmp_path / "new").exists()
+    with manifest.staging_folder(tmp_path) as stage:
+        assert stage.is_dir()
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_remove_stale_staging_only_for_dead_processes(tmp_path):
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    dead = tmp_path / f".ccdlab-staging-{done.stdout.strip()}-abc"
+    alive = tmp_path / f".ccdlab-staging-{os.getpid()}-abc"
+    dead.mkdir()
+    alive.mkdir()
+    assert manifest.remove_stale_staging(tmp_path) == [dead]
+    assert alive.is_dir() and not dead.exists()
+    assert manifest.remove_stale_staging(tmp_path / "missing") == []
+
+
+def test_move_into_place_rules(tmp_path):
+    dest = tmp_path / "data"
+    (dest / "bias").mkdir(parents=True)
+    (dest / "truth").mkdir()
+    with manifest.staging_folder(dest) as stage:
+        (stage / "bias").mkdir()
+        (stage / "manifest.json").write_text("{}")
+        with pytest.raises(FileExistsError, match="already holds bias"):
+            manifest.move_into_place(stage, dest, ["manifest.json", "bias"])
+        with pytest.raises(FileNotFoundError, match="lacks them"):
+            manifest.move_into_place(stage, dest, ["flats"])
+        placed = manifest.move_into_place(stage, dest, ["manifest.json", "bias"], replace=True, discard=["truth"])
+        assert [p.name for p in placed] == ["bias", "manifest.json"]
+    assert sorted(p.name for p in dest.iterdir()) == ["bias", "manifest.json"]
+
+
+@pytest.mark.parametrize("module", [fetch, manifest])
+def test_docstring_examples_run(module):
+    assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
