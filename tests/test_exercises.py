@@ -58,12 +58,10 @@ def make_night(root, n_bias=3, n_flats=3, n_science=2, altitude=True, seed=1):
 def fresh_state(monkeypatch):
     monkeypatch.delenv("CCDLAB_RESULTS", raising=False)
     results.clear()
-    checks.forget_nights()
     set_lesson(None)
     yield
     results.clear()
-    checks.forget_nights()
-    set_lesson(None)
+    set_lesson(None)  # (kept results per data folder stay: every test's folder is its own)
 
 
 @pytest.fixture
@@ -394,3 +392,225 @@ def test_lesson02_display_range_blank_and_bad(night_dir, capsys):
     assert "Fill in vmax too" in capsys.readouterr().out
     check("2.4", vmin="low", vmax="high")
     assert "should be numbers" in capsys.readouterr().out
+
+
+def test_forget_nights():
+    checks.forget_nights()
+    assert checks._NIGHTS == {}
+
+
+# --------------------------------------------------------------------------------- lessons 03-07
+# These run on the simulated tiny night (514 x 512): flats with vignetting and a saturated one,
+# science frames with stars, cosmic rays and a WCS. The package's own functions are the oracle.
+
+
+@pytest.fixture(scope="module")
+def sim_dir(tmp_path_factory):
+    from ccdlab.simulate import make_night
+
+    return make_night(tmp_path_factory.mktemp("sim") / "data", size="tiny", progress=False)
+
+
+@pytest.fixture
+def sim(sim_dir, monkeypatch):
+    monkeypatch.setenv("CCDLAB_DATA", str(sim_dir))
+    return checks.night(sim_dir)
+
+
+def last():
+    return results.recorded()[-1]
+
+
+def bias_arrays(sim):
+    return [sim.frame(path)[0] for path in sim.files("bias")]
+
+
+def test_lesson03_median_combine_function(sim, capsys):
+    set_lesson("03_master_bias")
+    good = check("3.1", median_combine=lambda frames: np.median(np.stack(frames), axis=0))
+    assert last().status == "correct" and callable(good)
+    cases = [
+        (lambda frames: np.mean(np.stack(frames), axis=0), "That is the mean"),
+        (lambda frames: np.sort(np.stack(frames), axis=0)[len(frames) // 2], "even number of frames"),
+        (lambda frames: np.median(np.stack(frames)), "axis=0"),
+        (lambda frames: 1 / 0, "raised ZeroDivisionError"),
+        (lambda frames: None, "returns nothing yet"),
+        (42, "should be a function"),
+    ]
+    for function, phrase in cases:
+        reference = check("3.1", median_combine=function)
+        assert last().status == "incorrect", phrase
+        assert phrase in capsys.readouterr().out
+        frames = [np.full((2, 2), v, np.float32) for v in (1.0, 2.0, 9.0)]
+        assert reference(frames).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    stub = check("3.1", median_combine=lambda frames: ...)
+    assert last().status == "not attempted" and callable(stub)
+
+
+def test_lesson03_master_bias_and_noise(sim, capsys):
+    from astropy.stats import sigma_clipped_stats as clipped
+
+    from ccdlab.calibrate import master_bias
+
+    set_lesson("03_master_bias")
+    frames = bias_arrays(sim)
+    check("3.2", master_bias=np.median(np.stack(frames), axis=0))
+    assert last().status == "correct"
+    reference = check("3.2", master_bias=np.mean(np.stack(frames), axis=0))
+    assert last().status == "incorrect"
+    assert np.allclose(reference, master_bias(sim.files("bias"), progress=False))
+    noise = clipped(frames[0] - frames[1])[2] / np.sqrt(2)
+    check("3.3", read_noise_adu=noise)
+    assert last().status == "correct"
+    check("3.3", read_noise_adu=noise * np.sqrt(2))
+    assert "Divide it by sqrt(2)" in capsys.readouterr().out
+    n = len(frames) // 2
+    half = clipped(np.median(np.stack(frames[:n]), axis=0) - np.median(np.stack(frames[n:2 * n]), axis=0))[2] / np.sqrt(2)
+    check("3.4", half_noise_adu=half)
+    assert last().status == "correct"
+    check("3.4", half_noise_adu=noise)
+    assert last().status == "incorrect"
+
+
+def test_lesson04_flats(sim, capsys):
+    from ccdlab.calibrate import master_bias, master_flat, vignetting_mask
+
+    set_lesson("04_master_flat")
+    files = sim.files("flat")
+    medians = [float(np.median(sim.frame(path)[0])) for path in files]
+    assert check("4.1", flat_medians=medians) == medians and last().status == "correct"
+    check("4.1", flat_medians=medians[1:])
+    assert "one median per file" in capsys.readouterr().out
+    check("4.1", flat_medians=[m + 100 for m in medians])
+    assert "are off" in capsys.readouterr().out
+    check("4.1", flat_medians=5)
+    assert "list of numbers" in capsys.readouterr().out
+
+    saturated = files[int(np.argmax(medians))]
+    from pathlib import Path
+    check("4.2", bad_flat=Path(saturated).name)
+    assert last().status == "correct"
+    check("4.2", bad_flat=saturated)  # a full path is fine too
+    assert last().status == "correct"
+    assert check("4.2", bad_flat=Path(files[-1]).name) == Path(saturated).name
+    assert "saturated" in capsys.readouterr().out
+
+    bias = master_bias(sim.files("bias"), progress=False)
+    flat = np.asarray(master_flat(files, bias, progress=False).data)
+    check("4.3", master_flat=flat)
+    assert last().status == "correct"
+    assert np.array_equal(check("4.3", master_flat=flat * 0.9), flat)
+    assert "0.9 times the expected" in capsys.readouterr().out
+
+    check("4.4", vignetted=flat < 0.8)
+    assert last().status == "correct"
+    mask = check("4.4", vignetted=(flat < 0.8).astype(float))
+    assert mask.dtype == bool and np.array_equal(mask, vignetting_mask(flat))
+    assert "boolean" in capsys.readouterr().out
+
+
+@pytest.fixture
+def masters(sim):
+    from ccdlab.calibrate import master_bias, master_flat, vignetting_mask
+
+    bias = master_bias(sim.files("bias"), progress=False)
+    flat = np.asarray(master_flat(sim.files("flat"), bias, progress=False).data)
+    return bias, flat, vignetting_mask(flat)
+
+
+def test_lesson05_calibrated_frame(sim, masters, capsys):
+    bias, flat, mask = masters
+    set_lesson("05_calibration")
+    raw = sim.frame(sim.first("science"))[0]
+    good = (raw - bias) / flat
+    good[mask] = np.nan
+    check("5.1", calibrated=good)
+    assert last().status == "correct"
+    check("5.1", calibrated=(raw - bias) / flat)
+    assert "no pixel is NaN" in capsys.readouterr().out
+
+
+def test_lesson05_written_frames(sim, masters, capsys, tmp_path):
+    from pathlib import Path
+
+    from ccdlab.io import read_frame, write_frame
+    from ccdlab.paths import reduced_dir
+    from ccdlab.reduce import output_name
+
+    bias, flat, mask = masters
+    set_lesson("05_calibration")
+    out = reduced_dir(sim.data_dir)
+    written = []
+    for path in sim.files("science"):
+        data, header = read_frame(path)
+        data = (data - bias) / flat
+        data[mask] = np.nan
+        written.append(write_frame(out / output_name(Path(path).name, "fb"), data, header,
+                                   history=["Bias subtracted", "Divided by the flat"], inputs=[path]))
+    check("5.2", fb_files=written)
+    assert last().status == "correct"
+    check("5.2", fb_files=written[:-1])
+    assert "is missing from fb_files" in capsys.readouterr().out
+    plain = tmp_path / written[0].name
+    write_frame(plain, read_frame(written[0])[0], history="nothing said")
+    check("5.2", fb_files=[plain] + written[1:])
+    assert "is not in the reduced/ folder" in capsys.readouterr().out
+    silent = write_frame(written[0], read_frame(written[0])[0], history="copied")  # no bias/flat history
+    check("5.2", fb_files=[silent] + written[1:])
+    assert "no HISTORY card" in capsys.readouterr().out
+    reference = check("5.2", fb_files=...)  # reference frames are written, beside the student's
+    assert last().status == "not attempted"
+    assert [Path(p).name for p in reference] == [p.name for p in written]
+    assert all(Path(p).parent == out / "reference" for p in reference)
+    assert "lesson 05 check" in " ".join(read_frame(reference[0])[1]["HISTORY"])
+    assert list(read_frame(written[0])[1]["HISTORY"]) == ["copied"]  # theirs is left untouched
+
+
+def test_lesson06_camera_and_cosmics(sim, masters, capsys):
+    from ccdlab.calibrate import calibrate_frame
+    from ccdlab.cosmics import remove_cosmics
+
+    bias, flat, mask = masters
+    set_lesson("06_cosmic_rays")
+    check("6.1", gain=1.6, read_noise=14.0, saturation=96000.0)
+    assert last().status == "correct"
+    assert check("6.1", gain=1.6, read_noise=14.0 / 1.6, saturation=96000.0 / 1.6) == (1.6, 14.0, 96000.0)
+    out = capsys.readouterr().out
+    assert "read noise in ADU" in out and "saturation level in ADU" in out
+
+    calibrated = calibrate_frame(sim.first("science"), bias, flat, mask)[0]
+    crmask, cleaned = remove_cosmics(calibrated, 1.6, 14.0, 96000.0, mask=mask)
+    check("6.2", cleaned=cleaned)
+    assert last().status == "correct"
+    check("6.2", cleaned=cleaned * 1.6)
+    assert "in electrons" in capsys.readouterr().out
+
+    unmasked = calibrate_frame(sim.first("science"), bias, flat)[0]
+    without = int(remove_cosmics(unmasked, 1.6, 14.0, 96000.0)[0].sum())
+    check("6.3", n_without_mask=without, n_with_mask=int(crmask.sum()))
+    assert last().status == "correct" and without > crmask.sum()
+    check("6.3", n_without_mask=int(crmask.sum()), n_with_mask=without)
+    assert last().status == "incorrect"
+
+
+def test_lesson07_stack_and_snr_gain(sim, capsys):
+    from ccdlab.checks import lesson07
+    from ccdlab.stack import align_frames, stack_frames
+
+    set_lesson("07_stacking")
+    frames = lesson07.cleaned_frames_of(sim)
+    cube, _, _ = align_frames(frames, progress=False)
+    stack, _ = stack_frames(cube, method="median")
+    assert check("7.1", stack=stack) is stack and last().status == "correct"
+    check("7.1", stack=frames[0][0])
+    assert "just the first frame" in capsys.readouterr().out
+    check("7.1", stack=np.full_like(stack, np.nan))
+    assert "Most of stack is NaN" in capsys.readouterr().out
+    check("7.1", stack=stack[:-1])
+    assert "has shape" in capsys.readouterr().out
+    expected = lesson07.snr_gain_of(sim)
+    assert 1.3 < expected < 2.2  # four frames: a little below sqrt(4)
+    check("7.2", snr_gain=expected * 1.1)
+    assert last().status == "correct"
+    check("7.2", snr_gain=1.0)
+    assert "effective gain" in capsys.readouterr().out and last().status == "incorrect"

@@ -46,10 +46,11 @@ def calibrated_by_hand(night, calibrated):
 
 
 def _write_reference(night) -> list[str]:
+    """Write the reference calibrated frames into ``reduced/reference/`` (never over the student's)."""
     from ..io import write_frame
-    from ..paths import reduced_dir
+    from ..paths import ensure_dir, reduced_dir
 
-    out = reduced_dir(night.data_dir)
+    out = ensure_dir(reduced_dir(night.data_dir) / "reference")
     written = []
     for path in night.files("science"):
         data, header = calibrated_of(night, path)
@@ -83,12 +84,12 @@ def written_frames(night, fb_files):
     name = "fb_files"
     raws = night.files("science")
     if is_blank(fb_files):
-        return [blank_part(name, night.memo("fb_reference", lambda: _write_reference(night)))]
+        return [blank_part(name, _write_reference(night))]
     try:
         paths = [Path(p) for p in ([fb_files] if isinstance(fb_files, (str, Path)) else fb_files)]
     except TypeError:
         return [Part(name, False, "fb_files should be the list of the files you wrote.",
-                     night.memo("fb_reference", lambda: _write_reference(night)))]
+                     _write_reference(night))]
     out = reduced_dir(night.data_dir).resolve()
     by_name = {p.name: p for p in paths}
     problems = []
@@ -106,5 +107,5 @@ def written_frames(night, fb_files):
             problems.append(problem)
             break
     if problems:
-        return [Part(name, False, problems[0], night.memo("fb_reference", lambda: _write_reference(night)))]
+        return [Part(name, False, problems[0], _write_reference(night))]
     return [Part(name, True, reference=[str(by_name[fb_name(r)]) for r in raws])]

@@ -87,7 +87,8 @@ def median_stack(night, stack):
     if close >= 0.98:
         return [Part(name, True, reference=stack)]
     single = np.asarray(cleaned_frames_of(night)[0][0], dtype=np.float64)
-    if single.shape == array.shape and np.nanmean(np.abs(array - single) <= 1e-3 * np.abs(single) + 1e-3) > 0.9:
+    same = np.isfinite(array) & np.isfinite(single) if single.shape == array.shape else None
+    if same is not None and same.any() and np.mean(np.abs(array[same] - single[same]) <= 1e-3 * np.abs(single[same]) + 1e-3) > 0.9:
         return [Part(name, False, "stack is just the first frame: combine all the aligned frames.", expected)]
     return [Part(name, False, f"stack differs from the expected median stack in {1 - close:.0%} of the pixels. "
                  "Align every cleaned frame onto the first frame's WCS (reproject_interp), then take np.nanmedian "
