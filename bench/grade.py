@@ -3,7 +3,8 @@
 The submissions cycle through the course's lessons and six kinds: the solution (full marks), the
 blank student notebook (zero), a solution whose first exercise raises, one whose second exercise
 loops forever (stopped by the cell timeout), one whose kernel dies half-way, and a damaged file.
-Uses the project's ``solutions/`` and ``notebooks/``; target: under 5 minutes on 2 cores.
+Uses the project's ``solutions/`` and ``notebooks/`` (student versions are generated when
+``notebooks/`` lacks them); target: under 5 minutes on 2 cores.
 
     python bench/grade.py [--copies 30] [--jobs N] [--cell-timeout 20] [--size tiny]
 """
@@ -78,12 +79,15 @@ def main(argv=None) -> int:
     lessons = load_solutions(solutions_dir)
     pairs = []
     for name in lessons:
+        solution = nbformat.read(solutions_dir / f"{name}.ipynb", as_version=4)
         student_path = notebooks_dir / f"{name}.ipynb"
-        if not student_path.is_file():
-            print(f"{student_path} is missing: run 'make notebooks' first.", file=sys.stderr)
-            return 2
-        pairs.append((name, nbformat.read(solutions_dir / f"{name}.ipynb", as_version=4),
-                      nbformat.read(student_path, as_version=4)))
+        if student_path.is_file():
+            student = nbformat.read(student_path, as_version=4)
+        else:  # not generated yet: make it the way 'make notebooks' does
+            from ccdlab.authoring import make_student
+
+            student = make_student(solution, name)
+        pairs.append((name, solution, student))
 
     with tempfile.TemporaryDirectory(prefix="ccdlab-bench-grade-") as tmp:
         tmp = Path(tmp)
