@@ -10,43 +10,68 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ccdlab import exercises, paths, setup_cell
+from ccdlab import colab, exercises, paths, setup_cell
 from ccdlab.setup_cell import SetupError, cell_source, start
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 def make_raw(folder: Path) -> Path:
+    """A stand-in night: one small file in each raw folder."""
     for kind in paths.RAW_FOLDERS:
         (folder / kind).mkdir(parents=True, exist_ok=True)
+        (folder / kind / f"{kind}_1.fits").write_bytes(b"not really FITS")
     return folder
 
 
 @pytest.fixture
 def fake_colab(tmp_path, monkeypatch):
-    """A fake google.colab with drive.mount, and Drive/working-copy folders under tmp_path."""
-    drive_data = tmp_path / "content" / "drive" / "MyDrive" / "ccdlab-data"
-    monkeypatch.setattr(paths, "DRIVE_DATA", drive_data)
-    monkeypatch.setattr(paths, "COLAB_LOCAL_DATA", tmp_path / "content" / "ccdlab-data")
+    """A fake google.colab whose drive.mount makes MyDrive appear; Drive and local disk in tmp_path."""
+    content = tmp_path / "content"
+    state = types.SimpleNamespace(mounts=[], data_on_drive=False, mount_works=True,
+                                  drive_data=content / "drive" / "MyDrive" / "ccdlab-data",
+                                  local_data=content / "ccdlab-data")
+    for module in (paths, colab):
+        monkeypatch.setattr(module, "DRIVE_DATA", state.drive_data)
+    monkeypatch.setattr(paths, "COLAB_LOCAL_DATA", state.local_data)
+    monkeypatch.setattr(colab, "LOCAL_DATA", state.local_data)
+    monkeypatch.setattr(colab, "DRIVE_MOUNT", content / "drive")
     monkeypatch.setattr(paths, "project_root", lambda: tmp_path / "checkout")
     monkeypatch.delenv("CCDLAB_DATA", raising=False)
-    mounts = []
 
     def mount(where, **kwargs):
-        mounts.append(where)
-        drive_data.parent.mkdir(parents=True, exist_ok=True)  # MyDrive appears
+        state.mounts.append(where)
+        if state.mount_works:
+            state.drive_data.parent.mkdir(parents=True, exist_ok=True)  # MyDrive appears
+            if state.data_on_drive:
+                make_raw(state.drive_data)
 
     google = types.ModuleType("google")
     google.__path__ = []
-    colab = types.ModuleType("google.colab")
-    colab.__spec__ = importlib.machinery.ModuleSpec("google.colab", loader=None)
-    colab.drive = types.SimpleNamespace(mount=mount)
-    google.colab = colab
+    fake = types.ModuleType("google.colab")
+    fake.__spec__ = importlib.machinery.ModuleSpec("google.colab", loader=None)
+    fake.drive = types.SimpleNamespace(mount=mount)
+    google.colab = fake
     monkeypatch.setitem(sys.modules, "google", google)
-    monkeypatch.setitem(sys.modules, "google.colab", colab)
-    monkeypatch.setitem(sys.modules, "ccdlab.colab", None)  # no working-copy helper: plain Drive
-    yield types.SimpleNamespace(mounts=mounts, drive_data=drive_data)
+    monkeypatch.setitem(sys.modules, "google.colab", fake)
+    yield state
     exercises.set_lesson(None)
+
+
+@pytest.fixture
+def fresh_runtime(monkeypatch):
+    """ccdlab not installed yet (as on a fresh Colab machine); pip calls are recorded, not run."""
+    runs = []
+    monkeypatch.setattr(subprocess, "run", lambda command, check=False, **kw: runs.append(command))
+    real_find_spec = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ccdlab" else real_find_spec(name, *a))
+    return runs
+
+
+def run_cell(lesson, source=None):
+    namespace = {}
+    exec(compile(source or cell_source(lesson), "setup-cell", "exec"), namespace)
+    return namespace
 
 
 def test_cell_source_is_the_template_for_the_lesson():
@@ -64,11 +89,13 @@ def test_every_notebook_starts_with_the_setup_cell():
             assert first_code.source == cell_source(path.stem), f"{folder}/{path.name}: refresh its setup cell"
 
 
-def test_locally_start_sets_the_lesson_and_prints_nothing(tmp_path, monkeypatch, capsys):
+def test_locally_the_cell_installs_nothing_sets_the_lesson_and_prints_nothing(tmp_path, monkeypatch, capsys):
     data = make_raw(tmp_path / "data")
     monkeypatch.setenv("CCDLAB_DATA", str(data))
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip must not run off Colab"))
     try:
-        assert start("02_statistics_display") == data.resolve()
+        namespace = run_cell("02_statistics_display")
+        assert namespace["data_dir"] == data.resolve()
         assert exercises.current_lesson() == "02_statistics_display"
         assert capsys.readouterr().out == ""
     finally:
@@ -85,77 +112,61 @@ def test_locally_missing_data_is_one_sentence(tmp_path, monkeypatch):
     exercises.set_lesson(None)
 
 
-def test_the_cell_on_a_fresh_colab_mounts_installs_and_finds_drive_data(fake_colab, monkeypatch, capsys):
-    make_raw(fake_colab.drive_data)
-    runs = []
-    monkeypatch.setattr(subprocess, "run", lambda command, check=False, **kw: runs.append(command))
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(
-        importlib.util, "find_spec",
-        lambda name, *a: None if name == "ccdlab" else real_find_spec(name, *a),
-    )
-    namespace = {}
-    exec(compile(cell_source("01_fits_files"), "setup-cell", "exec"), namespace)
-    assert fake_colab.mounts == ["/content/drive"]
-    assert len(runs) == 1
-    assert runs[0][:4] == [sys.executable, "-m", "pip", "install"]
-    assert runs[0][-1] == setup_cell.COURSE_REPOSITORY  # no course copy on this Drive
-    assert namespace["data_dir"] == fake_colab.drive_data.resolve()
+def test_a_fresh_colab_mounts_installs_and_works_on_a_local_copy_of_drive(fake_colab, fresh_runtime, capsys):
+    fake_colab.data_on_drive = True
+    namespace = run_cell("01_fits_files")
+    assert fake_colab.mounts == ["/content/drive"]  # by the cell, before ccdlab exists
+    assert len(fresh_runtime) == 1
+    assert fresh_runtime[0][:4] == [sys.executable, "-m", "pip", "install"]
+    assert fresh_runtime[0][-1] == setup_cell.COURSE_REPOSITORY  # no course copy on this Drive
+    assert namespace["data_dir"] == fake_colab.local_data
+    assert (fake_colab.local_data / "bias" / "bias_1.fits").is_file()  # the working copy
     assert exercises.current_lesson() == "01_fits_files"
-    assert "the data is in" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "working copy" in out and "save_to_drive()" in out
 
 
-def test_the_cell_installs_from_a_course_copy_on_drive(fake_colab, monkeypatch, tmp_path):
-    make_raw(fake_colab.drive_data)
-    runs = []
-    monkeypatch.setattr(subprocess, "run", lambda command, check=False, **kw: runs.append(command))
-    real_find_spec = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ccdlab" else real_find_spec(name, *a))
+def test_the_cell_installs_from_a_course_copy_on_drive(fake_colab, fresh_runtime, tmp_path):
+    fake_colab.data_on_drive = True
     course = tmp_path / "course"
     course.mkdir()
     (course / "pyproject.toml").write_text("[project]\n")
-    source = cell_source("01_fits_files").replace(setup_cell.DRIVE_COURSE, str(course))
-    exec(compile(source, "setup-cell", "exec"), {})
-    assert runs[0][-1] == str(course)
+    run_cell("01_fits_files", cell_source("01_fits_files").replace(setup_cell.DRIVE_COURSE, str(course)))
+    assert fresh_runtime[0][-1] == str(course)
 
 
-def test_the_cell_with_ccdlab_installed_skips_install_and_mounts_once(fake_colab, monkeypatch):
-    drive = sys.modules["google.colab"].drive
-    plain_mount = drive.mount
-    monkeypatch.setattr(drive, "mount", lambda where: (plain_mount(where), make_raw(fake_colab.drive_data)))
+def test_with_ccdlab_installed_the_cell_skips_pip_and_mounts_once(fake_colab, monkeypatch):
+    fake_colab.data_on_drive = True
     monkeypatch.setattr(subprocess, "run", lambda *a, **k: pytest.fail("pip must not run when ccdlab is installed"))
-    exec(compile(cell_source("05_calibration"), "setup-cell", "exec"), {})
-    mount_point = str(fake_colab.drive_data.parents[1])  # /content/drive on Colab
-    assert fake_colab.mounts == [mount_point]  # mounted by start(), not by the install branch
-    exec(compile(cell_source("05_calibration"), "setup-cell", "exec"), {})
-    assert fake_colab.mounts == [mount_point]  # already mounted: not again
+    run_cell("05_calibration")
+    assert fake_colab.mounts == [str(colab.DRIVE_MOUNT)]  # mounted by start(), not by the install branch
+    run_cell("05_calibration")
+    assert len(fake_colab.mounts) == 1  # already mounted: not again
 
 
-def test_on_colab_without_data_the_data_is_created_on_drive(fake_colab, monkeypatch, capsys):
-    created = []
+def test_on_colab_without_data_the_night_is_made_and_put_on_drive(fake_colab, monkeypatch):
+    made = []
 
-    def fetch_default(dest=None, size="workshop"):
-        created.append((Path(dest), size))
+    def ensure_default(dest, size="workshop", **options):
+        made.append((Path(dest), size))
         return make_raw(Path(dest))
 
-    monkeypatch.setitem(sys.modules, "ccdlab.fetch", types.SimpleNamespace(fetch_default=fetch_default))
-    found = start("00_getting_started", size="tiny")
-    assert created == [(fake_colab.drive_data, "tiny")]
-    assert found == fake_colab.drive_data.resolve()
-    assert "creating the tiny dataset" in capsys.readouterr().out
+    monkeypatch.setattr(colab, "ensure_default", ensure_default)
+    found = start("00_getting_started")
+    assert made == [(fake_colab.local_data, "workshop")]
+    assert found == fake_colab.local_data
+    assert (fake_colab.drive_data / "science" / "science_1.fits").is_file()  # kept on Drive
 
 
-def test_on_colab_a_working_copy_helper_is_used_when_there_is_one(fake_colab, monkeypatch, tmp_path):
-    make_raw(fake_colab.drive_data)
-    local = make_raw(tmp_path / "local-copy")
-    monkeypatch.setitem(sys.modules, "ccdlab.colab", types.SimpleNamespace(working_copy=lambda: local))
-    assert start("04_master_flat") == local
+def test_start_passes_the_size_wanted_on_to_colab(fake_colab, monkeypatch, tmp_path):
+    calls = []
+    monkeypatch.setattr(colab, "prepare_colab_data", lambda **kw: calls.append(kw) or tmp_path)
+    assert start("00_getting_started", size="tiny") == tmp_path
+    assert calls == [{"size": "tiny", "progress": True}]
 
 
-def test_on_colab_a_failure_is_one_sentence(fake_colab, monkeypatch):
-    def broken(dest=None, size="workshop"):
-        raise OSError("Drive is full")
-
-    monkeypatch.setitem(sys.modules, "ccdlab.fetch", types.SimpleNamespace(fetch_default=broken))
-    with pytest.raises(SetupError, match="could not be prepared on Colab \\(Drive is full\\)"):
+def test_on_colab_a_failure_is_one_sentence(fake_colab):
+    fake_colab.mount_works = False  # permission refused: MyDrive never appears
+    with pytest.raises(SetupError, match="could not be prepared on Colab") as info:
         start("00_getting_started")
+    assert len(info.value._render_traceback_()) == 1

@@ -27,9 +27,6 @@ COURSE_REPOSITORY = "git+https://github.com/ccdlab/ccdlab"
 #: A copy of the course folder on Google Drive (optional); installed from when present.
 DRIVE_COURSE = "/content/drive/MyDrive/ccdlab"
 
-#: The dataset created on Colab when the Drive holds none.
-COLAB_SIZE = "workshop"
-
 _TEMPLATE = '''\
 # Setup: run this cell first. On Google Colab it mounts your Drive, installs ccdlab and finds
 # (or creates) the course data. On your own computer it does nothing visible.
@@ -76,52 +73,26 @@ def cell_source(lesson: str) -> str:
     return _TEMPLATE.format(lesson=lesson, drive_course=DRIVE_COURSE, repository=COURSE_REPOSITORY)
 
 
-def _mount_drive() -> None:
-    mount_point = paths.DRIVE_DATA.parents[1]  # /content/drive
-    if paths.DRIVE_DATA.parent.is_dir():  # MyDrive is there: already mounted
-        return
-    from google.colab import drive  # only reached on Colab
-
-    drive.mount(str(mount_point))
+def _colab_data(size: str | None) -> Path:
+    """Mount Drive, create the data there if it holds none, and return the local working copy."""
+    colab = importlib.import_module("ccdlab.colab")
+    return Path(colab.prepare_colab_data(size=size, progress=True))
 
 
-def _create_colab_data(size: str) -> Path:
-    fetch = importlib.import_module("ccdlab.fetch")
-    print(f"No course data on your Drive yet: creating the {size} dataset in {paths.DRIVE_DATA} (once).")
-    fetch.fetch_default(dest=paths.DRIVE_DATA, size=size)
-    return paths.DRIVE_DATA
-
-
-def _colab_data(size: str) -> Path:
-    _mount_drive()
-    try:
-        found = paths.find_data_dir()
-    except paths.DataNotFoundError:
-        found = None
-    if found is None or not any((found / kind).is_dir() for kind in paths.RAW_FOLDERS):
-        _create_colab_data(size)
-    try:
-        colab = importlib.import_module("ccdlab.colab")
-    except ImportError:
-        colab = None
-    working_copy = getattr(colab, "working_copy", None) if colab else None
-    if callable(working_copy):  # a fast local copy of the Drive data
-        return Path(working_copy())
-    return paths.find_data_dir()
-
-
-def start(lesson: str, size: str = COLAB_SIZE) -> Path:
+def start(lesson: str, size: str | None = None) -> Path:
     """Prepare a notebook: set its lesson for the checks and find the data folder.
 
-    On Colab, also mount Google Drive and create the data on it when there is none
-    (``MyDrive/ccdlab-data``); a line says where the data is. Elsewhere nothing is printed.
+    On Colab, also mount Google Drive, create the course data on it when it holds none
+    (``MyDrive/ccdlab-data``) and work on a fast local copy (:func:`ccdlab.colab.prepare_colab_data`);
+    a line says where the data is. Elsewhere nothing is printed.
 
     Parameters
     ----------
     lesson : str
         The lesson (notebook stem), e.g. ``"01_fits_files"``.
-    size : str
-        The dataset to create on Colab when the Drive holds none (default ``"workshop"``).
+    size : str, optional
+        On Colab, the synthetic night wanted. None (default) uses whatever Drive holds, and
+        creates the ``workshop`` night when it holds nothing.
 
     Returns
     -------
@@ -131,7 +102,8 @@ def start(lesson: str, size: str = COLAB_SIZE) -> Path:
     Raises
     ------
     SetupError
-        No data was found (not on Colab): the message says how to create it.
+        No data was found (not on Colab), or Drive could not be used (on Colab): the message,
+        one sentence without a traceback, says what to do.
 
     Examples
     --------
@@ -151,7 +123,9 @@ def start(lesson: str, size: str = COLAB_SIZE) -> Path:
                 f"The course data could not be prepared on Colab ({exc}). Check that Google Drive "
                 f"is mounted and has space, then run this cell again."
             ) from None
-        print(f"ccdlab is ready; the data is in {found}.")
+        print(f"ccdlab is ready; the data is in {found}, a working copy of {paths.DRIVE_DATA}.\n"
+              "To keep your outputs (reduced/) after the session ends, run: "
+              "from ccdlab.colab import save_to_drive; save_to_drive()")
         return found
     try:
         return paths.find_data_dir()
