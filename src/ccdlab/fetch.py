@@ -782,10 +782,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     >>> add_arguments(parser)
     >>> parser.parse_args(["--size", "tiny"]).size
     'tiny'
+    >>> parser.parse_args([]).size is None  # the default night, or on Colab whatever Drive holds
+    True
     """
     registered = ", ".join(sorted(REGISTRY)) or "none registered yet"
     parser.add_argument(
-        "--size", choices=list(SIZES), default=DEFAULT_SIZE,
+        "--size", choices=list(SIZES), default=None,
         help="synthetic night: tiny (514 x 512, ~11 MB), workshop (2054 x 2048, ~170 MB, default) "
         "or full (4108 x 4096, ~680 MB)",
     )
@@ -829,6 +831,7 @@ def run(args: argparse.Namespace) -> int:
     name = getattr(args, "name", None)
     seed = getattr(args, "seed", None)
     dest = getattr(args, "dest", None)
+    size = getattr(args, "size", None)
     try:
         if urls and name:
             raise FetchError("Use either --url or --name, not both.")
@@ -839,19 +842,20 @@ def run(args: argparse.Namespace) -> int:
         if seed is not None and seed < 0:
             raise FetchError(f"--seed must be zero or a positive integer; got {seed}.")
         if urls:
-            report = fetch_url(urls, dest, sha256=hashes or None, force=args.force, progress=progress)
+            report = fetch_url(urls, dest, sha256=hashes or None, force=getattr(args, "force", False), progress=progress)
         elif name:
-            report = fetch_named(name, dest, force=args.force, progress=progress)
+            report = fetch_named(name, dest, force=getattr(args, "force", False), progress=progress)
         elif dest is None and on_colab():
             from .colab import prepare_colab_data
 
             local = prepare_colab_data(
-                size=args.size, seed=DEFAULT_SEED if seed is None else seed, force=args.force, progress=progress
+                size=size, seed=DEFAULT_SEED if seed is None else seed, force=getattr(args, "force", False), progress=progress
             )
             report = FetchReport(local, "verified", message=f"Data ready in {local} (a working copy of your Google Drive folder).")
         else:
             report = ensure_default(
-                dest, size=args.size, force=args.force, progress=progress, seed=DEFAULT_SEED if seed is None else seed
+                dest, size=size or DEFAULT_SIZE, force=getattr(args, "force", False), progress=progress,
+                seed=DEFAULT_SEED if seed is None else seed,
             )
     except (FetchError, DatasetExistsError, ManifestError, DataNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
