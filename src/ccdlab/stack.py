@@ -389,7 +389,7 @@ def align_frames(frames, reference: int = 0, method: str = "interp", progress: b
 
 
 def stack_frames(cube, method: str = "median", min_frames: int = 1, sigma_clip: float | None = None,
-                 progress: bool = False):
+                 progress: bool | None = None):
     """Combine an aligned cube pixel by pixel, ignoring NaN, and count the frames behind each pixel.
 
     Parameters
@@ -408,8 +408,8 @@ def stack_frames(cube, method: str = "median", min_frames: int = 1, sigma_clip: 
         Reject values this many robust standard deviations from the pixel's median before
         combining (see :func:`ccdlab.combine`); with ``method='mean'`` this removes cosmic rays
         and keeps most of the mean's S/N.
-    progress : bool
-        Show a progress bar.
+    progress : bool, optional
+        Show a progress bar; by default only when the frames are big (several blocks of rows).
 
     Returns
     -------
