@@ -18,10 +18,16 @@ import functools
 
 import numpy as np
 
-__all__ = ["SATLEVEL_UNITS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons"]
+__all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons"]
 
 #: The units :func:`remove_cosmics` accepts for the saturation level.
 SATLEVEL_UNITS = ("e-", "adu")
+
+#: ccdlab's defaults for astroscrappy, where they differ from astroscrappy's own. sigclip 5.0
+#: rather than 4.5: on full-size simulated frames with known cosmic rays (ccdlab.simulate) 4.5
+#: flags ~630 noise pixels per frame (pixel precision 85%), 5.0 ~110 (97%), for the same recall
+#: (97.6% and 97.5%). Pass ``sigclip=4.5`` to get astroscrappy's behaviour.
+DEFAULT_OPTIONS = {"sigclip": 5.0}
 
 _UNIT_ALIASES = {"e-": "e-", "e": "e-", "electron": "e-", "electrons": "e-", "adu": "adu", "dn": "adu", "counts": "adu"}
 _RESERVED = ("indat", "inmask", "gain", "readnoise", "satlevel")
@@ -96,7 +102,8 @@ def remove_cosmics(
     satlevel_unit : {'e-', 'adu'}
         Unit of ``satlevel``: electrons (default, like the camera's 96,000 e-) or ADU.
     **astroscrappy_options
-        Passed on to ``astroscrappy.detect_cosmics``: ``sigclip`` (4.5), ``sigfrac`` (0.3),
+        Passed on to ``astroscrappy.detect_cosmics``: ``sigclip`` (5.0 here, see
+        :data:`DEFAULT_OPTIONS`; astroscrappy's own default is 4.5), ``sigfrac`` (0.3),
         ``objlim`` (5.0; raise it if star cores are flagged), ``niter`` (4), ``cleantype``...
 
     Returns
@@ -162,8 +169,9 @@ def remove_cosmics(
     fill = float(np.median(image[~bad]))
     image[bad] = fill
     satlevel_electrons = satlevel if unit == "e-" else satlevel * gain
+    options = {**DEFAULT_OPTIONS, **astroscrappy_options}
     crmask, cleaned = astroscrappy.detect_cosmics(
-        image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **astroscrappy_options
+        image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
     )
     crmask = np.asarray(crmask, dtype=bool) & ~bad
     replaced = np.asarray(cleaned, dtype=np.float32)[crmask]
