@@ -788,8 +788,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     registered = ", ".join(sorted(REGISTRY)) or "none registered yet"
     parser.add_argument(
         "--size", choices=list(SIZES), default=None,
-        help="synthetic night: tiny (514 x 512, ~11 MB), workshop (2054 x 2048, ~170 MB, default) "
-        "or full (4108 x 4096, ~680 MB)",
+        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~11 MB), workshop (2048 x 2054, ~180 MB, default) "
+        "or full (4096 x 4108, ~710 MB)",
     )
     parser.add_argument(
         "--dest", metavar="DIR", default=None,
