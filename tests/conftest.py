@@ -1,10 +1,24 @@
-"""Shared test settings: a non-interactive plotting backend and no network."""
+"""Shared test settings: a non-interactive plotting backend, and no inherited data folder."""
 
 import os
+from pathlib import Path
 
 import matplotlib
+import pytest
 
 matplotlib.use("Agg")
-os.environ.setdefault("MPLBACKEND", "Agg")
-# Tests never read the developer's own data folder by accident.
-os.environ.pop("CCDLAB_DATA", None)
+
+
+@pytest.fixture(autouse=True)
+def _no_inherited_data_folder(monkeypatch):
+    """Unit tests never read a data folder by accident: each names the folder it uses."""
+    monkeypatch.delenv("CCDLAB_DATA", raising=False)
+
+
+@pytest.fixture(scope="session")
+def tiny_night() -> Path:
+    """The tiny synthetic night the notebooks run on (made once per machine into .cache/).
+
+    Treat it as read-only: copy it (``shutil.copytree``) before changing anything.
+    """
+    return Path(os.environ["CCDLAB_NOTEBOOK_DATA"])
