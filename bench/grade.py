@@ -98,8 +98,9 @@ def main(argv=None) -> int:
         returned.mkdir()
         kinds = {}
         for number in range(args.copies):
-            kind = KINDS[number % len(KINDS)]
-            name, solution, student = pairs[(number // len(KINDS)) % len(pairs)]
+            # every lesson in turn, and the kinds rotating across lessons
+            name, solution, student = pairs[number % len(pairs)]
+            kind = KINDS[(number + number // len(pairs)) % len(KINDS)]
             path = returned / f"student{number:02d}_{name}.ipynb"
             make_submission(kind, solution, student, path)
             kinds[f"student{number:02d}"] = kind

@@ -142,3 +142,21 @@ def test_cli_release_bad_input(project, tmp_path, capsys):
     code = release.run(parse(str(tmp_path / "ro" / "file" / "sub"), "--notebooks", str(project / "notebooks"),
                              "--solutions", str(project / "solutions"), "--no-package"))
     assert code == 2 and "choose a writable OUTDIR" in capsys.readouterr().err
+
+
+def test_release_of_the_real_course(tmp_path):
+    """The course's own notebooks, generated from solutions/, make a clean hand-out."""
+    from ccdlab.authoring import generate
+    from ccdlab.paths import project_root
+
+    root = project_root()
+    generate(root / "solutions", tmp_path / "notebooks")
+    made = build_release(tmp_path / "out", notebooks_dir=tmp_path / "notebooks")
+    assert made["notebooks"] == sorted(p.name for p in (root / "solutions").glob("*.ipynb"))
+    with zipfile.ZipFile(made["zip"]) as archive:
+        names = archive.namelist()
+    assert "ccdlab-course/src/ccdlab/exercises.py" in names and "ccdlab-course/pyproject.toml" in names
+    assert not [n for n in names if "/solutions/" in n or "/tests/" in n or n.endswith((".fits", ".jsonl", "truth.json"))]
+    for name in made["notebooks"]:
+        text = (made["folder"] / "notebooks" / name).read_text()
+        assert "BEGIN SOLUTION" not in text and "output_type" not in text
