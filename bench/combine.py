@@ -72,11 +72,11 @@ def run_case(case: str, folder: Path, mem_limit: float) -> dict:
 
     paths = sorted(folder.glob("frame_*.fits"))
     if case == "ccdlab":
-        import ccdlab.combine
+        from ccdlab.combine import combine
 
         rss_after_import = peak_rss_mb()
         start = time.perf_counter()
-        result = ccdlab.combine.combine(paths, method="median", mem_limit=mem_limit, progress=False)
+        result = combine(paths, method="median", mem_limit=mem_limit, progress=False)
     elif case == "seed":
         rss_after_import = peak_rss_mb()
         start = time.perf_counter()

@@ -264,3 +264,14 @@ def test_simulated_night_cosmic_rays_found_and_star_cores_spared(simulated):
                     box = (slice(iy - 2, iy + 3), slice(ix - 2, ix + 3))
                     assert not (flagged[box] & ~truth[box]).any(), (star["x"], star["y"])
     assert right_total / flagged_total >= 0.9
+
+
+@pytest.mark.parametrize("command", [["/no/such/python"], ["false"]])
+def test_frames_are_cleaned_here_when_workers_fail(tmp_path, monkeypatch, command):
+    import ccdlab.reduce
+
+    night = synthetic.make_night(tmp_path, n_science=2, n_cosmics=5)
+    monkeypatch.setattr(ccdlab.reduce, "_worker_command", lambda: command)
+    result = reduce(night.folder, progress=False, jobs=2, verbose=False, summary=False)
+    assert len(result.cosmic_pixels) == 2 and all(c > 0 for c in result.cosmic_pixels.values())
+    assert len(result.rejected) == 0

@@ -516,6 +516,8 @@ def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters,
                 bar.update()
         else:
             for task, outcome in _run_in_workers(tasks, jobs):
+                if outcome.get("retry"):  # no worker could take it: clean it here instead
+                    outcome = _run_task(task)
                 _record_clean(frames, task, outcome)
                 bar.update()
     finally:
@@ -542,8 +544,16 @@ def _worker_main() -> None:  # pragma: no cover - runs in the worker processes
         print(json.dumps(outcome), flush=True)
 
 
+def _worker_command() -> list[str]:
+    """The command that starts one cosmic-ray worker (a fresh Python running :func:`_worker_main`)."""
+    return [sys.executable, "-c", "from ccdlab.reduce import _worker_main; _worker_main()"]
+
+
 def _run_in_workers(tasks: list, jobs: int):
     """Yield ``(task, outcome)`` as ``jobs`` worker processes clean the frames, one at a time each.
+
+    An outcome ``{"retry": True}`` means no worker could clean that frame (one died, or none
+    could start): the caller cleans it in its own process.
 
     Workers are fresh interpreters (``python -c ...``), not forks: no script is re-executed (no
     ``if __name__ == "__main__"`` guard needed), OpenMP state is never inherited across a fork,
@@ -552,46 +562,63 @@ def _run_in_workers(tasks: list, jobs: int):
     package_root = str(Path(__file__).resolve().parents[1])
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    command = [sys.executable, "-c", "from ccdlab.reduce import _worker_main; _worker_main()"]
     pending = list(tasks)
     selector = selectors.DefaultSelector()
     workers = []
     try:
         for _ in range(jobs):
-            worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            try:
+                worker = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+            except OSError:
+                break  # no more workers: what is left is cleaned by the caller
             workers.append(worker)
             task = pending.pop(0)
-            worker.stdin.write(json.dumps(task) + "\n")
-            worker.stdin.flush()
+            try:
+                worker.stdin.write(json.dumps(task) + "\n")
+                worker.stdin.flush()
+            except OSError:  # it died at once
+                yield task, {"retry": True}
+                continue
             selector.register(worker.stdout, selectors.EVENT_READ, [worker, task])
         while selector.get_map():
             for key, _ in selector.select():
                 worker, task = key.data
                 line = key.fileobj.readline()
-                if not line:  # the worker died
+                if not line:  # the worker died: its frame is cleaned by the caller
                     selector.unregister(key.fileobj)
-                    yield task, {"error": f"the worker process stopped (exit code {worker.wait()})"}
+                    yield task, {"retry": True}
                     continue
                 yield task, json.loads(line)
                 if pending:
                     key.data[1] = pending.pop(0)
-                    worker.stdin.write(json.dumps(key.data[1]) + "\n")
-                    worker.stdin.flush()
+                    try:
+                        worker.stdin.write(json.dumps(key.data[1]) + "\n")
+                        worker.stdin.flush()
+                    except OSError:  # it died after its last answer
+                        selector.unregister(key.fileobj)
+                        yield key.data[1], {"retry": True}
                 else:
                     selector.unregister(key.fileobj)
-                    worker.stdin.close()
-        for task in pending:  # only if every worker died
-            yield task, {"error": "no worker process left to clean this frame"}
+                    _close_quietly(worker.stdin)
+        for task in pending:  # only if every worker died or none could start
+            yield task, {"retry": True}
     finally:
         selector.close()
         for worker in workers:
-            if worker.stdin and not worker.stdin.closed:
-                worker.stdin.close()
+            _close_quietly(worker.stdin)
             try:
                 worker.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+
+
+def _close_quietly(stream) -> None:
+    try:
+        if stream is not None and not stream.closed:
+            stream.close()
+    except OSError:  # a worker that died leaves a broken pipe behind
+        pass
 
 
 def _record_clean(frames: Table, task: dict, outcome: dict) -> None:
