@@ -265,6 +265,20 @@ def test_empty_aperture_noise_of_pure_noise():
     assert empty_aperture_noise(sky) == empty_aperture_noise(sky)  # repeatable
 
 
+def test_empty_aperture_noise_places_can_come_from_another_image():
+    rng = np.random.default_rng(3)
+    a = rng.normal(100.0, 10.0, (300, 300))
+    b = rng.normal(100.0, 10.0, (300, 300))
+    deep = a.copy()
+    deep[:, 150:] = np.nan  # only the left half is allowed
+    left_only = empty_aperture_noise(b, detect_on=deep)
+    b_left = b.copy()
+    b_left[:, 150:] = np.nan
+    assert left_only == pytest.approx(empty_aperture_noise(b_left, detect_on=deep))
+    with pytest.raises(PhotometryError, match=r"detect_on has shape \(10, 300\)"):
+        empty_aperture_noise(b, detect_on=deep[:10])
+
+
 def test_empty_aperture_noise_bad_inputs():
     sky = np.random.default_rng(2).normal(100.0, 10.0, (100, 100))
     with pytest.raises(PhotometryError, match="n_apertures must be a whole number of at least 30"):
