@@ -55,6 +55,7 @@ def test_median_network_sorts_the_middle():
 def test_mean_equals_numpy():
     stack = np.random.default_rng(1).normal(1000, 50, (6, 20, 30)).astype(np.float32)
     np.testing.assert_allclose(combine(stack, method="mean"), stack.mean(axis=0), rtol=1e-5)
+    assert np.array_equal(combine(stack, method="average"), combine(stack, method="mean"))
 
 
 def test_list_of_arrays_and_ccddata_like_objects():

@@ -420,7 +420,7 @@ def combine(
         The frames: FITS files (read block by block, never whole) or arrays already in memory,
         or a stack of shape ``(n_frames, ny, nx)``. All must have the same shape.
     method : {'median', 'mean'}
-        How each pixel's values are combined. NaN values (masked pixels) are ignored; a pixel
+        How each pixel's values are combined (``'average'``, ccdproc's word, means ``'mean'``). NaN values (masked pixels) are ignored; a pixel
         that is NaN in every frame stays NaN.
     sigma_clip : float, optional
         When given, values farther than ``sigma_clip`` robust standard deviations from the
@@ -469,6 +469,7 @@ def combine(
     4.0
     >>> master_bias = combine(["bias/b1.fits", "bias/b2.fits", "bias/b3.fits"])  # doctest: +SKIP
     """
+    method = {"average": "mean"}.get(method, method)  # ccdproc's name for the mean
     if method not in METHODS:
         raise CombineError(f"Unknown method {method!r}: use 'median' or 'mean'.")
     if sigma_clip is not None:
