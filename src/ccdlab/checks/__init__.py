@@ -441,10 +441,14 @@ class Night:
         return found[0]
 
     def frame(self, path):
-        """``(data, header)`` of a frame, read once (float32, as :func:`ccdlab.io.read_frame`)."""
+        """``(data, header)`` of a frame (float32, as :func:`ccdlab.io.read_frame`).
+
+        Frames are read each time, not kept: a full-size frame is 67 MB, and what the checks
+        need from them (statistics, masters) is kept instead.
+        """
         from ..io import read_frame
 
-        return self.memo(("frame", str(path)), lambda: read_frame(path))
+        return read_frame(path)
 
 
 _NIGHTS: dict[str, Night] = {}

@@ -61,8 +61,8 @@ def histogram_range(night, hist_low, hist_high):
 def _reference_limits(night):
     from ..display import display_limits
 
-    data = night.frame(night.first("bias"))[0]
-    return night.memo("bias_limits", lambda: tuple(float(v) for v in display_limits(data, stretch="zscale")))
+    return night.memo("bias_limits", lambda: tuple(
+        float(v) for v in display_limits(night.frame(night.first("bias"))[0], stretch="zscale")))
 
 
 @answers(LESSON, "vmin", "vmax")

@@ -21,11 +21,15 @@ def fb_name(raw_path) -> str:
 
 
 def calibrated_of(night, path):
-    """The reference calibrated frame and header for one raw science frame."""
+    """The reference calibrated frame and header for one raw science frame (kept for the first only)."""
     from ..calibrate import calibrate_frame
 
-    return night.memo(("calibrated", str(path)), lambda: calibrate_frame(
-        path, master_bias_of(night), master_flat_of(night), mask_of(night)))
+    def compute():
+        return calibrate_frame(path, master_bias_of(night), master_flat_of(night), mask_of(night))
+
+    if str(path) == str(night.first("science")):
+        return night.memo(("calibrated", str(path)), compute)
+    return compute()
 
 
 @answers(LESSON, "calibrated")

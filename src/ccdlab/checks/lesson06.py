@@ -62,8 +62,7 @@ def unmasked_of(night):
     """The first science frame calibrated without the vignetting mask (corners kept)."""
     from ..calibrate import calibrate_frame
 
-    return night.memo("calibrated_unmasked", lambda: calibrate_frame(
-        night.first("science"), master_bias_of(night), master_flat_of(night))[0])
+    return calibrate_frame(night.first("science"), master_bias_of(night), master_flat_of(night))[0]
 
 
 def cosmics_of(night, masked: bool):

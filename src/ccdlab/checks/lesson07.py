@@ -21,39 +21,39 @@ def proc_name(raw_path) -> str:
 
 
 def cleaned_frames_of(night) -> list:
-    """``(data, header)`` of every cleaned science frame: from reduced/ when there, else computed."""
+    """``(data, header)`` of every cleaned science frame: from reduced/ when there, else computed.
+
+    Not kept (four full-size frames are 270 MB): :func:`aligned_of` keeps what is needed.
+    """
+    from ..cosmics import remove_cosmics
     from ..io import read_frame
     from ..paths import reduced_dir
-    from .lesson05 import calibrated_of
     from .lesson04 import mask_of
+    from .lesson05 import calibrated_of
 
-    def compute():
-        from ..cosmics import remove_cosmics
-
-        cam = camera_of(night)
-        out = reduced_dir(night.data_dir, create=False)
-        frames = []
-        for raw in night.files("science"):
-            path = out / proc_name(raw)
-            if path.is_file():
-                frames.append(read_frame(path))
-                continue
-            data, header = calibrated_of(night, raw)
-            frames.append((remove_cosmics(data, cam.gain, cam.readnoise, cam.satlevel, mask=mask_of(night))[1], header))
-        return frames
-
-    return night.memo("cleaned_frames", compute)
+    cam = camera_of(night)
+    out = reduced_dir(night.data_dir, create=False)
+    frames = []
+    for raw in night.files("science"):
+        path = out / proc_name(raw)
+        if path.is_file():
+            frames.append(read_frame(path))
+            continue
+        data, header = calibrated_of(night, raw)
+        frames.append((remove_cosmics(data, cam.gain, cam.readnoise, cam.satlevel, mask=mask_of(night))[1], header))
+    return frames
 
 
 def aligned_of(night):
-    """``(cube, stack, coverage)``: the cleaned frames aligned on the first one's WCS
-    (:func:`ccdlab.stack.align_frames`, bilinear), and their median stack (:func:`ccdlab.stack.stack_frames`)."""
+    """``(first, stack, coverage)``: the first cleaned frame (the alignment's reference, unchanged),
+    and the median stack of all the cleaned frames aligned on its WCS (:func:`ccdlab.stack.align_frames`,
+    bilinear; :func:`ccdlab.stack.stack_frames`) with its coverage."""
     def compute():
         from ..stack import align_frames, stack_frames
 
         cube, _, _ = align_frames(cleaned_frames_of(night), reference=0, method="interp", progress=False)
         stack, coverage = stack_frames(cube, method="median")
-        return cube, stack, coverage
+        return cube[0].copy(), stack, coverage
 
     return night.memo("aligned", compute)
 
@@ -86,7 +86,7 @@ def median_stack(night, stack):
     close = np.mean(diff <= 0.5 * noise + 1e-3 * np.abs(expected[both]))
     if close >= 0.98:
         return [Part(name, True, reference=stack)]
-    single = np.asarray(cleaned_frames_of(night)[0][0], dtype=np.float64)
+    single = np.asarray(aligned_of(night)[0], dtype=np.float64)
     same = np.isfinite(array) & np.isfinite(single) if single.shape == array.shape else None
     if same is not None and same.any() and np.mean(np.abs(array[same] - single[same]) <= 1e-3 * np.abs(single[same]) + 1e-3) > 0.9:
         return [Part(name, False, "stack is just the first frame: combine all the aligned frames.", expected)]
@@ -104,12 +104,12 @@ def snr_gain_of(night) -> float:
     def compute():
         from ..photometry import find_stars, snr_gain
 
-        cube, stack, coverage = aligned_of(night)
+        first, stack, coverage = aligned_of(night)
         cam = camera_of(night)
         stars = find_stars(stack)
         if len(stars) == 0:
             return math.nan
-        table = snr_gain(cube[0], stack, stars, n_frames=coverage, stack_method="median",
+        table = snr_gain(first, stack, stars, n_frames=coverage, stack_method="median",
                          gain=cam.gain, readnoise=cam.readnoise)
         ratios = np.asarray(table["snr_gain"], dtype=float)
         ratios = ratios[np.isfinite(ratios)]
