@@ -103,3 +103,14 @@ def test_scan_missing_folder(tmp_path):
 def test_frames_of_type_rejects_unknown_kind(tmp_path):
     with pytest.raises(ValueError, match="bias"):
         inventory.frames_of_type(inventory.scan(tmp_path), "lights")
+
+
+@pytest.mark.parametrize("folder", ["science", "flats"])
+def test_a_real_dark_misfiled_stays_a_dark(tmp_path, folder):
+    kind, note = inventory.classify(fits.Header({"IMAGETYP": "dark", "EXPTIME": 180.0}), tmp_path / folder / "a.fits")
+    assert kind == "dark" and folder in note
+
+
+def test_a_git_bias_misfiled_in_science_follows_the_folder(tmp_path):
+    kind, note = inventory.classify(fits.Header({"IMAGETYP": "dark", "EXPTIME": 0.001}), tmp_path / "science" / "a.fits")
+    assert kind == "science" and "folder" in note

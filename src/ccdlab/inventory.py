@@ -4,7 +4,9 @@ Observatories spell the frame type differently (IMAGETYP 'BIAS', 'zero', 'Bias F
 'SKYFLAT', 'Flat Field', 'OBJECT', 'Light Frame', ...). The GROWTH-India Telescope's RTS2 software
 writes IMAGETYP 'dark' on its 0.001 s bias frames, because the shutter stays closed. The folder a
 frame sits in (bias/, flats/, science/) is used as a hint when the header is silent, and wins when
-the two disagree, with a note saying so.
+the two disagree (sky flats are often typed 'object'), with a note saying so; the one exception is
+a real dark (IMAGETYP 'dark', longer than a bias) misfiled among flats or science frames, which
+stays a dark so that it is left out rather than used as something it is not.
 """
 
 from __future__ import annotations
@@ -148,6 +150,9 @@ def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tupl
                 from_header, note = kind, f"OBJECT {header.get('OBJECT')!r}"
                 break
     hint = _folder_hint(Path(path) if path is not None else None)
+    if from_header == "dark" and hint in ("science", "flat"):
+        folder = Path(path).parent.name
+        return "dark", f"{note} with EXPTIME {exptime:g} s: a dark frame, although it is in {folder}/"
     if hint and from_header and hint != from_header:
         folder = Path(path).parent.name
         return hint, f"{note} says {from_header}, but the frame is in {folder}/: typed {hint} from the folder"
