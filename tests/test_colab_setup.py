@@ -170,3 +170,23 @@ def test_on_colab_a_failure_is_one_sentence(fake_colab):
     with pytest.raises(SetupError, match="could not be prepared on Colab") as info:
         start("00_getting_started")
     assert len(info.value._render_traceback_()) == 1
+
+
+def test_refresh_setup_cell(tmp_path, monkeypatch):
+    path = tmp_path / "03_master_bias.ipynb"
+    old = cell_source("03_master_bias")
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 03"),
+                                                   nbformat.v4.new_code_cell(old), nbformat.v4.new_code_cell("x = 1")]), path)
+    assert setup_cell.refresh_setup_cell(path) is False
+    monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
+    assert setup_cell.refresh_setup_cell(path) is True
+    cells = nbformat.read(path, as_version=4).cells
+    assert "git+https://example.org/course" in cells[1].source and cells[2].source == "x = 1"
+
+
+def test_refresh_setup_cell_refuses_a_notebook_without_one(tmp_path):
+    path = tmp_path / "a.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello')")]), path)
+    with pytest.raises(ValueError, match="not a setup cell"):
+        setup_cell.refresh_setup_cell(path)
+    assert "hello" in path.read_text()

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import paths
 from .exercises import set_lesson
 
-__all__ = ["COURSE_REPOSITORY", "DRIVE_COURSE", "SetupError", "cell_source", "start"]
+__all__ = ["COURSE_REPOSITORY", "DRIVE_COURSE", "SetupError", "cell_source", "refresh_setup_cell", "start"]
 
 #: Where pip installs ccdlab from on Colab when the Drive holds no copy of the course.
 COURSE_REPOSITORY = "git+https://github.com/ccdlab/ccdlab"
@@ -73,6 +73,45 @@ def cell_source(lesson: str) -> str:
     return _TEMPLATE.format(lesson=lesson, drive_course=DRIVE_COURSE, repository=COURSE_REPOSITORY)
 
 
+def refresh_setup_cell(notebook_path) -> bool:
+    """Make a notebook's first code cell the current setup cell (e.g. after COURSE_REPOSITORY changed).
+
+    Parameters
+    ----------
+    notebook_path : path-like
+        A solution notebook; its lesson is its file stem.
+
+    Returns
+    -------
+    bool
+        True when the cell was changed (and the notebook rewritten).
+
+    Raises
+    ------
+    ValueError
+        The notebook has no code cell, or its first code cell is not a setup cell (it does not
+        call ``start(``): nothing is overwritten.
+
+    Examples
+    --------
+    >>> refresh_setup_cell("solutions/01_fits_files.ipynb")  # doctest: +SKIP
+    False
+    """
+    import nbformat
+
+    path = Path(notebook_path)
+    notebook = nbformat.read(path, as_version=4)
+    cell = next((c for c in notebook.cells if c.cell_type == "code"), None)
+    if cell is None or "from ccdlab.setup_cell import start" not in cell.source:
+        raise ValueError(f"{path}: the first code cell is not a setup cell; add one with cell_source({path.stem!r}).")
+    wanted = cell_source(path.stem)
+    if cell.source == wanted:
+        return False
+    cell.source = wanted
+    nbformat.write(notebook, path)
+    return True
+
+
 def _colab_data(size: str | None) -> Path:
     """Mount Drive, create the data there if it holds none, and return the local working copy."""
     colab = importlib.import_module("ccdlab.colab")
@@ -107,12 +146,9 @@ def start(lesson: str, size: str | None = None) -> Path:
 
     Examples
     --------
-    >>> import os, tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     os.environ["CCDLAB_DATA"] = tmp
-    ...     start("01_fits_files") == Path(tmp).resolve()
-    True
-    >>> del os.environ["CCDLAB_DATA"]
+    >>> data_dir = start("01_fits_files")  # doctest: +SKIP
+    >>> data_dir.name  # doctest: +SKIP
+    'data'
     """
     set_lesson(lesson)
     if paths.on_colab():
