@@ -77,7 +77,13 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class AuthoringError(ValueError):
-    """A solution notebook's markers are malformed; the message names the notebook and cell."""
+    """A solution notebook's markers are malformed; the message names the notebook and cell.
+
+    Examples
+    --------
+    >>> isinstance(AuthoringError("demo.ipynb, cell 2: ..."), ValueError)
+    True
+    """
 
 
 def _where(name: str, index: int) -> str:

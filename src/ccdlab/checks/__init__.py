@@ -413,7 +413,12 @@ class Night:
 
     @property
     def table(self):
-        """The inventory table of the night (:func:`ccdlab.inventory.scan`)."""
+        """The inventory table of the night (:func:`ccdlab.inventory.scan`).
+
+        Examples
+        --------
+        >>> Night("data").table["name", "frame_type"]  # doctest: +SKIP
+        """
         from ..inventory import scan
 
         return self.memo("table", lambda: scan(self.data_dir))
@@ -423,6 +428,11 @@ class Night:
 
         ``frame_type`` is ``'bias'``, ``'flat'`` or ``'science'`` (``'flats'`` is read as
         ``'flat'``).
+
+        Examples
+        --------
+        >>> Night("data").files("bias")[:1]  # doctest: +SKIP
+        ['data/bias/C0_20181013-130440-460.fits']
         """
         from ..inventory import frames_of_type
 
@@ -430,7 +440,13 @@ class Night:
         return frames_of_type(self.table, frame_type)
 
     def first(self, frame_type: str) -> str:
-        """The first frame of a type: the one the notebooks open as an example."""
+        """The first frame of a type: the one the notebooks open as an example.
+
+        Examples
+        --------
+        >>> Path(Night("data").first("science")).name  # doctest: +SKIP
+        'C0_20181013-145210-144.wcs.fits'
+        """
         found = self.files(frame_type)
         if not found:
             from ..paths import DataNotFoundError
@@ -445,6 +461,10 @@ class Night:
 
         Frames are read each time, not kept: a full-size frame is 67 MB, and what the checks
         need from them (statistics, masters) is kept instead.
+
+        Examples
+        --------
+        >>> data, header = Night("data").frame("data/bias/C0_20181013-130440-460.fits")  # doctest: +SKIP
         """
         from ..io import read_frame
 

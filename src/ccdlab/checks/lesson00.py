@@ -20,7 +20,13 @@ def _count(name: str, got, expected: int, folder: str) -> Part:
 
 @answers(LESSON, "n_bias", "n_flats", "n_science")
 def frame_counts(night, n_bias, n_flats, n_science):
-    """How many bias, flat and science frames the night holds."""
+    """How many bias, flat and science frames the night holds.
+
+    Examples
+    --------
+    >>> check("0.1", n_bias=5, n_flats=6, n_science=4)  # doctest: +SKIP
+    ✔ Exercise 0.1: correct. Well done!
+    """
     return [
         _count("n_bias", n_bias, len(night.files("bias")), "bias"),
         _count("n_flats", n_flats, len(night.files("flat")), "flats"),

@@ -22,7 +22,13 @@ def _value(header, key):
 
 @answers(LESSON, "x_len", "y_len")
 def image_size(night, x_len, y_len):
-    """The image size of the first bias frame, from NAXIS1 (x) and NAXIS2 (y)."""
+    """The image size of the first bias frame, from NAXIS1 (x) and NAXIS2 (y).
+
+    Examples
+    --------
+    >>> x_len, y_len = check("1.1", x_len=header["NAXIS1"], y_len=header["NAXIS2"])  # doctest: +SKIP
+    ✔ Exercise 1.1: correct. Well done!
+    """
     header = _header(night)
     nx, ny = int(header["NAXIS1"]), int(header["NAXIS2"])
     parts = [
@@ -37,7 +43,13 @@ def image_size(night, x_len, y_len):
 
 @answers(LESSON, "date_obs", "exptime", "ccd_temp", "imagetyp", "altitude")
 def header_values(night, date_obs, exptime, ccd_temp, imagetyp, altitude):
-    """DATE-OBS, EXPTIME, the CCD temperature, IMAGETYP and ALTITUDE of the first bias frame."""
+    """DATE-OBS, EXPTIME, the CCD temperature, IMAGETYP and ALTITUDE of the first bias frame.
+
+    Examples
+    --------
+    >>> check("1.2", date_obs=..., exptime=..., ccd_temp=..., imagetyp=..., altitude=...)  # doctest: +SKIP
+    … Exercise 1.2: not attempted yet. Replace each `...` with your answer and run the cell again.
+    """
     header = _header(night)
     temperature_key = next((key for key in TEMPERATURE_KEYS if key in header), None)
     expected_temp = header[temperature_key] if temperature_key else None

@@ -19,7 +19,13 @@ def _stats(night):
 
 @answers(LESSON, "mean", "median", "std", "minimum", "maximum")
 def plain_stats(night, mean, median, std, minimum, maximum):
-    """Mean, median, standard deviation, minimum and maximum of the whole first bias frame."""
+    """Mean, median, standard deviation, minimum and maximum of the whole first bias frame.
+
+    Examples
+    --------
+    >>> check("2.1", mean=np.mean(d), median=np.median(d), std=np.std(d), minimum=d.min(), maximum=d.max())  # doctest: +SKIP
+    ✔ Exercise 2.1: correct. Well done!
+    """
     s = _stats(night)
     whole = "Use every pixel of the first bias frame (bias_data)."
     return [
@@ -33,7 +39,14 @@ def plain_stats(night, mean, median, std, minimum, maximum):
 
 @answers(LESSON, "clipped_mean", "clipped_median", "clipped_std")
 def clipped_stats(night, clipped_mean, clipped_median, clipped_std):
-    """Sigma-clipped mean, median and std of the first bias frame (3 sigma, 5 iterations)."""
+    """Sigma-clipped mean, median and std of the first bias frame (3 sigma, 5 iterations).
+
+    Examples
+    --------
+    >>> m, med, s = sigma_clipped_stats(bias_data)  # doctest: +SKIP
+    >>> check("2.2", clipped_mean=m, clipped_median=med, clipped_std=s)  # doctest: +SKIP
+    ✔ Exercise 2.2: correct. Well done!
+    """
     s = _stats(night)
     how = "Clip at 3 sigma (sigma_clipped_stats does, by default)."
     return [
@@ -47,7 +60,13 @@ def clipped_stats(night, clipped_mean, clipped_median, clipped_std):
 
 @answers(LESSON, "hist_low", "hist_high")
 def histogram_range(night, hist_low, hist_high):
-    """The histogram's range: the clipped median plus and minus 10 clipped standard deviations."""
+    """The histogram's range: the clipped median plus and minus 10 clipped standard deviations.
+
+    Examples
+    --------
+    >>> check("2.3", hist_low=med - 10 * s, hist_high=med + 10 * s)  # doctest: +SKIP
+    ✔ Exercise 2.3: correct. Well done!
+    """
     s = _stats(night)
     low, high = s.clipped_median - 10 * s.clipped_std, s.clipped_median + 10 * s.clipped_std
     tolerance = 0.05 * s.clipped_std
@@ -67,7 +86,13 @@ def _reference_limits(night):
 
 @answers(LESSON, "vmin", "vmax")
 def display_range(night, vmin, vmax):
-    """Display limits that show the bias frame's noise: around the median, a few sigma wide."""
+    """Display limits that show the bias frame's noise: around the median, a few sigma wide.
+
+    Examples
+    --------
+    >>> vmin, vmax = check("2.4", vmin=med - 3 * s, vmax=med + 3 * s)  # doctest: +SKIP
+    ✔ Exercise 2.4: correct. Well done!
+    """
     s = _stats(night)
     ref_low, ref_high = _reference_limits(night)
     if is_blank(vmin) or is_blank(vmax):

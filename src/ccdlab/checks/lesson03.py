@@ -12,7 +12,14 @@ LESSON = "03_master_bias"
 
 
 def reference_median_combine(frames):
-    """The reference median combine (given when yours is not ready): the per-pixel median."""
+    """The reference median combine (given when yours is not ready): the per-pixel median.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reference_median_combine([np.zeros((2, 2)), np.ones((2, 2)), np.full((2, 2), 9.0)]).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
     return np.median(np.stack([np.asarray(frame, dtype=np.float32) for frame in frames]), axis=0)
 
 
@@ -23,7 +30,13 @@ def _clipped_std(values) -> float:
 
 
 def master_bias_of(night):
-    """The reference master bias of the night (median of every bias frame)."""
+    """The reference master bias of the night (median of every bias frame).
+
+    Examples
+    --------
+    >>> master_bias_of(night("data")).shape  # doctest: +SKIP
+    (2054, 2048)
+    """
     from ..calibrate import master_bias
 
     return night.memo("master_bias", lambda: master_bias(night.files("bias"), progress=False))
@@ -42,7 +55,14 @@ def _try(function, frames):
 
 @answers(LESSON, "median_combine")
 def median_by_hand(night, median_combine):
-    """A function returning the per-pixel median of a list of 2-D frames."""
+    """A function returning the per-pixel median of a list of 2-D frames.
+
+    Examples
+    --------
+    >>> median_combine = check("3.1", median_combine=lambda frames: np.mean(frames, axis=0))  # doctest: +SKIP
+    ✘ Exercise 3.1: not yet.
+       - That is the mean: a single hot pixel drags it. Take the median.
+    """
     name = "median_combine"
     if is_blank(median_combine):
         return [blank_part(name, reference_median_combine)]
@@ -75,7 +95,13 @@ def median_by_hand(night, median_combine):
 
 @answers(LESSON, "master_bias")
 def master_bias_by_hand(night, master_bias):
-    """The master bias: the per-pixel median of every bias frame."""
+    """The master bias: the per-pixel median of every bias frame.
+
+    Examples
+    --------
+    >>> master_bias = check("3.2", master_bias=median_combine(bias_frames))  # doctest: +SKIP
+    ✔ Exercise 3.2: correct. Well done!
+    """
     expected = master_bias_of(night)
     return [image("master_bias", master_bias, expected, rtol=1e-5, atol=1e-3,
                   hint=f"Combine all {len(night.files('bias'))} bias frames (bias_files) with your median_combine.",
@@ -83,7 +109,13 @@ def master_bias_by_hand(night, master_bias):
 
 
 def read_noise_of(night) -> float:
-    """The read noise in ADU: clipped std of the difference of the first two bias frames / sqrt(2)."""
+    """The read noise in ADU: clipped std of the difference of the first two bias frames / sqrt(2).
+
+    Examples
+    --------
+    >>> round(read_noise_of(night("data")), 1)  # doctest: +SKIP
+    8.6
+    """
     def compute():
         first, second = _bias_frames(night)[:2]
         return _clipped_std(first.astype(np.float64) - second) / math.sqrt(2.0)
@@ -93,7 +125,13 @@ def read_noise_of(night) -> float:
 
 @answers(LESSON, "read_noise_adu")
 def read_noise(night, read_noise_adu):
-    """The read noise in ADU, from the difference of two bias frames."""
+    """The read noise in ADU, from the difference of two bias frames.
+
+    Examples
+    --------
+    >>> check("3.3", read_noise_adu=8.6)  # doctest: +SKIP
+    ✔ Exercise 3.3: correct. Well done!
+    """
     if len(night.files("bias")) < 2:
         return [Part("read_noise_adu", True, reference=read_noise_adu)]
     expected = read_noise_of(night)
@@ -108,7 +146,13 @@ def read_noise(night, read_noise_adu):
 
 
 def half_noise_of(night) -> tuple[float, int]:
-    """Noise (ADU) of a master made from half of the bias frames, and how many frames that is."""
+    """Noise (ADU) of a master made from half of the bias frames, and how many frames that is.
+
+    Examples
+    --------
+    >>> half_noise_of(night("data"))  # doctest: +SKIP
+    (6.09..., 2)
+    """
     def compute():
         frames = _bias_frames(night)
         n = len(frames) // 2
@@ -121,7 +165,13 @@ def half_noise_of(night) -> tuple[float, int]:
 
 @answers(LESSON, "half_noise_adu")
 def half_noise(night, half_noise_adu):
-    """The noise of a master made from half of the bias frames (two halves compared)."""
+    """The noise of a master made from half of the bias frames (two halves compared).
+
+    Examples
+    --------
+    >>> check("3.4", half_noise_adu=6.1)  # doctest: +SKIP
+    ✔ Exercise 3.4: correct. Well done!
+    """
     if len(night.files("bias")) < 2:
         return [Part("half_noise_adu", True, reference=half_noise_adu)]
     expected, n = half_noise_of(night)

@@ -13,14 +13,25 @@ LESSON = "04_master_flat"
 
 
 def screening_of(night):
-    """The package's verdict on every flat (:func:`ccdlab.calibrate.screen_flats`)."""
+    """The package's verdict on every flat (:func:`ccdlab.calibrate.screen_flats`).
+
+    Examples
+    --------
+    >>> screening_of(night("data"))["name", "used", "reason"]  # doctest: +SKIP
+    """
     from ..calibrate import screen_flats
 
     return night.memo("flat_screening", lambda: screen_flats(night.files("flat"), master_bias_of(night)))
 
 
 def master_flat_of(night) -> np.ndarray:
-    """The reference master flat (bias-subtracted, normalised, median-combined; 1 in the centre)."""
+    """The reference master flat (bias-subtracted, normalised, median-combined; 1 in the centre).
+
+    Examples
+    --------
+    >>> float(np.median(master_flat_of(night("data"))))  # doctest: +SKIP
+    0.97...
+    """
     from ..calibrate import master_flat
 
     return night.memo("master_flat", lambda: np.asarray(
@@ -28,7 +39,13 @@ def master_flat_of(night) -> np.ndarray:
 
 
 def mask_of(night) -> np.ndarray:
-    """The reference vignetting mask: the master flat below 0.8 of its central level."""
+    """The reference vignetting mask: the master flat below 0.8 of its central level.
+
+    Examples
+    --------
+    >>> float(mask_of(night("data")).mean())  # doctest: +SKIP
+    0.27...
+    """
     from ..calibrate import vignetting_mask
 
     return night.memo("vignetting_mask", lambda: vignetting_mask(master_flat_of(night), 0.8))
@@ -36,7 +53,13 @@ def mask_of(night) -> np.ndarray:
 
 @answers(LESSON, "flat_medians")
 def flat_medians(night, flat_medians):
-    """The median of every flat, in the order of flat_files."""
+    """The median of every flat, in the order of flat_files.
+
+    Examples
+    --------
+    >>> check("4.1", flat_medians=[np.median(read_frame(p)[0]) for p in flat_files])  # doctest: +SKIP
+    ✔ Exercise 4.1: correct. Well done!
+    """
     expected = night.memo("flat_medians", lambda: [float(np.median(night.frame(path)[0])) for path in night.files("flat")])
     name = "flat_medians"
     if is_blank(flat_medians):
@@ -68,7 +91,13 @@ def _names(value) -> set[str] | None:
 
 @answers(LESSON, "bad_flat")
 def bad_flat(night, bad_flat):
-    """The file name of the flat that cannot be used (None if all are fine)."""
+    """The file name of the flat that cannot be used (None if all are fine).
+
+    Examples
+    --------
+    >>> check("4.2", bad_flat="C0_20181013-124905-134.fits")  # doctest: +SKIP
+    ✔ Exercise 4.2: correct. Well done!
+    """
     table = screening_of(night)
     rejected = [str(row["name"]) for row in table if not row["used"]]
     reference = rejected[0] if len(rejected) == 1 else (rejected or None)
@@ -87,7 +116,13 @@ def bad_flat(night, bad_flat):
 
 @answers(LESSON, "master_flat")
 def master_flat_check(night, master_flat):
-    """The normalised master flat from the good flats."""
+    """The normalised master flat from the good flats.
+
+    Examples
+    --------
+    >>> master_flat = check("4.3", master_flat=combined / np.median(combined[centre]))  # doctest: +SKIP
+    ✔ Exercise 4.3: correct. Well done!
+    """
     expected = master_flat_of(night)
     part = image("master_flat", master_flat, expected, rtol=2e-3, atol=1e-4, max_bad_fraction=1e-3,
                  hint="Subtract the master bias from each good flat, divide each by the median of its "
@@ -98,7 +133,13 @@ def master_flat_check(night, master_flat):
 
 @answers(LESSON, "vignetted")
 def vignetted_mask(night, vignetted):
-    """True where the master flat is below 0.8 (of its central level)."""
+    """True where the master flat is below 0.8 (of its central level).
+
+    Examples
+    --------
+    >>> vignetted = check("4.4", vignetted=master_flat < 0.8)  # doctest: +SKIP
+    ✔ Exercise 4.4: correct. Well done!
+    """
     expected = mask_of(night)
     return [boolean_mask("vignetted", vignetted, expected, max_bad_fraction=0.002,
                          hint="Compare the master flat with 0.8: `master_flat < 0.8` is True where it is vignetted.",

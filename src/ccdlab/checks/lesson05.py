@@ -14,14 +14,25 @@ LESSON = "05_calibration"
 
 
 def fb_name(raw_path) -> str:
-    """The name of a calibrated frame: ``C0_...wcs.fits`` -> ``C0_...wcs.fb.fits``."""
+    """The name of a calibrated frame: ``C0_...wcs.fits`` -> ``C0_...wcs.fb.fits``.
+
+    Examples
+    --------
+    >>> fb_name("data/science/C0_20181013-145210-144.wcs.fits")
+    'C0_20181013-145210-144.wcs.fb.fits'
+    """
     from ..reduce import output_name
 
     return output_name(str(raw_path), "fb")
 
 
 def calibrated_of(night, path):
-    """The reference calibrated frame and header for one raw science frame (kept for the first only)."""
+    """The reference calibrated frame and header for one raw science frame (kept for the first only).
+
+    Examples
+    --------
+    >>> data, header = calibrated_of(night("data"), "data/science/C0_20181013-145210-144.wcs.fits")  # doctest: +SKIP
+    """
     from ..calibrate import calibrate_frame
 
     def compute():
@@ -34,7 +45,14 @@ def calibrated_of(night, path):
 
 @answers(LESSON, "calibrated")
 def calibrated_by_hand(night, calibrated):
-    """The first science frame, bias-subtracted, flat-fielded, vignetted pixels NaN."""
+    """The first science frame, bias-subtracted, flat-fielded, vignetted pixels NaN.
+
+    Examples
+    --------
+    >>> calibrated = check("5.1", calibrated=(raw - master_bias) / master_flat)  # doctest: +SKIP
+    ✘ Exercise 5.1: not yet.
+       - The numbers look right but no pixel is NaN: set the vignetted ones (the mask) to np.nan.
+    """
     expected = calibrated_of(night, night.first("science"))[0]
     part = image("calibrated", calibrated, expected, rtol=1e-4, atol=1e-2, max_bad_fraction=1e-4,
                  hint="Subtract the master bias, divide by the master flat, then set the vignetted pixels to NaN.",
@@ -82,7 +100,13 @@ def _file_problem(night, path: Path, raw) -> str:
 
 @answers(LESSON, "fb_files")
 def written_frames(night, fb_files):
-    """The *.fb.fits files written into reduced/, one per science frame, with HISTORY."""
+    """The *.fb.fits files written into reduced/, one per science frame, with HISTORY.
+
+    Examples
+    --------
+    >>> fb_files = check("5.2", fb_files=fb_files)  # doctest: +SKIP
+    ✔ Exercise 5.2: correct. Well done!
+    """
     from ..paths import reduced_dir
 
     name = "fb_files"

@@ -16,7 +16,13 @@ LESSON = "06_cosmic_rays"
 
 
 def camera_of(night):
-    """The camera's gain, read noise and saturation for the first science frame's header."""
+    """The camera's gain, read noise and saturation for the first science frame's header.
+
+    Examples
+    --------
+    >>> camera_of(night("data")).describe()  # doctest: +SKIP
+    'gain 1.6 e-/ADU (default), read noise 14 e- (default), saturation 96000 e- (default)'
+    """
     from ..camera import CameraWarning, camera_parameters
 
     def compute():
@@ -40,7 +46,14 @@ def _unit_hint(got, expected_electrons: float, gain: float, what: str) -> str:
 
 @answers(LESSON, "gain", "read_noise", "saturation")
 def camera_numbers(night, gain, read_noise, saturation):
-    """Gain (e-/ADU), read noise (e-) and saturation (e-) of the camera."""
+    """Gain (e-/ADU), read noise (e-) and saturation (e-) of the camera.
+
+    Examples
+    --------
+    >>> check("6.1", gain=1.6, read_noise=8.75, saturation=96000)  # doctest: +SKIP
+    ✘ Exercise 6.1: not yet (2 of 3 right).
+       - That is the read noise in ADU; L.A.Cosmic wants it in electrons (multiply by the gain).
+    """
     cam = camera_of(night)
     where = "The GAIN in this header is junk; use the camera's values (ccdlab.camera.camera_parameters says which)."
     parts = [
@@ -59,14 +72,25 @@ def camera_numbers(night, gain, read_noise, saturation):
 
 
 def unmasked_of(night):
-    """The first science frame calibrated without the vignetting mask (corners kept)."""
+    """The first science frame calibrated without the vignetting mask (corners kept).
+
+    Examples
+    --------
+    >>> np.isnan(unmasked_of(night("data"))).any()  # doctest: +SKIP
+    False
+    """
     from ..calibrate import calibrate_frame
 
     return calibrate_frame(night.first("science"), master_bias_of(night), master_flat_of(night))[0]
 
 
 def cosmics_of(night, masked: bool):
-    """(crmask, cleaned) of the first science frame, with or without the vignetting mask."""
+    """(crmask, cleaned) of the first science frame, with or without the vignetting mask.
+
+    Examples
+    --------
+    >>> crmask, cleaned = cosmics_of(night("data"), masked=True)  # doctest: +SKIP
+    """
     from ..cosmics import remove_cosmics
 
     cam = camera_of(night)
@@ -82,7 +106,13 @@ def cosmics_of(night, masked: bool):
 
 @answers(LESSON, "n_without_mask", "n_with_mask")
 def false_detections(night, n_without_mask, n_with_mask):
-    """Pixels flagged as cosmic rays without the vignetting mask, and with it."""
+    """Pixels flagged as cosmic rays without the vignetting mask, and with it.
+
+    Examples
+    --------
+    >>> check("6.3", n_without_mask=4422, n_with_mask=1047)  # doctest: +SKIP
+    ✔ Exercise 6.3: correct. Well done!
+    """
     without = int(cosmics_of(night, masked=False)[0].sum())
     with_mask = int(cosmics_of(night, masked=True)[0].sum())
     return [
@@ -97,7 +127,13 @@ def false_detections(night, n_without_mask, n_with_mask):
 
 @answers(LESSON, "cleaned")
 def cleaned_frame(night, cleaned):
-    """The first science frame cleaned of cosmic rays, in ADU, masked pixels NaN."""
+    """The first science frame cleaned of cosmic rays, in ADU, masked pixels NaN.
+
+    Examples
+    --------
+    >>> cleaned = check("6.2", cleaned=cleaned)  # doctest: +SKIP
+    ✔ Exercise 6.2: correct. Well done!
+    """
     expected = cosmics_of(night, masked=True)[1]
     part = image("cleaned", cleaned, expected, rtol=1e-4, atol=1e-2, max_bad_fraction=1e-4,
                  hint="Clean the calibrated frame with remove_cosmics(calibrated, gain, read_noise, saturation, "

@@ -14,7 +14,13 @@ LESSON = "07_stacking"
 
 
 def proc_name(raw_path) -> str:
-    """The name of a cleaned frame: ``C0_...wcs.fits`` -> ``C0_...wcs.proc.fits``."""
+    """The name of a cleaned frame: ``C0_...wcs.fits`` -> ``C0_...wcs.proc.fits``.
+
+    Examples
+    --------
+    >>> proc_name("data/science/C0_20181013-145210-144.wcs.fits")
+    'C0_20181013-145210-144.wcs.proc.fits'
+    """
     from ..reduce import output_name
 
     return output_name(str(raw_path), "proc")
@@ -24,6 +30,11 @@ def cleaned_frames_of(night) -> list:
     """``(data, header)`` of every cleaned science frame: from reduced/ when there, else computed.
 
     Not kept (four full-size frames are 270 MB): :func:`aligned_of` keeps what is needed.
+
+    Examples
+    --------
+    >>> len(cleaned_frames_of(night("data")))  # doctest: +SKIP
+    4
     """
     from ..cosmics import remove_cosmics
     from ..io import read_frame
@@ -47,7 +58,12 @@ def cleaned_frames_of(night) -> list:
 def aligned_of(night):
     """``(first, stack, coverage)``: the first cleaned frame (the alignment's reference, unchanged),
     and the median stack of all the cleaned frames aligned on its WCS (:func:`ccdlab.stack.align_frames`,
-    bilinear; :func:`ccdlab.stack.stack_frames`) with its coverage."""
+    bilinear; :func:`ccdlab.stack.stack_frames`) with its coverage.
+
+    Examples
+    --------
+    >>> first, stack, coverage = aligned_of(night("data"))  # doctest: +SKIP
+    """
     def compute():
         from ..stack import align_frames, stack_frames
 
@@ -59,13 +75,25 @@ def aligned_of(night):
 
 
 def stack_of(night) -> np.ndarray:
-    """The reference median stack of the cleaned frames."""
+    """The reference median stack of the cleaned frames.
+
+    Examples
+    --------
+    >>> stack_of(night("data")).shape  # doctest: +SKIP
+    (2054, 2048)
+    """
     return aligned_of(night)[1]
 
 
 @answers(LESSON, "stack")
 def median_stack(night, stack):
-    """The median stack of the cleaned frames aligned on the first frame's WCS."""
+    """The median stack of the cleaned frames aligned on the first frame's WCS.
+
+    Examples
+    --------
+    >>> stack = check("7.1", stack=np.nanmedian(aligned, axis=0))  # doctest: +SKIP
+    ✔ Exercise 7.1: correct. Well done!
+    """
     expected = stack_of(night)
     name = "stack"
     if is_blank(stack):
@@ -100,6 +128,11 @@ def snr_gain_of(night) -> float:
 
     Computed with :func:`ccdlab.photometry.snr_gain` (CCD equation, background noise measured on
     empty sky) on the stars :func:`ccdlab.photometry.find_stars` finds in the stack.
+
+    Examples
+    --------
+    >>> round(snr_gain_of(night("data")), 2)  # doctest: +SKIP
+    1.82
     """
     def compute():
         from ..photometry import find_stars, snr_gain
@@ -120,7 +153,13 @@ def snr_gain_of(night) -> float:
 
 @answers(LESSON, "snr_gain")
 def snr_gain(night, snr_gain):
-    """How much the stack improves the signal-to-noise ratio of the stars (a median ratio)."""
+    """How much the stack improves the signal-to-noise ratio of the stars (a median ratio).
+
+    Examples
+    --------
+    >>> check("7.2", snr_gain=1.9)  # doctest: +SKIP
+    ✔ Exercise 7.2: correct. Well done!
+    """
     expected = snr_gain_of(night)
     n = len(night.files("science"))
     if not math.isfinite(expected):
