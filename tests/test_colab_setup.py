@@ -77,7 +77,14 @@ def run_cell(lesson, source=None):
 def test_cell_source_is_the_template_for_the_lesson():
     text = cell_source("03_master_bias")
     assert text.splitlines()[-1] == 'data_dir = start("03_master_bias")'
-    assert setup_cell.COURSE_REPOSITORY in text and setup_cell.DRIVE_COURSE in text
+    assert setup_cell.DRIVE_COURSE in text and "MyDrive/ccdlab, then run this cell again" in text
+    compile(text, "setup", "exec")
+
+
+def test_cell_source_with_a_published_repository(monkeypatch):
+    monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
+    text = cell_source("03_master_bias")
+    assert 'else "git+https://example.org/course"' in text
     compile(text, "setup", "exec")
 
 
@@ -112,13 +119,20 @@ def test_locally_missing_data_is_one_sentence(tmp_path, monkeypatch):
     exercises.set_lesson(None)
 
 
-def test_a_fresh_colab_mounts_installs_and_works_on_a_local_copy_of_drive(fake_colab, fresh_runtime, capsys):
+def test_a_fresh_colab_without_a_course_copy_says_what_to_do(fake_colab, fresh_runtime):
+    with pytest.raises(SystemExit, match="Copy the course folder .* MyDrive/ccdlab"):
+        run_cell("01_fits_files")
+    assert fake_colab.mounts == ["/content/drive"] and fresh_runtime == []
+
+
+def test_a_fresh_colab_mounts_installs_and_works_on_a_local_copy_of_drive(fake_colab, fresh_runtime, capsys, monkeypatch):
+    monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
     fake_colab.data_on_drive = True
     namespace = run_cell("01_fits_files")
     assert fake_colab.mounts == ["/content/drive"]  # by the cell, before ccdlab exists
     assert len(fresh_runtime) == 1
     assert fresh_runtime[0][:4] == [sys.executable, "-m", "pip", "install"]
-    assert fresh_runtime[0][-1] == setup_cell.COURSE_REPOSITORY  # no course copy on this Drive
+    assert fresh_runtime[0][-1] == "git+https://example.org/course"  # no course copy on this Drive
     assert namespace["data_dir"] == fake_colab.local_data
     assert (fake_colab.local_data / "bias" / "bias_1.fits").is_file()  # the working copy
     assert exercises.current_lesson() == "01_fits_files"

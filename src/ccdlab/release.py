@@ -126,7 +126,7 @@ On your own computer, with Python 3.10 or newer, in this folder:
 ```
 python -m venv .venv
 .venv/bin/pip install .          # on Windows: .venv\\Scripts\\pip install .
-.venv/bin/python data_fetch.py   # creates the course data in data/ (a few minutes, once)
+.venv/bin/python data_fetch.py   # creates the course data in data/ (seconds, once)
 .venv/bin/jupyter lab notebooks
 ```
 

@@ -1,8 +1,8 @@
 """The first cell of every notebook: ready on a laptop, a workshop server, or Google Colab.
 
 The cell has two halves. The first is plain Python that runs before ccdlab exists: on Colab it
-mounts Google Drive and installs ccdlab, from a copy of the course on Drive
-(``MyDrive/ccdlab``) when there is one, else from the course's repository. The second half calls
+mounts Google Drive and installs ccdlab from a copy of the course on Drive (``MyDrive/ccdlab``),
+or from the course's repository when the instructor has set :data:`COURSE_REPOSITORY`. The second half calls
 :func:`start`, which tells the checks which lesson this is and finds the data, creating it on
 Colab when the Drive holds none. On a laptop the cell shows nothing; when data is missing it
 says, in one sentence, what to run.
@@ -21,8 +21,13 @@ from .exercises import set_lesson
 
 __all__ = ["COURSE_REPOSITORY", "DRIVE_COURSE", "SetupError", "cell_source", "refresh_setup_cell", "start"]
 
-#: Where pip installs ccdlab from on Colab when the Drive holds no copy of the course.
-COURSE_REPOSITORY = "git+https://github.com/ccdlab/ccdlab"
+#: Where pip installs ccdlab from on Colab when the Drive holds no copy of the course, e.g.
+#: ``"git+https://example.org/your-course/ccdlab"``. None (the default): students copy the course
+#: folder, or the hand-out made by ``ccdlab release``, to ``MyDrive/ccdlab``. An instructor who
+#: publishes the course sets this, then runs :func:`refresh_setup_cell` and ``make notebooks``.
+COURSE_REPOSITORY: str | None = None
+
+_NO_COPY = "Copy the course folder (or the ccdlab-course hand-out) to your Drive as MyDrive/ccdlab, then run this cell again."
 
 #: A copy of the course folder on Google Drive (optional); installed from when present.
 DRIVE_COURSE = "/content/drive/MyDrive/ccdlab"
@@ -34,8 +39,8 @@ import importlib, importlib.util, os, subprocess, sys
 if "google.colab" in sys.modules and importlib.util.find_spec("ccdlab") is None:
     from google.colab import drive
     drive.mount("/content/drive")
-    course_copy = "{drive_course}"  # the course folder, if you copied it to your Drive
-    source = course_copy if os.path.isfile(course_copy + "/pyproject.toml") else "{repository}"
+    course_copy = "{drive_course}"  # the course folder, copied to your Drive
+    {source_line}
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], check=True)
     importlib.invalidate_caches()
 from ccdlab.setup_cell import start
@@ -70,7 +75,13 @@ def cell_source(lesson: str) -> str:
     >>> cell_source("01_fits_files").splitlines()[-1]
     'data_dir = start("01_fits_files")'
     """
-    return _TEMPLATE.format(lesson=lesson, drive_course=DRIVE_COURSE, repository=COURSE_REPOSITORY)
+    if COURSE_REPOSITORY:
+        source_line = f'source = course_copy if os.path.isfile(course_copy + "/pyproject.toml") else "{COURSE_REPOSITORY}"'
+    else:
+        source_line = (f'if not os.path.isfile(course_copy + "/pyproject.toml"):\n'
+                       f'        sys.exit("{_NO_COPY}")\n'
+                       f'    source = course_copy')
+    return _TEMPLATE.format(lesson=lesson, drive_course=DRIVE_COURSE, source_line=source_line)
 
 
 def refresh_setup_cell(notebook_path) -> bool:
