@@ -32,8 +32,11 @@ data: $(STAMP)
 	@if [ -f data_fetch.py ]; then $(PY) data_fetch.py --size $(SIZE); \
 	else echo "Data arrives with data_fetch.py (not in this checkout yet): put bias/, flats/, science/ under data/."; fi
 
+# JupyterLab refuses to run as root unless told (containers, some workshop servers).
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
+
 lab: data
-	$(VENV)/bin/jupyter lab --notebook-dir=. notebooks
+	$(VENV)/bin/jupyter lab --notebook-dir=. $(ALLOW_ROOT) notebooks/00_getting_started.ipynb
 
 test: $(STAMP)
 	$(PY) -m pytest
