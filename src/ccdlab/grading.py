@@ -263,8 +263,9 @@ def check_answers(source: str) -> dict:
 
     Examples
     --------
-    >>> check_answers('x_len, y_len = check("1.1", x_len=x_len, y_len=y_len)')
-    {'1.1': frozenset({'x_len', 'y_len'})}
+    >>> answers = check_answers('x_len, y_len = check("1.1", x_len=x_len, y_len=y_len)')
+    >>> sorted(answers["1.1"])
+    ['x_len', 'y_len']
     """
     import ast
 
