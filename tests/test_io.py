@@ -172,3 +172,46 @@ def test_atomic_write_leaves_nothing_on_failure(tmp_path, monkeypatch):
 @pytest.mark.parametrize("name,ok", [("a.fits", True), ("A.FIT", True), ("b.fits.fz", True), ("c.fits.gz", True), ("d.txt", False), ("e.fits.bak", False)])
 def test_is_fits_name(name, ok):
     assert io.is_fits_name(name) is ok
+
+
+def test_truncated_frame_is_named_as_truncated(tmp_path):
+    uint16_frame(tmp_path / "a.fits", data=np.ones((300, 300), np.uint16))
+    raw = (tmp_path / "a.fits").read_bytes()
+    (tmp_path / "b.fits").write_bytes(raw[: len(raw) - 5000])
+    for read in (io.read_header, io.read_frame):
+        with pytest.raises(io.FrameError, match=r"b.fits is truncated.*Download or copy it again"):
+            read(tmp_path / "b.fits")
+
+
+def test_a_file_without_final_padding_still_reads(tmp_path):
+    data = uint16_frame(tmp_path / "a.fits", data=np.arange(100 * 7, dtype=np.uint16).reshape(100, 7))
+    raw = (tmp_path / "a.fits").read_bytes()
+    (tmp_path / "b.fits").write_bytes(raw[: 2880 + data.size * 2])  # header + data, no padding
+    np.testing.assert_array_equal(io.read_frame(tmp_path / "b.fits")[0], data)
+
+
+def test_not_fits_message_has_no_developer_advice(tmp_path):
+    (tmp_path / "a.fits").write_text("hello")
+    with pytest.raises(io.FrameError) as info:
+        io.read_frame(tmp_path / "a.fits")
+    assert "ignore_missing_simple" not in str(info.value) and "does not start like a FITS file" in str(info.value)
+
+
+def test_write_frame_sees_through_dotdot_and_links(tmp_path):
+    (tmp_path / "flats" / "sub").mkdir(parents=True)
+    with pytest.raises(PermissionError, match="raw-data folder"):
+        io.write_frame(tmp_path / "flats" / "sub" / ".." / "x.fits", np.ones((4, 4)))
+    (tmp_path / "bias").mkdir()
+    (tmp_path / "out").symlink_to(tmp_path / "bias")
+    with pytest.raises(PermissionError, match="raw-data folder"):
+        io.write_frame(tmp_path / "out" / "x.fits", np.ones((4, 4)))
+    assert list((tmp_path / "bias").iterdir()) == [] and not (tmp_path / "flats" / "x.fits").exists()
+
+
+def test_outputs_are_readable_by_others(tmp_path):
+    old = os.umask(0o022)
+    try:
+        out = io.write_frame(tmp_path / "m.fits", np.ones((4, 4)))
+    finally:
+        os.umask(old)
+    assert out.stat().st_mode & 0o777 == 0o644

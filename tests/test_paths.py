@@ -37,6 +37,7 @@ def test_nothing_found_lists_every_place(tmp_path, monkeypatch):
 
 def test_must_exist_false_returns_first_candidate(tmp_path, monkeypatch):
     monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "new"))
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path / "checkout")
     assert paths.find_data_dir(must_exist=False) == (tmp_path / "new").resolve()
 
 
@@ -100,3 +101,19 @@ def test_raw_dir(tmp_path):
 @pytest.mark.parametrize("folder,raw", [("data/bias", True), ("x/FLATS", True), ("science", True), ("data/reduced", False), ("out", False)])
 def test_is_raw_folder(folder, raw):
     assert paths.is_raw_folder(Path(folder)) is raw
+
+
+def test_installed_package_finds_data_in_a_parent_of_the_notebooks_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("CCDLAB_DATA", raising=False)
+    monkeypatch.setattr(paths, "project_root", lambda: None)
+    (tmp_path / "data").mkdir()
+    (tmp_path / "notebooks").mkdir()
+    monkeypatch.chdir(tmp_path / "notebooks")
+    assert paths.find_data_dir() == (tmp_path / "data").resolve()
+
+
+def test_installed_package_without_data_would_create_it_here(tmp_path, monkeypatch):
+    monkeypatch.delenv("CCDLAB_DATA", raising=False)
+    monkeypatch.setattr(paths, "project_root", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    assert paths.find_data_dir(must_exist=False) == (tmp_path / "data").resolve()

@@ -33,6 +33,7 @@ __all__ = [
     "frame_shape",
     "write_frame",
     "atomic_write_hdul",
+    "default_file_mode",
 ]
 
 #: File endings ccdlab reads as FITS frames.
@@ -68,14 +69,52 @@ def _open(path: Path) -> fits.HDUList:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", AstropyUserWarning)
+            _check_complete(path)
             hdul = fits.open(path, memmap=False, lazy_load_hdus=True)
             hdul.verify("silentfix+ignore")
             return hdul
+    except FrameError:
+        raise
     except (OSError, ValueError, TypeError, EOFError) as exc:
         raise FrameError(
-            f"{path} could not be read as FITS ({exc}). The file may be truncated or not a FITS "
-            "file: download or copy it again."
+            f"{path} could not be read as FITS ({_reason(exc)}). The file may be truncated or not a "
+            "FITS file: download or copy it again."
         ) from exc
+
+
+def _reason(exc: Exception) -> str:
+    """astropy's message, without its advice meant for developers (ignore_missing_simple...)."""
+    text = str(exc)
+    if "SIMPLE" in text:
+        return "it does not start like a FITS file"
+    return text.split(". ")[0].strip().rstrip(".") or type(exc).__name__
+
+
+def _data_bytes(header: fits.Header) -> int:
+    """Bytes of data an HDU header announces (FITS standard: |BITPIX|/8 x GCOUNT x (PCOUNT + prod NAXISn))."""
+    naxis = int(header.get("NAXIS", 0))
+    if naxis == 0:
+        return 0
+    count = 1
+    for axis in range(1, naxis + 1):
+        count *= int(header.get(f"NAXIS{axis}", 0))
+    return abs(int(header.get("BITPIX", 8))) // 8 * int(header.get("GCOUNT", 1)) * (int(header.get("PCOUNT", 0)) + count)
+
+
+def _check_complete(path: Path) -> None:
+    """Raise FrameError when a plain FITS file is shorter than its headers announce."""
+    if path.name.lower().endswith(".gz"):
+        return  # gzip checks its own integrity when the data are read
+    size = path.stat().st_size
+    with fits.open(path, memmap=False, lazy_load_hdus=True, disable_image_compression=True) as hdul:
+        hdul.readall()
+        for index, hdu in enumerate(hdul):
+            needed = hdul.fileinfo(index)["datLoc"] + _data_bytes(hdu.header)
+            if needed > size:
+                raise FrameError(
+                    f"{path} is truncated: its header announces {needed:,} bytes but the file has "
+                    f"{size:,}. Download or copy it again."
+                )
 
 
 def _image_hdu(hdul: fits.HDUList, path: Path, hdu: int | str | None):
@@ -206,6 +245,19 @@ def read_rows(path: str | os.PathLike, start: int, stop: int, hdu: int | str | N
     return np.asarray(block, dtype=np.float32)
 
 
+def default_file_mode() -> int:
+    """The permission bits a new file gets under the current umask (e.g. 0o644).
+
+    Examples
+    --------
+    >>> default_file_mode() & 0o600
+    384
+    """
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bool = True) -> Path:
     """Write an HDUList atomically: to a temporary file beside ``path``, then rename it.
 
@@ -229,6 +281,7 @@ def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bo
     os.close(fd)
     try:
         hdul.writeto(tmp_name, overwrite=True, output_verify="silentfix")
+        os.chmod(tmp_name, default_file_mode())  # mkstemp makes 0600; outputs are shared like any file
         os.replace(tmp_name, path)
     except BaseException:
         if os.path.exists(tmp_name):
@@ -290,9 +343,9 @@ def write_frame(
     """
     path = Path(path)
     inputs = [Path(p) for p in inputs]
-    if is_raw_folder(path.parent):
+    if is_raw_folder(path.parent) or is_raw_folder(path.resolve().parent):
         raise PermissionError(
-            f"Refusing to write {path.name} into the raw-data folder {path.parent}: raw folders are "
+            f"Refusing to write {path.name} into the raw-data folder {path.resolve().parent}: raw folders are "
             "never changed. Write into an output folder such as reduced/ instead."
         )
     target = path.resolve()

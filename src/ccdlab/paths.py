@@ -5,8 +5,8 @@ The data folder is found in this order:
 1. an explicit argument,
 2. the ``CCDLAB_DATA`` environment variable,
 3. on Google Colab, the working copy of the Drive folder ``MyDrive/ccdlab-data``,
-4. ``data/`` in the project checkout (or in the current folder when ccdlab is installed
-   from a wheel).
+4. ``data/`` in the project checkout (or, when ccdlab is installed from a wheel, in the current
+   folder or one of its two parents: notebooks run in ``notebooks/`` beside ``data/``).
 
 A data folder holds the raw frames in ``bias/``, ``flats/`` and ``science/``; the reduction writes
 into ``reduced/`` beside them. Nothing in ccdlab writes into the raw folders.
@@ -113,7 +113,13 @@ def candidate_data_dirs() -> list[tuple[str, Path]]:
         places.append(("Colab working copy of Google Drive data", COLAB_LOCAL_DATA))
         places.append(("Google Drive (MyDrive/ccdlab-data)", DRIVE_DATA))
     root = project_root()
-    places.append(("project data/ folder", (root or Path.cwd()) / "data"))
+    if root is not None:
+        places.append(("project data/ folder", root / "data"))
+    else:  # installed from a wheel: notebooks run in notebooks/, the data sits in ../data
+        here = Path.cwd()
+        nearby = [folder / "data" for folder in (here, *list(here.parents)[:2])]
+        found = next((folder for folder in nearby if folder.is_dir()), nearby[0])
+        places.append(("project data/ folder", found))
     return places
 
 
