@@ -6,14 +6,15 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ccdlab-installed
-SIZE   ?= workshop
+# make data SIZE=tiny|workshop|full; unset: keep whatever verified night is there, else workshop
+SIZE   ?=
 
 .PHONY: lab test setup data notebooks bench clean help
 
 help:
 	@echo "make lab        set up .venv, create the default dataset, start JupyterLab"
 	@echo "make test       set up .venv and run the full test suite"
-	@echo "make data       create the default dataset (SIZE=tiny|workshop|full)"
+	@echo "make data       create the default dataset (or SIZE=tiny|workshop|full)"
 	@echo "make notebooks  regenerate the student notebooks from solutions/"
 	@echo "make bench      run the benchmarks (prints tables)"
 	@echo "make clean      remove .venv and generated files (never your data)"
@@ -29,8 +30,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 data: $(STAMP)
-	@if [ -f data_fetch.py ]; then $(PY) data_fetch.py --size $(SIZE); \
-	else echo "Data arrives with data_fetch.py (not in this checkout yet): put bias/, flats/, science/ under data/."; fi
+	$(PY) data_fetch.py $(if $(SIZE),--size $(SIZE),)
 
 # JupyterLab refuses to run as root unless told (containers, some workshop servers).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
