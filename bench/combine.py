@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import peak_rss_mb, run_child
 
 CASES = ("ccdlab", "seed", "numpy", "ccdproc")
 
@@ -46,23 +47,6 @@ def write_frames(folder: Path, n: int, ny: int, nx: int, seed: int = 0) -> list[
     return paths
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB.
-
-    On Linux, ``VmHWM`` from /proc/self/status: unlike ``ru_maxrss`` it starts afresh at exec, so a
-    child does not inherit the peak of the process that started it.
-    """
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, kB on Linux
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def run_case(case: str, folder: Path, mem_limit: float) -> dict:
@@ -148,12 +132,9 @@ def main(argv=None) -> int:
         for case in cases:
             best = None
             for _ in range(max(1, args.repeat)):
-                command = [sys.executable, __file__, "--case", case, "--dir", str(folder), "--mem-limit", str(args.mem_limit)]
-                done = subprocess.run(command, capture_output=True, text=True, env=dict(os.environ))
-                if done.returncode != 0:
-                    print(f"{case}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+                row = run_child(__file__, "--case", case, "--dir", str(folder), "--mem-limit", str(args.mem_limit))
+                if row is None:
                     break
-                row = json.loads(done.stdout.strip().splitlines()[-1])
                 if best is None or row["wall_s"] < best["wall_s"]:
                     best = row
             if best is not None:

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _common import peak_rss_mb, run_child
 
 CASES = ("ccdlab", "naive", "adaptive")
 DEFAULT_CASES = ("ccdlab", "naive")
@@ -75,19 +76,6 @@ def write_frames(folder: Path, ny: int, nx: int, seed: int = 0) -> None:
         fits.PrimaryHDU(image, tan_header((ny, nx), dx, dy)).writeto(folder / f"frame_{index}.proc.fits", overwrite=True)
 
 
-def peak_rss_mb() -> float:
-    """This process's peak resident memory in MB (VmHWM on Linux, else ru_maxrss)."""
-    try:
-        with open("/proc/self/status") as status:
-            for line in status:
-                if line.startswith("VmHWM:"):
-                    return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    import resource
-
-    scale = 1 if sys.platform == "darwin" else 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale / 2**20
 
 
 def run_case(case: str, folder: Path) -> dict:
@@ -165,12 +153,9 @@ def main(argv=None) -> int:
                 holes |= ~np.isfinite(fits.getdata(path))
             reference = None
             for case in cases:
-                done = subprocess.run([sys.executable, __file__, "--case", case, "--dir", tmp],
-                                      capture_output=True, text=True, env=dict(os.environ))
-                if done.returncode != 0:
-                    print(f"  {case}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
+                row = run_child(__file__, "--case", case, "--dir", tmp)
+                if row is None:
                     continue
-                row = json.loads(done.stdout.strip().splitlines()[-1])
                 data = np.load(row["result"])
                 if reference is None:
                     reference = data

@@ -7,7 +7,7 @@ import pytest
 from astropy.io import fits
 from astropy.stats import sigma_clipped_stats
 
-from ccdlab import checks, exercises, results
+from ccdlab import checks, results
 from ccdlab.checks import (
     NO_REFERENCE,
     Night,

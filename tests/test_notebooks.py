@@ -13,7 +13,6 @@ The solution notebooks themselves run under ``pytest --nbval-lax solutions/``.
 
 import ast
 import json
-import os
 import re
 from pathlib import Path
 
