@@ -114,3 +114,103 @@ def test_a_real_dark_misfiled_stays_a_dark(tmp_path, folder):
 def test_a_git_bias_misfiled_in_science_follows_the_folder(tmp_path):
     kind, note = inventory.classify(fits.Header({"IMAGETYP": "dark", "EXPTIME": 0.001}), tmp_path / "science" / "a.fits")
     assert kind == "science" and "folder" in note
+
+
+# -- conflicts between header and folder -------------------------------------------------------
+
+
+def test_classify_still_returns_two_values(tmp_path):
+    result = inventory.classify(fits.Header({"IMAGETYP": "Flat Field"}), tmp_path / "bias" / "a.fits")
+    assert result == ("bias", "IMAGETYP 'Flat Field' says flat, but the frame is in bias/: typed bias from the folder")
+
+
+def test_type_frame_flags_a_header_that_contradicts_the_folder(tmp_path):
+    typing = inventory.type_frame(fits.Header({"IMAGETYP": "Flat Field", "EXPTIME": 5.0}), tmp_path / "bias" / "a.fits")
+    assert isinstance(typing, inventory.FrameTyping)
+    assert typing.frame_type == "bias" and typing.conflict is True  # the folder still wins
+    assert "says flat" in typing.note and "bias/" in typing.note
+
+
+@pytest.mark.parametrize(
+    "header,folder,expected",
+    [
+        ({"IMAGETYP": "dark", "EXPTIME": 0.001}, "bias", "bias"),  # GROWTH-India bias: no conflict
+        ({"IMAGETYP": "FLAT", "EXPTIME": 5.0}, "flats", "flat"),
+        ({"IMAGETYP": "object", "EXPTIME": 60.0}, "science", "science"),
+        ({"EXPTIME": 5.0}, "flats", "flat"),  # a silent header is not a conflict
+        ({"IMAGETYP": "BIAS"}, "misc", "bias"),  # a folder that is no hint
+    ],
+)
+def test_agreeing_or_silent_headers_are_no_conflict(tmp_path, header, folder, expected):
+    typing = inventory.type_frame(fits.Header(header), tmp_path / folder / "a.fits")
+    assert (typing.frame_type, typing.conflict) == (expected, False)
+
+
+def test_a_misfiled_dark_is_a_conflict(tmp_path):
+    typing = inventory.type_frame(fits.Header({"IMAGETYP": "dark", "EXPTIME": 180.0}), tmp_path / "science" / "a.fits")
+    assert typing.frame_type == "dark" and typing.conflict is True
+
+
+def test_a_git_bias_among_science_frames_is_a_conflict(tmp_path):
+    typing = inventory.type_frame(fits.Header({"IMAGETYP": "dark", "EXPTIME": 0.001}), tmp_path / "science" / "a.fits")
+    assert typing.frame_type == "science" and typing.conflict is True
+
+
+def test_an_unrecognised_imagetyp_is_named_and_flagged(tmp_path):
+    typing = inventory.type_frame(fits.Header({"IMAGETYP": "comp", "EXPTIME": 30.0}), tmp_path / "science" / "arc.fits")
+    assert typing == ("science", "IMAGETYP 'comp' not recognised: typed science from the folder science/", True)
+    alone = inventory.type_frame(fits.Header({"IMAGETYP": "comp", "EXPTIME": 30.0}))
+    assert alone.frame_type == "unknown" and alone.conflict is True
+    assert alone.note.startswith("IMAGETYP 'comp' not recognised") and "no usable IMAGETYP" not in alone.note
+    short = inventory.type_frame(fits.Header({"IMAGETYP": "comp", "EXPTIME": 0.0}))
+    assert short.frame_type == "bias" and short.conflict is True and "'comp' not recognised" in short.note
+
+
+def test_an_unrecognised_imagetyp_with_an_object_hint(tmp_path):
+    header = fits.Header({"IMAGETYP": "cal", "OBJECT": "twilight flat", "EXPTIME": 3.0})
+    typing = inventory.type_frame(header, tmp_path / "flats" / "a.fits")
+    assert typing.frame_type == "flat" and typing.conflict is True
+    assert typing.note == "IMAGETYP 'cal' not recognised; OBJECT 'twilight flat'"
+
+
+def test_no_imagetyp_and_no_hint_is_no_conflict():
+    assert inventory.type_frame(fits.Header({"EXPTIME": 30.0})) == (
+        "unknown", "no IMAGETYP, OBJECT or folder hint: left aside, not guessed", False)
+
+
+def test_scan_has_a_conflict_column(tmp_path):
+    frame(tmp_path / "bias" / "b1.fits", IMAGETYP="dark", EXPTIME=0.001)
+    frame(tmp_path / "bias" / "b2.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
+    frame(tmp_path / "science" / "arc.fits", IMAGETYP="comp", EXPTIME=30.0)
+    frame(tmp_path / "misc" / "mystery.fits", IMAGETYP="comp", EXPTIME=30.0)
+    (tmp_path / "science" / "broken.fits").write_text("garbage")
+    table = inventory.scan(tmp_path)
+    assert ("conflict", bool) in inventory.COLUMNS and table["conflict"].dtype == bool
+    flagged = dict(zip(table["name"], table["conflict"]))
+    assert flagged == {"b1.fits": False, "b2.fits": True, "mystery.fits": True, "arc.fits": True, "broken.fits": False}
+    note = table[table["name"] == "arc.fits"][0]["note"]
+    assert note == "IMAGETYP 'comp' not recognised: typed science from the folder science/"
+    assert table[table["name"] == "b2.fits"][0]["frame_type"] == "bias"
+    assert inventory.scan(tmp_path / "misc")["conflict"].dtype == bool
+    (tmp_path / "empty").mkdir()
+    assert inventory.scan(tmp_path / "empty")["conflict"].dtype == bool
+
+
+def test_conflicts_leaves_out_unknown_frames(tmp_path):
+    frame(tmp_path / "bias" / "b2.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
+    frame(tmp_path / "misc" / "mystery.fits", IMAGETYP="comp", EXPTIME=30.0)
+    frame(tmp_path / "flats" / "f1.fits", IMAGETYP="flat", EXPTIME=5.0)
+    table = inventory.scan(tmp_path)
+    assert list(inventory.conflicts(table)["name"]) == ["b2.fits"]
+    assert len(inventory.conflicts(table[:0])) == 0
+
+
+def test_describe_conflicts_lists_at_most_limit(tmp_path):
+    for i in range(7):
+        frame(tmp_path / "bias" / f"b{i}.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
+    table = inventory.scan(tmp_path)
+    text = inventory.describe_conflicts(table)
+    assert text.startswith("b0.fits (IMAGETYP 'Flat Field' says flat, but the frame is in bias/")
+    assert text.count(".fits (") == 5 and text.endswith("; and 2 more")
+    assert inventory.describe_conflicts(table, limit=10).count(".fits (") == 7
+    assert inventory.describe_conflicts(inventory.scan(tmp_path / "bias")[:0]) == ""

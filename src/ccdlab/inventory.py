@@ -6,7 +6,9 @@ writes IMAGETYP 'dark' on its 0.001 s bias frames, because the shutter stays clo
 frame sits in (bias/, flats/, science/) is used as a hint when the header is silent, and wins when
 the two disagree (sky flats are often typed 'object'), with a note saying so; the one exception is
 a real dark (IMAGETYP 'dark', longer than a bias) misfiled among flats or science frames, which
-stays a dark so that it is left out rather than used as something it is not.
+stays a dark so that it is left out rather than used as something it is not. Every such
+disagreement, and every IMAGETYP ccdlab does not recognise, is flagged in the ``conflict`` column
+of :func:`scan`, so that it is seen rather than silently settled.
 """
 
 from __future__ import annotations
@@ -14,13 +16,18 @@ from __future__ import annotations
 import math
 import os
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
 from .io import FrameError, is_fits_name, read_header
 
-__all__ = ["COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "classify", "header_value", "scan", "frames_of_type"]
+__all__ = [
+    "COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "FrameTyping", "type_frame", "classify", "header_value", "scan",
+    "frames_of_type", "conflicts", "describe_conflicts",
+]
 
 #: The frame types ccdlab knows.
 FRAME_TYPES = ("bias", "dark", "flat", "science", "unknown")
@@ -49,7 +56,7 @@ _FOLDER_WORDS = {
 COLUMNS = (
     ("path", str), ("name", str), ("frame_type", str), ("imagetyp", str), ("exptime", float),
     ("filter", str), ("naxis1", int), ("naxis2", int), ("date_obs", str), ("ccd_temp", float),
-    ("object", str), ("note", str),
+    ("object", str), ("note", str), ("conflict", bool),
 )
 
 _TEMPERATURE_KEYS = ("CCD-TEMP", "CCD_TEMP", "CCDTEMP", "DETTEMP", "TEMPERAT")
@@ -105,8 +112,110 @@ def _folder_hint(path: Path | None) -> str | None:
     return None
 
 
+class FrameTyping(NamedTuple):
+    """How a frame was typed: its type, why, and whether header and folder disagree.
+
+    Attributes
+    ----------
+    frame_type : str
+        One of :data:`FRAME_TYPES`.
+    note : str
+        Which keyword or folder decided, and any disagreement.
+    conflict : bool
+        True when the header's type contradicts the folder the frame sits in, or when IMAGETYP
+        is present but not a word ccdlab knows: such a frame deserves a look.
+
+    Examples
+    --------
+    >>> FrameTyping("bias", "IMAGETYP 'BIAS'", False).conflict
+    False
+    """
+
+    frame_type: str
+    note: str
+    conflict: bool
+
+
+def _from_imagetyp(imagetyp: str) -> str | None:
+    kind = _IMAGETYP_WORDS.get(_squash(imagetyp))
+    if kind is None:
+        squashed = _squash(imagetyp)
+        for word in ("flat", "bias", "zero", "dark"):
+            if word in squashed:
+                return _IMAGETYP_WORDS[word]
+    return kind
+
+
+def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> FrameTyping:
+    """Decide a frame's type from its header, with its folder as a hint, and flag disagreements.
+
+    The rules: IMAGETYP (or OBSTYPE) decides when it is a known word; a ``'dark'`` no longer than
+    :data:`BIAS_MAX_EXPTIME` is a bias (GROWTH-India convention); when IMAGETYP is absent or
+    unknown, OBJECT may hint (``'twilight flat'``). The folder (``bias/``, ``flats/``,
+    ``science/``, ``darks/``) is used when the header is silent and wins when the two disagree,
+    except for a real dark misfiled among flats or science frames, which stays a dark.
+
+    Parameters
+    ----------
+    header : astropy.io.fits.Header
+        The frame's header (IMAGETYP, EXPTIME and OBJECT are read).
+    path : path-like, optional
+        The frame's path; a parent folder named like bias/, flats/, science/ or darks/ is a hint.
+
+    Returns
+    -------
+    FrameTyping
+        ``(frame_type, note, conflict)``; ``conflict`` is True when the header's type
+        contradicts the folder, or IMAGETYP is present but not recognised.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> type_frame(fits.Header({"IMAGETYP": "Flat Field"}), "night/bias/b1.fits")
+    FrameTyping(frame_type='bias', note="IMAGETYP 'Flat Field' says flat, but the frame is in bias/: typed bias from the folder", conflict=True)
+    >>> type_frame(fits.Header({"IMAGETYP": "comp"}), "night/science/arc.fits").note
+    "IMAGETYP 'comp' not recognised: typed science from the folder science/"
+    """
+    imagetyp = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
+    exptime = _float(header_value(header, _EXPTIME_KEYS))
+    from_header = _from_imagetyp(imagetyp) if imagetyp else None
+    unrecognised = bool(imagetyp) and from_header is None
+    note = f"IMAGETYP {imagetyp!r}" if from_header else ""
+    if from_header == "dark" and exptime <= BIAS_MAX_EXPTIME:
+        from_header = "bias"
+        note = f"IMAGETYP {imagetyp!r} with EXPTIME {exptime:g} s: a bias (GROWTH-India convention)"
+    if from_header is None:
+        obj = _squash(header.get("OBJECT", ""))
+        for word, kind in (("flat", "flat"), ("bias", "bias"), ("zero", "bias"), ("dark", "dark")):
+            if word in obj:
+                from_header, note = kind, f"OBJECT {header.get('OBJECT')!r}"
+                break
+    unknown_word = f"IMAGETYP {imagetyp!r} not recognised"
+    if unrecognised and from_header:
+        note = f"{unknown_word}; {note}"
+    hint = _folder_hint(Path(path) if path is not None else None)
+    folder = Path(path).parent.name if path is not None else ""
+    if from_header == "dark" and hint in ("science", "flat"):
+        return FrameTyping("dark", f"{note} with EXPTIME {exptime:g} s: a dark frame, although it is in {folder}/", True)
+    if hint and from_header and hint != from_header:
+        return FrameTyping(hint, f"{note} says {from_header}, but the frame is in {folder}/: typed {hint} from the folder", True)
+    if from_header:
+        return FrameTyping(from_header, note, unrecognised)
+    if hint:
+        why = unknown_word if unrecognised else "no usable IMAGETYP"
+        return FrameTyping(hint, f"{why}: typed {hint} from the folder {folder}/", unrecognised)
+    if exptime <= BIAS_MAX_EXPTIME:
+        why = f"{unknown_word} and no folder hint" if unrecognised else "no IMAGETYP or folder hint"
+        return FrameTyping("bias", f"{why}; EXPTIME {exptime:g} s: typed bias", unrecognised)
+    if unrecognised:
+        return FrameTyping("unknown", f"{unknown_word}, and no OBJECT or folder hint: left aside, not guessed", True)
+    return FrameTyping("unknown", "no IMAGETYP, OBJECT or folder hint: left aside, not guessed", False)
+
+
 def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tuple[str, str]:
     """Decide a frame's type from its header, with its folder as a hint.
+
+    The same decision as :func:`type_frame`, without the ``conflict`` flag.
 
     Parameters
     ----------
@@ -130,53 +239,23 @@ def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tupl
     >>> classify(fits.Header({"IMAGETYP": "Light Frame"}))[0]
     'science'
     """
-    imagetyp = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
-    exptime = _float(header_value(header, _EXPTIME_KEYS))
-    from_header = _IMAGETYP_WORDS.get(_squash(imagetyp)) if imagetyp else None
-    if from_header is None and imagetyp:
-        squashed = _squash(imagetyp)
-        for word in ("flat", "bias", "zero", "dark"):
-            if word in squashed:
-                from_header = _IMAGETYP_WORDS[word]
-                break
-    note = f"IMAGETYP {imagetyp!r}" if from_header else ""
-    if from_header == "dark" and exptime <= BIAS_MAX_EXPTIME:
-        from_header = "bias"
-        note = f"IMAGETYP {imagetyp!r} with EXPTIME {exptime:g} s: a bias (GROWTH-India convention)"
-    if from_header is None:
-        obj = _squash(header.get("OBJECT", ""))
-        for word, kind in (("flat", "flat"), ("bias", "bias"), ("zero", "bias"), ("dark", "dark")):
-            if word in obj:
-                from_header, note = kind, f"OBJECT {header.get('OBJECT')!r}"
-                break
-    hint = _folder_hint(Path(path) if path is not None else None)
-    if from_header == "dark" and hint in ("science", "flat"):
-        folder = Path(path).parent.name
-        return "dark", f"{note} with EXPTIME {exptime:g} s: a dark frame, although it is in {folder}/"
-    if hint and from_header and hint != from_header:
-        folder = Path(path).parent.name
-        return hint, f"{note} says {from_header}, but the frame is in {folder}/: typed {hint} from the folder"
-    if from_header:
-        return from_header, note
-    if hint:
-        return hint, f"no usable IMAGETYP: typed {hint} from the folder {Path(path).parent.name}/"
-    if exptime <= BIAS_MAX_EXPTIME:
-        return "bias", f"no IMAGETYP or folder hint; EXPTIME {exptime:g} s: typed bias"
-    return "unknown", "no IMAGETYP, OBJECT or folder hint: left aside, not guessed"
+    frame_type, note, _ = type_frame(header, path)
+    return frame_type, note
 
 
 def _row(path: Path) -> dict:
-    row = {name: {str: "", float: math.nan, int: 0}[dtype] for name, dtype in COLUMNS}
+    row = {name: {str: "", float: math.nan, int: 0, bool: False}[dtype] for name, dtype in COLUMNS}
     row.update(path=str(path), name=path.name, frame_type="unknown")
     try:
         header = read_header(path)
     except (FrameError, OSError) as exc:
         row["note"] = f"unreadable: {exc}"
         return row
-    frame_type, note = classify(header, path)
+    frame_type, note, conflict = type_frame(header, path)
     row.update(
         frame_type=frame_type,
         note=note,
+        conflict=conflict,
         imagetyp=str(header.get("IMAGETYP", "") or ""),
         exptime=_float(header_value(header, _EXPTIME_KEYS)),
         filter=str(header_value(header, _FILTER_KEYS, "")).strip(),
@@ -206,8 +285,9 @@ def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", 
     astropy.table.Table
         One row per frame, sorted by path, with columns ``path``, ``name``, ``frame_type``,
         ``imagetyp``, ``exptime``, ``filter``, ``naxis1``, ``naxis2``, ``date_obs``, ``ccd_temp``,
-        ``object`` and ``note`` (why the frame was typed so, or why it could not be read; such
-        frames have type ``'unknown'``).
+        ``object``, ``note`` (why the frame was typed so, or why it could not be read; such
+        frames have type ``'unknown'``) and ``conflict`` (True when the header's type
+        contradicts the folder, or IMAGETYP is not a known word: see :func:`type_frame`).
 
     Raises
     ------
@@ -255,3 +335,59 @@ def frames_of_type(table: Table, frame_type: str) -> list[str]:
     if frame_type not in FRAME_TYPES:
         raise ValueError(f"Unknown frame type {frame_type!r}: use one of {', '.join(FRAME_TYPES)}.")
     return [str(p) for p in table["path"][table["frame_type"] == frame_type]]
+
+
+def conflicts(table: Table) -> Table:
+    """Return the rows of a :func:`scan` table whose header and folder disagree.
+
+    Frames that could not be typed at all (``'unknown'``) are left out: they are reported as
+    such already.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        A table from :func:`scan`.
+
+    Returns
+    -------
+    astropy.table.Table
+        The rows with ``conflict`` True and a known frame type, in the table's order.
+
+    Examples
+    --------
+    >>> conflicts(scan("data"))["name", "note"]  # doctest: +SKIP
+    """
+    if len(table) == 0:
+        return table[:0]
+    keep = np.asarray(table["conflict"], dtype=bool) & (np.asarray(table["frame_type"]) != "unknown")
+    return table[keep]
+
+
+def describe_conflicts(table: Table, limit: int = 5) -> str:
+    """One line listing the frames typed against their header: name (why), at most ``limit``.
+
+    Parameters
+    ----------
+    table : astropy.table.Table
+        A table from :func:`scan` (or its :func:`conflicts`).
+    limit : int
+        How many frames to name before "and N more".
+
+    Returns
+    -------
+    str
+        ``''`` when there is no conflict.
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> rows = Table({"name": ["b1.fits"], "frame_type": ["bias"], "conflict": [True],
+    ...               "note": ["IMAGETYP 'Flat Field' says flat, but the frame is in bias/: typed bias from the folder"]})
+    >>> describe_conflicts(rows)
+    "b1.fits (IMAGETYP 'Flat Field' says flat, but the frame is in bias/: typed bias from the folder)"
+    """
+    rows = conflicts(table)
+    listed = "; ".join(f"{row['name']} ({row['note']})" for row in rows[:limit])
+    if len(rows) > limit:
+        listed += f"; and {len(rows) - limit} more"
+    return listed
