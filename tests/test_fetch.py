@@ -353,6 +353,67 @@ def test_safe_extract_skips_inner_links_and_refuses_special_files(tmp_path):
     assert not (tmp_path / "out2" / "night").exists()
 
 
+@pytest.fixture
+def old_tarfile(monkeypatch):
+    """Python before 3.10.12 / 3.11.4: no tarfile.data_filter, extractall() knows no filter."""
+    monkeypatch.delattr(tarfile, "data_filter", raising=False)
+
+    def extractall(self, *args, **kwargs):
+        raise AssertionError("the fallback must not call extractall")
+
+    monkeypatch.setattr(tarfile.TarFile, "extractall", extractall)
+
+
+def test_safe_extract_without_data_filter_copies_checked_members(tmp_path, old_tarfile):
+    archive = tmp_path / "night.tar.gz"
+    write_tar(archive, {"night/bias/a.fits": b"abc", "night/flats/b.fits": b"de" * 1000})
+    with tarfile.open(tmp_path / "links.tar", "w") as tf:
+        info = tarfile.TarInfo("night/bias/a.fits")
+        info.size = 3
+        tf.addfile(info, io.BytesIO(b"xyz"))
+        folder = tarfile.TarInfo("night/empty")
+        folder.type = tarfile.DIRTYPE
+        tf.addfile(folder)
+        link = tarfile.TarInfo("night/bias/b.fits")
+        link.type = tarfile.SYMTYPE
+        link.linkname = "a.fits"
+        tf.addfile(link)
+    files = fetch.safe_extract(archive, tmp_path / "out")
+    assert [p.relative_to(tmp_path / "out").as_posix() for p in files] == ["night/bias/a.fits", "night/flats/b.fits"]
+    assert files[1].read_bytes() == b"de" * 1000
+    files = fetch.safe_extract(tmp_path / "links.tar", tmp_path / "out2")
+    assert [p.name for p in files] == ["a.fits"] and files[0].read_bytes() == b"xyz"
+    assert (tmp_path / "out2" / "night" / "empty").is_dir() and not (tmp_path / "out2" / "night" / "bias" / "b.fits").exists()
+
+
+@pytest.mark.parametrize(
+    "name, kind, linkname, message",
+    [
+        ("../evil.fits", tarfile.REGTYPE, "", "climbs out"),
+        ("night/../../evil.fits", tarfile.REGTYPE, "", "climbs out"),
+        ("/tmp/evil.fits", tarfile.REGTYPE, "", "absolute path"),
+        ("night/link.fits", tarfile.SYMTYPE, "../../evil.fits", "link pointing out"),
+        ("night/hard.fits", tarfile.LNKTYPE, "/etc/passwd", "link pointing out"),
+        ("night/disk", tarfile.BLKTYPE, "", "special file"),
+    ],
+)
+def test_safe_extract_without_data_filter_refuses_unsafe_tar(tmp_path, old_tarfile, name, kind, linkname, message):
+    archive = tmp_path / "evil.tar"
+    with tarfile.open(archive, "w") as tf:
+        ok = tarfile.TarInfo("night/ok.fits")
+        ok.size = 1
+        tf.addfile(ok, io.BytesIO(b"x"))
+        info = tarfile.TarInfo(name)
+        info.type, info.linkname = kind, linkname
+        info.size = 1 if kind == tarfile.REGTYPE else 0
+        tf.addfile(info, io.BytesIO(b"x") if kind == tarfile.REGTYPE else None)
+    target = tmp_path / "deep" / "out"
+    with pytest.raises(FetchError, match=message):
+        fetch.safe_extract(archive, target)
+    assert list(target.iterdir()) == []  # nothing written, not even the safe member
+    assert not (tmp_path / "evil.fits").exists() and not (tmp_path / "deep" / "evil.fits").exists()
+
+
 def test_safe_extract_refuses_zip_symlink(tmp_path):
     archive = tmp_path / "link.zip"
     with zipfile.ZipFile(archive, "w") as zf:
@@ -399,6 +460,7 @@ def test_fetch_default_creates_then_verifies(tmp_path):
 
 
 def test_fetch_default_uses_the_resolved_data_folder(tmp_path, monkeypatch):
+    (tmp_path / "env-data").mkdir()  # an existing CCDLAB_DATA wins even when the project's data/ exists
     monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "env-data"))
     assert fetch.fetch_default(size="tiny", progress=False) == (tmp_path / "env-data").resolve()
     assert (tmp_path / "env-data" / "manifest.json").is_file()
@@ -444,8 +506,13 @@ def test_fetch_default_keeps_a_verified_download(server, night, tmp_path, cache)
     dest = tmp_path / "data"
     fetch.fetch_url(f"{server.url}/night.zip", dest, progress=False, cache=cache)
     assert fetch.ensure_default(dest, progress=False).status == "kept"
+    assert fetch.ensure_default(dest, size="workshop", progress=False).status == "kept"
     with pytest.raises(DatasetExistsError, match="downloaded from"):
         fetch.ensure_default(dest, size="tiny", progress=False)
+    next((dest / "science").glob("*.fits")).unlink()
+    report = fetch.ensure_default(dest, progress=False)
+    assert report.status == "changed"
+    assert f"python data_fetch.py --force --url {server.url}/night.zip --sha256 " in report.message
 
 
 def test_fetch_default_bad_inputs(tmp_path):
@@ -515,9 +582,75 @@ def test_run_bad_options_print_one_sentence(tmp_path, capsys, argv, message):
 
 def test_run_existing_other_dataset(tmp_path, capsys):
     fetch.fetch_default(tmp_path / "d", size="tiny", progress=False)
-    assert fetch.run(parse("--dest", str(tmp_path / "d"), "--no-progress")) == 1
+    assert fetch.run(parse("--size", "workshop", "--dest", str(tmp_path / "d"), "--no-progress")) == 1
     err = capsys.readouterr().err
-    assert "--force" in err and str(tmp_path / "d") in err
+    assert "--force" in err and str(tmp_path / "d") in err and err.count("\n") == 1
+    assert fetch.run(parse("--seed", "5", "--dest", str(tmp_path / "d"), "--no-progress")) == 1  # --seed is strict too
+    assert "not the workshop synthetic night (seed 5)" in capsys.readouterr().err
+
+
+def test_run_without_size_keeps_any_verified_night(tmp_path, capsys):
+    dest = fetch.fetch_default(tmp_path / "d", size="tiny", progress=False)
+    before = (dest / "manifest.json").stat().st_mtime_ns
+    assert fetch.run(parse("--dest", str(dest), "--no-progress")) == 0
+    out = capsys.readouterr().out
+    assert out.count("\n") == 1 and "holds the tiny synthetic night" in out and "nothing to do" in out
+    assert (dest / "manifest.json").stat().st_mtime_ns == before
+
+
+def test_run_without_size_creates_the_workshop_night(tmp_path, capsys, monkeypatch):
+    calls = []
+
+    def make_night(dest, size, seed, progress, overwrite):  # the workshop night itself takes 180 MB
+        calls.append((size, seed))
+        return make_night_real(dest, size="tiny", seed=seed, progress=progress, overwrite=overwrite)
+
+    make_night_real = fetch.make_night
+    monkeypatch.setattr(fetch, "make_night", make_night)
+    assert fetch.run(parse("--dest", str(tmp_path / "d"), "--no-progress")) == 0
+    assert calls == [("workshop", fetch.DEFAULT_SEED)]
+    assert "Wrote the workshop synthetic night" in capsys.readouterr().out
+
+
+def test_run_without_size_leaves_your_own_frames(tmp_path, capsys):
+    (tmp_path / "d" / "science").mkdir(parents=True)
+    (tmp_path / "d" / "science" / "m31.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
+    assert fetch.run(parse("--dest", str(tmp_path / "d"), "--no-progress")) == 0
+    assert "left alone" in capsys.readouterr().out
+    assert sorted(p.name for p in (tmp_path / "d").rglob("*")) == ["m31.fits", "science"]
+
+
+def changed_night(tmp_path) -> tuple[Path, Path, Path]:
+    """A tiny night where a student opened a flat with mode='update' and a bias went missing."""
+    dest = fetch.fetch_default(tmp_path / "d", size="tiny", progress=False)
+    flat = sorted((dest / "flats").glob("*.fits"))[1]
+    with fits.open(flat, mode="update") as hdul:
+        hdul[0].header["OBSERVER"] = "student"
+    gone = sorted((dest / "bias").glob("*.fits"))[0]
+    gone.unlink()
+    return dest, flat, gone
+
+
+def test_run_without_size_warns_about_changed_files_and_starts(tmp_path, capsys):
+    dest, flat, gone = changed_night(tmp_path)
+    touched = flat.read_bytes()
+    assert fetch.run(parse("--dest", str(dest), "--no-progress")) == 0
+    captured = capsys.readouterr()
+    assert captured.out == "" and captured.err.startswith("Warning: ") and captured.err.count("\n") == 1
+    assert f"flats/{flat.name} has changed" in captured.err and f"bias/{gone.name} is missing" in captured.err
+    assert f"python data_fetch.py --force --size tiny --dest {dest}" in captured.err
+    assert flat.read_bytes() == touched and not gone.exists()  # nothing was changed
+    report = fetch.ensure_default(dest, progress=False)
+    assert report.status == "changed" and "2 file(s)" in report.message
+
+
+def test_run_with_size_refuses_changed_files(tmp_path, capsys):
+    dest, flat, gone = changed_night(tmp_path)
+    assert fetch.run(parse("--size", "tiny", "--dest", str(dest), "--no-progress")) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Error: ") and err.count("\n") == 1 and flat.name in err and "--force --size tiny" in err
+    assert fetch.run(parse("--force", "--size", "tiny", "--dest", str(dest), "--no-progress")) == 0
+    assert gone.exists() and manifest.verify_manifest(dest) == []
 
 
 def test_run_disk_errors_are_one_sentence(tmp_path, capsys, monkeypatch):

@@ -98,7 +98,8 @@ class FetchReport:
         The data folder.
     status : str
         ``'created'`` (synthetic night written), ``'verified'`` (already there, checksums
-        match: nothing done), ``'kept'`` (the folder holds other data, left alone) or
+        match: nothing done), ``'kept'`` (the folder holds other data, left alone),
+        ``'changed'`` (files differ from the manifest; left alone, ``message`` warns) or
         ``'downloaded'``.
     sources : list of str
         URLs downloaded (empty for the synthetic night).
@@ -200,22 +201,65 @@ def _problems_text(problems: list[str]) -> str:
     return shown + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
 
 
+def _held(meta: dict) -> str:
+    if meta.get("kind") == "synthetic":
+        return f"the {meta.get('size')} synthetic night (seed {meta.get('seed')})"
+    return f"data downloaded from {', '.join(meta.get('sources', [])) or 'elsewhere'}"
+
+
+def _restore_command(meta: dict, dest: Path) -> str:
+    if meta.get("kind") == "synthetic" and meta.get("size") in SIZES:
+        seed = meta.get("seed", DEFAULT_SEED)
+        extra = "" if seed == DEFAULT_SEED else f" --seed {seed}"
+        return f"python data_fetch.py --force --size {meta['size']}{extra} --dest {dest}"
+    urls = " ".join(f"--url {u}" for u in meta.get("sources", []))
+    hashes = " ".join(f"--sha256 {h}" for h in meta.get("sha256", []))
+    return " ".join(p for p in ("python data_fetch.py --force", urls, hashes, f"--dest {dest}") if p)
+
+
 def ensure_default(
     dest: str | os.PathLike | None = None,
-    size: str = DEFAULT_SIZE,
+    size: str | None = None,
     force: bool = False,
     progress: bool = True,
     seed: int = DEFAULT_SEED,
 ) -> FetchReport:
-    """Make sure ``dest`` holds the synthetic night of ``size`` and ``seed``; say what was done.
+    """Make sure ``dest`` holds a verified synthetic night; say what was done.
 
-    Parameters and behaviour are those of :func:`fetch_default`, which returns only the folder.
+    Parameters
+    ----------
+    dest : str or path-like, optional
+        The data folder (default: the one :func:`ccdlab.paths.find_data_dir` resolves).
+    size : str, optional
+        ``'tiny'``, ``'workshop'`` or ``'full'``: that night is required, strictly (another
+        dataset, or files that no longer match the manifest, are an error). None (default,
+        what ``make lab`` asks for): whatever verified synthetic night or download is there is
+        kept; when there is none the ``workshop`` night is created; when files no longer match
+        the manifest a warning names them and the command that restores them, and nothing is
+        changed (``status`` ``'changed'``).
+    force : bool
+        Replace whatever dataset is there (``reduced/`` is kept) with the night of ``size``
+        (``workshop`` when None) and ``seed``.
+    progress : bool
+        Show a progress bar while writing.
+    seed : int
+        The night's seed.
 
     Returns
     -------
     FetchReport
-        ``status`` is ``'created'``, ``'verified'`` or ``'kept'`` (the folder holds your own
-        frames without a ccdlab manifest: they are left alone).
+        ``status`` is ``'created'``, ``'verified'``, ``'kept'`` (your own frames without a ccdlab
+        manifest, or a download, left alone) or ``'changed'`` (only when ``size`` is None: some
+        files differ from the manifest; ``message`` is the warning).
+
+    Raises
+    ------
+    FetchError
+        Unknown ``size``.
+    DatasetExistsError
+        ``size`` was given and the folder holds another dataset.
+    ManifestError
+        ``size`` was given and the folder's files no longer match their manifest.
 
     Examples
     --------
@@ -223,38 +267,45 @@ def ensure_default(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     first = ensure_default(tmp, size="tiny", progress=False).status
     ...     second = ensure_default(tmp, size="tiny", progress=False).status
-    ...     first, second
-    ('created', 'verified')
+    ...     any_size = ensure_default(tmp, progress=False).message.split(" holds ")[1][:24]
+    ...     first, second, any_size
+    ('created', 'verified', 'the tiny synthetic night')
     """
-    if size not in SIZES:
+    if size is not None and size not in SIZES:
         raise FetchError(f"Unknown size {size!r}: use one of {', '.join(SIZES)}.")
     dest = find_data_dir(must_exist=False) if dest is None else Path(dest).expanduser()
     if dest.exists() and not dest.is_dir():
         raise NotADirectoryError(f"{dest} is a file, not a folder: choose another --dest.")
+    strict = size is not None
+    size = size or DEFAULT_SIZE
     wanted = f"the {size} synthetic night (seed {seed})"
     if (dest / INSTALLING_MARKER).exists():
         make_night(dest, size=size, seed=seed, progress=progress, overwrite=True)
         return FetchReport(dest, "created", message=f"An earlier run was interrupted; wrote {wanted} into {dest}.")
     if (dest / MANIFEST_NAME).exists():
-        manifest = read_manifest(dest)
-        meta = manifest.get("meta", {})
-        same = meta.get("kind") == "synthetic" and meta.get("size") == size and meta.get("seed") == int(seed)
         if force:
             make_night(dest, size=size, seed=seed, progress=progress, overwrite=True)
             return FetchReport(dest, "created", message=f"Replaced the dataset in {dest} with {wanted}.")
+        manifest = read_manifest(dest)
+        meta = manifest.get("meta", {})
+        held = _held(meta)
+        same = meta.get("kind") == "synthetic" and meta.get("size") == size and meta.get("seed") == int(seed)
         problems = verify_manifest(dest)
-        if problems:
+        if problems and strict:
             raise ManifestError(
                 f"The dataset in {dest} does not match its manifest ({_problems_text(problems)}). "
-                f"Rebuild it with: python data_fetch.py --force --dest {dest}"
+                f"Rebuild it with: {_restore_command(meta, dest)}"
             )
-        if same:
-            return FetchReport(dest, "verified", message=f"{dest} already holds {wanted}; checksums verified, nothing to do.")
-        if meta.get("kind") == "synthetic":
-            held = f"the {meta.get('size')} synthetic night (seed {meta.get('seed')})"
-        else:
-            held = f"data downloaded from {', '.join(meta.get('sources', [])) or 'elsewhere'}"
-        if meta.get("kind") != "synthetic" and size == DEFAULT_SIZE and int(seed) == DEFAULT_SEED:
+        if problems:
+            return FetchReport(
+                dest, "changed",
+                message=f"Warning: {dest} holds {held}, but {len(problems)} file(s) no longer match its manifest "
+                f"({_problems_text(problems)}); left as it is. To restore the original frames (reduced/ is kept), "
+                f"run: {_restore_command(meta, dest)}",
+            )
+        if same or (not strict and meta.get("kind") == "synthetic"):
+            return FetchReport(dest, "verified", message=f"{dest} holds {held}; checksums verified, nothing to do.")
+        if meta.get("kind") != "synthetic" and (not strict or (size == DEFAULT_SIZE and int(seed) == DEFAULT_SEED)):
             return FetchReport(dest, "kept", message=f"{dest} holds {held} (checksums verified); left as it is.")
         raise DatasetExistsError(
             f"{dest} already holds {held}, not {wanted}; nothing was changed. Add --force to replace "
@@ -419,6 +470,45 @@ def _safe_member(name: str, archive: str) -> PurePosixPath:
     return PurePosixPath(*[p for p in parts if p not in ("", ".")]) if parts else PurePosixPath(".")
 
 
+def _check_zip_member(member: zipfile.ZipInfo, archive: str) -> PurePosixPath:
+    """The one place zip members are judged: return where it goes, or refuse the archive."""
+    rel = _safe_member(member.filename, archive)
+    if (member.external_attr >> 16) & 0o170000 == 0o120000:
+        raise FetchError(
+            f"{archive} holds a symbolic link ({member.filename!r}); refusing to extract it. Nothing was written."
+        )
+    return rel
+
+
+def _check_tar_member(member: tarfile.TarInfo, archive: str) -> PurePosixPath | None:
+    """The one place tar members are judged: where it goes, None to skip it, or refuse the archive.
+
+    Absolute paths, ``..``, links pointing out of the folder and special files (devices, pipes)
+    refuse the whole archive; links that stay inside are skipped (frames never need them).
+    """
+    rel = _safe_member(member.name, archive)
+    if member.issym() or member.islnk():
+        link = member.linkname.replace("\\", "/")
+        base = rel.parent if member.issym() else PurePosixPath(".")
+        resolved = os.path.normpath(str(base / link)) if not link.startswith("/") else link
+        if link.startswith("/") or re.match(r"^[A-Za-z]:", link) or resolved == ".." or resolved.startswith("../"):
+            raise FetchError(
+                f"{archive} holds a link pointing out of its folder ({member.name!r} -> "
+                f"{member.linkname!r}); refusing to extract it. Nothing was written."
+            )
+        return None
+    if not (member.isfile() or member.isdir()):
+        raise FetchError(f"{archive} holds a special file ({member.name!r}); refusing to extract it. Nothing was written.")
+    return rel
+
+
+def _write_member(source, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with source as src, open(out, "wb") as dst:
+        shutil.copyfileobj(src, dst, 1024 * 1024)
+    return out
+
+
 def _check_space(total: int, target: Path, archive: str) -> None:
     free = shutil.disk_usage(target).free
     if total > free:
@@ -433,7 +523,8 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
 
     Absolute paths, ``..`` components, links pointing out of ``target`` and special files (devices,
     pipes) make the whole archive be refused before anything is written. Links inside the archive
-    are not extracted.
+    are not extracted. Where Python's tar ``data`` filter exists (3.10.12+, 3.11.4+, 3.12+) it
+    is applied too; on older patch releases the same member checks guard a plain file-by-file copy.
 
     Parameters
     ----------
@@ -468,51 +559,27 @@ def safe_extract(archive: str | os.PathLike, target: str | os.PathLike) -> list[
     try:
         if kind == "zip":
             with zipfile.ZipFile(archive) as zf:
-                members = zf.infolist()
-                for member in members:
-                    _safe_member(member.filename, archive.name)
-                    mode = (member.external_attr >> 16) & 0o170000
-                    if mode == 0o120000:
-                        raise FetchError(
-                            f"{archive.name} holds a symbolic link ({member.filename!r}); refusing to extract it. "
-                            "Nothing was written."
-                        )
-                _check_space(sum(m.file_size for m in members), target, archive.name)
-                for member in members:
-                    rel = _safe_member(member.filename, archive.name)
-                    out = target / rel
+                chosen = [(member, _check_zip_member(member, archive.name)) for member in zf.infolist()]
+                _check_space(sum(m.file_size for m, _ in chosen), target, archive.name)
+                for member, rel in chosen:
                     if member.is_dir():
-                        out.mkdir(parents=True, exist_ok=True)
-                        continue
-                    out.parent.mkdir(parents=True, exist_ok=True)
-                    with zf.open(member) as src, open(out, "wb") as dst:
-                        shutil.copyfileobj(src, dst, 1024 * 1024)
-                    written.append(out)
+                        (target / rel).mkdir(parents=True, exist_ok=True)
+                    else:
+                        written.append(_write_member(zf.open(member), target / rel))
         elif kind == "tar":
             with tarfile.open(archive) as tf:
-                members = tf.getmembers()
-                chosen = []
-                for member in members:
-                    rel = _safe_member(member.name, archive.name)
-                    if member.issym() or member.islnk():
-                        link = member.linkname.replace("\\", "/")
-                        base = rel.parent if member.issym() else PurePosixPath(".")
-                        resolved = os.path.normpath(str(base / link)) if not link.startswith("/") else link
-                        if link.startswith("/") or resolved == ".." or resolved.startswith("../"):
-                            raise FetchError(
-                                f"{archive.name} holds a link pointing out of its folder ({member.name!r} -> "
-                                f"{member.linkname!r}); refusing to extract it. Nothing was written."
-                            )
-                        continue  # links inside the archive are not needed: skip them
-                    if not (member.isfile() or member.isdir()):
-                        raise FetchError(
-                            f"{archive.name} holds a special file ({member.name!r}); refusing to extract it. "
-                            "Nothing was written."
-                        )
-                    chosen.append(member)
-                _check_space(sum(m.size for m in chosen), target, archive.name)
-                tf.extractall(target, members=chosen, filter="data")
-                written = [target / _safe_member(m.name, archive.name) for m in chosen if m.isfile()]
+                checked = [(member, _check_tar_member(member, archive.name)) for member in tf.getmembers()]
+                chosen = [(member, rel) for member, rel in checked if rel is not None]
+                _check_space(sum(m.size for m, _ in chosen), target, archive.name)
+                if hasattr(tarfile, "data_filter"):
+                    tf.extractall(target, members=[m for m, _ in chosen], filter="data")
+                    written = [target / rel for m, rel in chosen if m.isfile()]
+                else:  # Python < 3.10.12 / 3.11.4: no extraction filter; the checks above stand alone
+                    for member, rel in chosen:
+                        if member.isdir():
+                            (target / rel).mkdir(parents=True, exist_ok=True)
+                        else:
+                            written.append(_write_member(tf.extractfile(member), target / rel))
         else:
             raise FetchError(f"{archive.name} is a single FITS file, not an archive: nothing to extract.")
     except FetchError:
@@ -788,8 +855,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     registered = ", ".join(sorted(REGISTRY)) or "none registered yet"
     parser.add_argument(
         "--size", choices=list(SIZES), default=None,
-        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~11 MB), workshop (2048 x 2054, ~180 MB, default) "
-        "or full (4096 x 4108, ~710 MB)",
+        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~11 MB), workshop (2048 x 2054, ~180 MB) "
+        "or full (4096 x 4108, ~710 MB); without it any verified night already there is kept, else workshop "
+        "is created",
     )
     parser.add_argument(
         "--dest", metavar="DIR", default=None,
@@ -816,7 +884,9 @@ def run(args: argparse.Namespace) -> int:
     """Carry out ``data_fetch.py`` / ``ccdlab fetch``; print what was done; return the exit code.
 
     Expected problems (a bad checksum, a damaged archive, an existing dataset, ...) print one
-    sentence on stderr and return 1, never a traceback.
+    sentence on stderr and return 1, never a traceback. Without ``--size`` (and ``--seed``) any
+    verified dataset already in the folder is kept, and files changed since it was made are only
+    a warning (exit 0), so ``make lab`` always starts; ``--size`` asks for that night strictly.
 
     Examples
     --------
@@ -853,9 +923,11 @@ def run(args: argparse.Namespace) -> int:
             )
             report = FetchReport(local, "verified", message=f"Data ready in {local} (a working copy of your Google Drive folder).")
         else:
+            # No --size (what `make lab` runs): keep any verified night, warn about changed files.
+            # --size or --seed ask for one night exactly: anything else is an error.
             report = ensure_default(
-                dest, size=size or DEFAULT_SIZE, force=getattr(args, "force", False), progress=progress,
-                seed=DEFAULT_SEED if seed is None else seed,
+                dest, size=size or (DEFAULT_SIZE if seed is not None else None), force=getattr(args, "force", False),
+                progress=progress, seed=DEFAULT_SEED if seed is None else seed,
             )
     except (FetchError, DatasetExistsError, ManifestError, DataNotFoundError, NotADirectoryError, PermissionError) as exc:
         print(f"Error: {exc}", file=sys.stderr)
@@ -864,5 +936,8 @@ def run(args: argparse.Namespace) -> int:
         where = f" ({exc.filename})" if getattr(exc, "filename", None) else ""
         print(f"Error: could not write the data{where}: {exc.strerror or exc}. Check the folder and free disk space.", file=sys.stderr)
         return 1
-    print(report.summary())
+    if report.status == "changed":
+        print(report.summary(), file=sys.stderr)
+    else:
+        print(report.summary())
     return 0
