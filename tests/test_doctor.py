@@ -79,7 +79,8 @@ def test_complete_night_is_ready(night):
     assert report.ok and report.exit_code == 0
     assert report.find("bias frames").message == "3 bias frames"  # IMAGETYP 'dark', 0.001 s: bias
     assert report.find("science frames").message == "2 science frames"
-    assert report.find("frame sizes").message == "all frames are 8 x 10 pixels"
+    assert report.find("frame sizes").message == "all frames are 10 x 8 pixels (NAXIS1 x NAXIS2)"
+    assert "damaged files" not in statuses(report) and "frame types" not in statuses(report)
     assert str(night.resolve()) in report.find("data folder").message
     assert "given with --data" in report.find("data folder").message
 
@@ -224,14 +225,74 @@ def test_missing_science_frames_fail(tmp_path):
 
 def test_untyped_and_damaged_files_are_listed(night):
     write_tiny_frame(night / "extra" / "mystery.fits", imagetyp=None, exptime=30.0)
+    write_tiny_frame(night / "extra" / "mystery2.fits", imagetyp=None, exptime=30.0)
     (night / "science" / "broken.fits").write_bytes(b"SIMPLE  =  this is not FITS")
     report = diagnose(night)
     check = report.find("untyped files")
     assert check.status == "warn"
-    assert "2 files" in check.message and "mystery.fits" in check.message and "broken.fits" in check.message
+    assert "2 files" in check.message and "mystery.fits" in check.message and "broken.fits" not in check.message
     assert "inventory.scan" in check.fix
-    assert "unreadable" in check.message and "..." in check.message  # long notes are shortened
+    damaged = report.find("damaged files")
+    assert damaged.status == "warn" and "1 file cannot be read" in damaged.message
+    assert "broken.fits could not be read as FITS" in damaged.message and str(night) not in damaged.message
+    assert damaged.fix.startswith("Download or copy it again")
     assert report.ok
+
+
+def truncate(path):
+    """Cut a file in half, as an interrupted download or copy leaves it."""
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def test_a_truncated_frame_is_named_with_what_to_do(night):
+    path = night / "bias" / "cut.fits"
+    fits.PrimaryHDU(np.full((64, 64), 300, dtype=np.uint16), header=fits.Header({"IMAGETYP": "BIAS"})).writeto(path)
+    truncate(path)
+    report = diagnose(night)
+    check = report.find("damaged files")
+    assert check.status == "warn"
+    assert "cut.fits is truncated" in check.message
+    assert "download or copy it again" in check.fix.lower()
+    assert report.find("bias frames").message == "3 bias frames"  # the cut frame is not counted
+    assert "untyped files" not in statuses(report)
+    text = report.format(ascii_only=True)
+    assert "! damaged files" in text and "cut.fits is truncated" in text
+
+
+def test_many_damaged_files_are_summarised(night):
+    for i in range(7):
+        (night / "science" / f"broken{i}.fits").write_bytes(b"SIMPLE  =  this is not FITS")
+    check = diagnose(night).find("damaged files")
+    assert "7 files cannot be read" in check.message and check.message.endswith("; and 2 more")
+    assert check.fix.startswith("Download or copy them again")
+
+
+def test_a_frame_whose_header_contradicts_its_folder_is_flagged(night):
+    write_tiny_frame(night / "bias" / "odd_bias.fits", "Flat Field", 5.0)
+    report = diagnose(night)
+    check = report.find("frame types")
+    assert check.status == "warn"
+    assert check.message.startswith("1 frame whose header disagrees with its folder: odd_bias.fits (")
+    assert "IMAGETYP 'Flat Field' says flat" in check.message
+    assert report.find("bias frames").message == "4 bias frames"  # the folder still decides
+    assert report.ok
+    assert "! frame types:" in report.format(ascii_only=True)
+
+
+def test_an_unrecognised_imagetyp_is_flagged(night):
+    write_tiny_frame(night / "science" / "arc.fits", "comp", 30.0)
+    check = diagnose(night).find("frame types")
+    assert "arc.fits (IMAGETYP 'comp' not recognised: typed science from the folder science/)" in check.message
+
+
+def test_many_conflicts_are_summarised(night):
+    for i in range(8):
+        write_tiny_frame(night / "science" / f"flat_{i}.fits", "flat", 3.0)
+    check = diagnose(night).find("frame types")
+    assert check.message.startswith("8 frames whose header")
+    assert check.message.count("says flat") == 5 and check.message.endswith("; and 3 more")
 
 
 def test_many_untyped_files_are_summarised(night):
@@ -244,7 +305,7 @@ def test_frames_of_different_sizes_are_a_warning(night):
     write_tiny_frame(night / "flats" / "binned.fits", "flat", 3.0, shape=(4, 5))
     check = diagnose(night).find("frame sizes")
     assert check.status == "warn"
-    assert "8 x 10 (8 frames)" in check.message and "4 x 5 (1 frame)" in check.message
+    assert "(NAXIS1 x NAXIS2): 10 x 8 (8 frames), 5 x 4 (1 frame)" in check.message
 
 
 def test_frames_in_reduced_are_not_counted(night):

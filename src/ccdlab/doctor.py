@@ -7,7 +7,8 @@ It checks, in order, and says how to fix each problem:
 3. the data folder (found as :func:`ccdlab.paths.find_data_dir` finds it);
 4. its layout: ``bias/``, ``flats/`` and ``science/``;
 5. the frames in it (typed by :func:`ccdlab.inventory.scan`): at least one bias, one flat and
-   one science frame, better three or more bias and flat frames, all of one size;
+   one science frame, better three or more bias and flat frames, all of one size; files that
+   cannot be read (truncated downloads); frames whose header contradicts their folder;
 6. the output folder ``reduced/``: can ccdlab write there?
 
 Only the standard library is imported at the top, so the doctor runs even when a scientific
@@ -389,30 +390,78 @@ def _check_frames(folder: Path) -> list[Check]:
             ))
         else:
             checks.append(Check(f"{frame_type} frames", "ok", _plural(count, noun)))
-    unknown = [row for row in table if str(row["frame_type"]) == "unknown"]
+    checks.extend(_check_damaged(table))
+    unknown = [row for row in table if str(row["frame_type"]) == "unknown" and not _unreadable(row)]
     if unknown:
         listed = "; ".join(f"{row['name']} ({_shorten(str(row['note']))})" for row in unknown[:3])
         more = f"; and {len(unknown) - 3} more" if len(unknown) > 3 else ""
         checks.append(Check(
             "untyped files", "warn", f"{_plural(len(unknown), 'file')} left aside: {listed}{more}",
-            "Move files that are not frames out of the data folder, re-copy damaged ones, or give "
-            "frames an IMAGETYP (inspect them with ccdlab.inventory.scan).",
+            "Move files that are not frames out of the data folder, or give frames an IMAGETYP "
+            "(inspect them with ccdlab.inventory.scan).",
         ))
+    checks.extend(_check_conflicts(table))
     sizes: dict[tuple[int, int], int] = {}
     for row in table:
         if str(row["frame_type"]) in MIN_FRAMES and int(row["naxis1"]) > 0:
-            key = (int(row["naxis2"]), int(row["naxis1"]))
+            key = (int(row["naxis1"]), int(row["naxis2"]))
             sizes[key] = sizes.get(key, 0) + 1
     if len(sizes) > 1:
-        listed = ", ".join(f"{ny} x {nx} ({_plural(n, 'frame')})" for (ny, nx), n in sorted(sizes.items(), key=lambda kv: -kv[1]))
+        listed = ", ".join(f"{nx} x {ny} ({_plural(n, 'frame')})" for (nx, ny), n in sorted(sizes.items(), key=lambda kv: -kv[1]))
         checks.append(Check(
-            "frame sizes", "warn", f"frames differ in size: {listed}",
+            "frame sizes", "warn", f"frames differ in size (NAXIS1 x NAXIS2): {listed}",
             "Calibration and science frames must match (same binning and readout area): move the odd ones out.",
         ))
     elif sizes:
-        (ny, nx), = sizes
-        checks.append(Check("frame sizes", "ok", f"all frames are {ny} x {nx} pixels"))
+        (nx, ny), = sizes
+        checks.append(Check("frame sizes", "ok", f"all frames are {nx} x {ny} pixels (NAXIS1 x NAXIS2)"))
     return checks
+
+
+def _unreadable(row) -> bool:
+    return str(row["note"]).startswith("unreadable:")
+
+
+def _damage(row) -> str:
+    """'name is truncated: ...' from an 'unreadable: <path> is truncated: ... Download ...' note."""
+    text = str(row["note"]).removeprefix("unreadable:").strip()
+    path = str(row["path"])
+    text = text.split(". ")[0].rstrip(".")
+    if text.startswith(path):
+        return _shorten(f"{row['name']}{text[len(path):]}", 110)
+    return _shorten(f"{row['name']} ({text})", 110)
+
+
+def _check_damaged(table) -> list[Check]:
+    """Files that look like FITS but cannot be read: truncated downloads, broken copies."""
+    damaged = [row for row in table if _unreadable(row)]
+    if not damaged:
+        return []
+    listed = "; ".join(_damage(row) for row in damaged[:5])
+    more = f"; and {len(damaged) - 5} more" if len(damaged) > 5 else ""
+    them = "it" if len(damaged) == 1 else "them"
+    return [Check(
+        "damaged files", "warn", f"{_plural(len(damaged), 'file')} cannot be read and will be left out: {listed}{more}",
+        f"Download or copy {them} again (for the course data: {FETCH_COMMAND}); "
+        f"until then the reduction works without {them}.",
+    )]
+
+
+def _check_conflicts(table) -> list[Check]:
+    """Frames typed from their folder against what their header says (or an unknown IMAGETYP)."""
+    if "conflict" not in table.colnames:
+        return []
+    from .inventory import conflicts, describe_conflicts
+
+    count = len(conflicts(table))
+    if not count:
+        return []
+    return [Check(
+        "frame types", "warn",
+        f"{_plural(count, 'frame')} whose header disagrees with its folder: {describe_conflicts(table)}",
+        f"Look at {'this frame' if count == 1 else 'these frames'}: if the header is right, move it into the "
+        "folder of its type; if the folder is right, nothing to do (ccdlab follows the folder).",
+    )]
 
 
 def _write_probe(folder: Path) -> None:
