@@ -1,5 +1,7 @@
 """Tests of ccdlab.calibrate: masters, flat screening, vignetting mask, calibrated frames."""
 
+import re
+
 import numpy as np
 import pytest
 from astropy.io import fits
@@ -188,3 +190,14 @@ def test_calibrate_frame_shape_mismatch_names_the_frame(night, bias):
         calibrate_frame(np.ones(5), bias, np.ones(synthetic.SHAPE))
     with pytest.raises(CalibrationError, match="master bias must be a 2-D image"):
         calibrate_frame(np.ones((4, 4)), np.ones(4), np.ones((4, 4)))
+
+
+@pytest.mark.parametrize("value", [np.nan, 0.0, -1.0])
+def test_calibrate_frame_refuses_a_flat_without_positive_pixels(tmp_path, value):
+    flat = np.full((3, 3), value)
+    with pytest.raises(CalibrationError, match=r"^The master flat has no positive pixels \(all NaN or <= 0\)"):
+        calibrate_frame(np.full((3, 3), 1100.0), np.full((3, 3), 100.0), flat)
+    flat_path = tmp_path / "master_flat.fits"
+    fits.PrimaryHDU(flat.astype(np.float32)).writeto(flat_path)
+    with pytest.raises(CalibrationError, match=re.escape(f"The master flat {flat_path} has no positive pixels")):
+        calibrate_frame(np.full((3, 3), 1100.0), np.full((3, 3), 100.0), flat_path)

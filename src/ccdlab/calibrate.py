@@ -534,7 +534,8 @@ def calibrate_frame(
     Raises
     ------
     CalibrationError
-        The frame, masters and mask do not all have the same shape (the message names the frame).
+        The frame, masters and mask do not all have the same shape (the message names the frame),
+        or the master flat has no positive pixels (all NaN or <= 0).
 
     Examples
     --------
@@ -568,6 +569,12 @@ def calibrate_frame(
                 "camera setup (binning, window, trim)."
             )
     bad = ~(flat > 0)
+    if bad.all():
+        which = f"master flat {master_flat}" if _is_path(master_flat) else flat_name
+        raise CalibrationError(
+            f"The {which} has no positive pixels (all NaN or <= 0), so every calibrated pixel would be NaN: "
+            "remake the master flat from the flats (check them with screen_flats()) and pass that."
+        )
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)
         if mask.shape != data.shape:
