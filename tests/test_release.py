@@ -4,6 +4,10 @@ never solutions, truth files, grades or results."""
 from __future__ import annotations
 
 import argparse
+import os
+import stat
+import subprocess
+import sys
 import zipfile
 from pathlib import Path
 
@@ -36,6 +40,10 @@ def project(tmp_path):
     (root / "src" / "ccdlab" / "__init__.py").write_text("__version__ = '0'\n")
     (root / "src" / "ccdlab" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     (root / "src" / "ccdlab" / "night_truth.json").write_text("{}")
+    for name in release.INSTRUCTOR_MODULES + ("exercises.py",):
+        (root / "src" / "ccdlab" / name).write_text("")
+    (root / "src" / "ccdlab" / "checks").mkdir()
+    (root / "src" / "ccdlab" / "checks" / "grading.py").write_text("")  # not the top-level module: kept
     (root / "src" / "ccdlab.egg-info").mkdir()
     (root / "pyproject.toml").write_text("[project]\nname = 'ccdlab'\n")
     (root / "data_fetch.py").write_text("print('fetch')\n")
@@ -57,7 +65,7 @@ def test_build_release_contents(project, tmp_path):
     assert folder == tmp_path / "out" / "ccdlab-course" and made["notebooks"] == ["01_demo.ipynb"]
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert files == [".ccdlab-release", "README.md", "data_fetch.py", "notebooks/01_demo.ipynb", "pyproject.toml",
-                     "src/ccdlab/__init__.py"]
+                     "src/ccdlab/__init__.py", "src/ccdlab/checks/grading.py", "src/ccdlab/exercises.py"]
     handed = nbformat.read(folder / "notebooks" / "01_demo.ipynb", as_version=4)
     assert handed.cells[1].outputs == [] and handed.cells[1].execution_count is None
     assert handed.metadata["ccdlab"]["lesson"] == "01_demo"
@@ -117,6 +125,7 @@ def test_check_student_notebook():
 def test_student_readme():
     text = student_readme([("01_a.ipynb", 2, 3.0), ("02_b.ipynb", 1, 1.5)])
     assert "| `notebooks/02_b.ipynb` | 1 | 1.5 |" in text
+    assert ".venv/bin/pip install -e .  " in text and "pip install ." not in text
     assert "Handing in" in text and "File > Download" in text and "solution" not in text.lower()
 
 
@@ -144,15 +153,12 @@ def test_cli_release_bad_input(project, tmp_path, capsys):
     assert code == 2 and "choose a writable OUTDIR" in capsys.readouterr().err
 
 
-def test_release_of_the_real_course(tmp_path):
+def test_release_of_the_real_course(real_release):
     """The course's own notebooks, generated from solutions/, make a clean hand-out."""
-    from ccdlab.authoring import generate
     from ccdlab.paths import project_root
 
-    root = project_root()
-    generate(root / "solutions", tmp_path / "notebooks")
-    made = build_release(tmp_path / "out", notebooks_dir=tmp_path / "notebooks")
-    assert made["notebooks"] == sorted(p.name for p in (root / "solutions").glob("*.ipynb"))
+    made = real_release
+    assert made["notebooks"] == sorted(p.name for p in (project_root() / "solutions").glob("*.ipynb"))
     with zipfile.ZipFile(made["zip"]) as archive:
         names = archive.namelist()
     assert "ccdlab-course/src/ccdlab/exercises.py" in names and "ccdlab-course/pyproject.toml" in names
@@ -160,3 +166,86 @@ def test_release_of_the_real_course(tmp_path):
     for name in made["notebooks"]:
         text = (made["folder"] / "notebooks" / name).read_text()
         assert "BEGIN SOLUTION" not in text and "output_type" not in text
+
+@pytest.fixture
+def umask_022():
+    old = os.umask(0o022)
+    try:
+        yield
+    finally:
+        os.umask(old)
+
+
+def test_release_is_readable_by_others(project, tmp_path, umask_022):
+    (project / "data_fetch.py").chmod(0o700)  # an executable kept private in the project
+    (project / "pyproject.toml").chmod(0o600)
+    made = build_release(tmp_path / "out", project=project)
+    folder = made["folder"]
+    modes = {str(p.relative_to(folder)): stat.S_IMODE(p.stat().st_mode) for p in [folder, *folder.rglob("*")]}
+    assert modes.pop(".") == 0o755 and modes.pop("data_fetch.py") == 0o755
+    assert {m for name, m in modes.items() if (folder / name).is_dir()} == {0o755}
+    assert {m for name, m in modes.items() if (folder / name).is_file()} == {0o644}
+    assert stat.S_IMODE(made["zip"].stat().st_mode) == 0o644
+    with zipfile.ZipFile(made["zip"]) as archive:
+        zipped = {info.filename: (info.external_attr >> 16) for info in archive.infolist()}
+    assert zipped.pop("ccdlab-course/data_fetch.py") == 0o100755
+    assert set(zipped.values()) == {0o100644}
+
+
+def test_release_follows_a_stricter_umask(project, tmp_path):
+    old = os.umask(0o077)
+    try:
+        made = build_release(tmp_path / "out", project=project)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((made["folder"] / "README.md").stat().st_mode) == 0o600
+    assert stat.S_IMODE(made["zip"].stat().st_mode) == 0o600
+
+
+@pytest.fixture(scope="module")
+def real_release(tmp_path_factory):
+    """The hand-out of the course's own notebooks, generated from solutions/."""
+    from ccdlab.authoring import generate
+    from ccdlab.paths import project_root
+
+    tmp = tmp_path_factory.mktemp("real")
+    generate(project_root() / "solutions", tmp / "notebooks")
+    return build_release(tmp / "out", notebooks_dir=tmp / "notebooks")
+
+
+def test_release_leaves_out_the_instructor_modules(real_release):
+    package = real_release["folder"] / "src" / "ccdlab"
+    assert not [name for name in release.INSTRUCTOR_MODULES if (package / name).exists()]
+    assert (package / "exercises.py").is_file() and (package / "setup_cell.py").is_file()
+    assert sorted(p.name for p in (package / "checks").glob("lesson*.py"))[:2] == ["lesson00.py", "lesson01.py"]
+    with zipfile.ZipFile(real_release["zip"]) as archive:
+        names = archive.namelist()
+    assert not [n for n in names if n.rsplit("/", 1)[-1] in release.INSTRUCTOR_MODULES and "/checks/" not in n]
+
+
+def test_released_package_imports_and_runs_the_setup_cell(real_release, tiny_night):
+    """Without pip: PYTHONPATH=src of the hand-out; the first cell of a notebook runs as a student's would."""
+    folder = real_release["folder"]
+    first = real_release["notebooks"][1]
+    script = f"""
+import json, sys
+import ccdlab, ccdlab.exercises, ccdlab.setup_cell
+assert ccdlab.__file__.startswith({str(folder / "src")!r}), ccdlab.__file__
+try:
+    import ccdlab.grading
+except ModuleNotFoundError:
+    pass
+else:
+    sys.exit("ccdlab.grading should not be in the hand-out")
+notebook = json.load(open({str(folder / "notebooks" / first)!r}))
+cell = next(c for c in notebook["cells"] if c["cell_type"] == "code")
+namespace = {{}}
+exec("".join(cell["source"]), namespace)
+print(namespace["data_dir"])
+"""
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    env.update(PYTHONPATH=str(folder / "src"), CCDLAB_DATA=str(tiny_night), MPLBACKEND="Agg")
+    result = subprocess.run([sys.executable, "-c", script], cwd=folder / "notebooks", env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == str(tiny_night.resolve())

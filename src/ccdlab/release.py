@@ -6,10 +6,13 @@
 - ``README.md``: for students -- set up, get the data, work, hand in;
 - the helper package students need to run them (``pyproject.toml``, ``src/ccdlab/``,
   ``data_fetch.py``, ``environment.yml`` when present), so that the folder can be installed with
-  ``pip install .`` or copied to Google Drive as ``MyDrive/ccdlab`` for the Colab setup cell.
+  ``pip install -e .`` or copied to Google Drive as ``MyDrive/ccdlab`` for the Colab setup cell.
 
 Never included: ``solutions/``, ``tests/``, ``bench/``, ``docs/``, data, grades and results
-files, or truth files (see :data:`EXCLUDED`). Before anything is written the
+files, truth files (see :data:`EXCLUDED`), or the instructors' modules of the package (grading,
+authoring, release: see :data:`INSTRUCTOR_MODULES`; the answer checks stay, students need them).
+Files and folders are readable by others (the umask applies, e.g. 0644 / 0755), in the folder
+and in the zip. Before anything is written the
 student notebooks are checked against the solutions (same exercises, same points; no solution
 marker left) so a stale or leaky hand-out cannot be made by mistake.
 """
@@ -27,7 +30,7 @@ from pathlib import Path
 
 from .markers import BEGIN_MD_SOLUTION, BEGIN_SOLUTION, END_SOLUTION, cell_source, exercises_in
 
-__all__ = ["RELEASE_NAME", "STAMP", "EXCLUDED", "ReleaseError", "check_student_notebook", "student_readme",
+__all__ = ["RELEASE_NAME", "STAMP", "EXCLUDED", "INSTRUCTOR_MODULES", "ReleaseError", "check_student_notebook", "student_readme",
            "build_release", "add_arguments", "run"]
 
 #: Name of the release folder and zip inside OUTDIR.
@@ -39,6 +42,11 @@ STAMP = ".ccdlab-release"
 #: Names that must never be handed out: answers, grades, results, data.
 EXCLUDED = ("solutions", "*truth*.json", "*truth*.csv", "*truth*.fits", "*.jsonl", "grades*.csv", "grades*.md",
             "grades*.html", "*.fits", "*.fits.gz", "*.fz")
+
+#: Modules of ``src/ccdlab/`` that only instructors use: grading internals and the tools that make
+#: the hand-out. Left out of the copied package (``ccdlab grade``, ``student`` and ``release`` are
+#: then unavailable in the hand-out; the checks in ``ccdlab/checks/`` and ``exercises.py`` stay).
+INSTRUCTOR_MODULES = ("grading.py", "grading_run.py", "grading_report.py", "release.py", "authoring.py")
 
 #: Build leftovers skipped when copying the package.
 _JUNK = ("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
@@ -125,7 +133,7 @@ On your own computer, with Python 3.10 or newer, in this folder:
 
 ```
 python -m venv .venv
-.venv/bin/pip install .          # on Windows: .venv\\Scripts\\pip install .
+.venv/bin/pip install -e .       # on Windows: .venv\\Scripts\\pip install -e .
 .venv/bin/python data_fetch.py   # creates the course data in data/ (seconds, once)
 .venv/bin/jupyter lab notebooks
 ```
@@ -164,21 +172,58 @@ def _copy_package(project: Path, dest: Path) -> list:
             shutil.copy2(project / name, dest / name)
             copied.append(name)
     package = project / "src" / "ccdlab"
+
+    def ignore(folder, names):
+        top = Path(folder) == package
+        return [n for n in names if _excluded(n) or any(fnmatch.fnmatch(n, j) for j in _JUNK)
+                or (top and n in INSTRUCTOR_MODULES)]
+
     if package.is_dir():
-        shutil.copytree(package, dest / "src" / "ccdlab",
-                        ignore=lambda folder, names: [n for n in names if _excluded(n) or any(fnmatch.fnmatch(n, j) for j in _JUNK)])
+        shutil.copytree(package, dest / "src" / "ccdlab", ignore=ignore)
         copied.append("src/ccdlab")
     return copied
 
 
-def _zip_folder(folder: Path, target: Path) -> Path:
+def _umask() -> int:
+    try:  # Linux: read it without changing it
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _file_mode(path: Path, mask: int) -> int:
+    executable = path.stat().st_mode & 0o111
+    return (0o777 if executable else 0o666) & ~mask
+
+
+def _open_up(folder: Path, mask: int) -> None:
+    """Give the release the modes a plain ``mkdir``/``open`` would (temporary files are 0600)."""
+    for path in [folder, *folder.rglob("*")]:
+        if path.is_symlink():
+            continue
+        os.chmod(path, (0o777 & ~mask) if path.is_dir() else _file_mode(path, mask))
+
+
+def _zip_folder(folder: Path, target: Path, mask: int) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     os.close(fd)
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and path.name != STAMP:
-                    archive.write(path, Path(folder.name) / path.relative_to(folder))
+                    info = zipfile.ZipInfo.from_file(path, str(Path(folder.name) / path.relative_to(folder)))
+                    info.compress_type = zipfile.ZIP_DEFLATED
+                    mode = 0o755 if path.stat().st_mode & 0o111 else 0o644  # readable by everyone who unzips it
+                    info.external_attr = (0o100000 | mode) << 16
+                    with open(path, "rb") as source, archive.open(info, "w") as member:
+                        shutil.copyfileobj(source, member, 1024 * 1024)
+        os.chmod(tmp, 0o666 & ~mask)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -268,9 +313,12 @@ def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, 
         package = _copy_package(project, staging) if include_package else []
         (staging / STAMP).write_text("made by ccdlab release; replaced by the next one\n", encoding="utf-8")
         leaks = [p for p in staging.rglob("*") if _excluded(p.name)]
+        leaks += [p for p in (staging / "src" / "ccdlab").glob("*.py") if p.name in INSTRUCTOR_MODULES]
         if leaks:  # pragma: no cover - the copy above never takes such files
             raise ReleaseError(f"{leaks[0]} must not be handed out; remove it from the project and release again.")
-        _zip_folder(staging, archive)
+        mask = _umask()
+        _open_up(staging, mask)
+        _zip_folder(staging, archive, mask)
         if folder.exists():
             old = folder.with_name(f".{RELEASE_NAME}.old")
             shutil.rmtree(old, ignore_errors=True)
