@@ -275,3 +275,138 @@ def test_frames_are_cleaned_here_when_workers_fail(tmp_path, monkeypatch, comman
     result = reduce(night.folder, progress=False, jobs=2, verbose=False, summary=False)
     assert len(result.cosmic_pixels) == 2 and all(c > 0 for c in result.cosmic_pixels.values())
     assert len(result.rejected) == 0
+
+
+# -- frames typed against their header ---------------------------------------------------------
+
+
+def test_a_frame_whose_header_contradicts_its_folder_is_listed(tmp_path, capsys):
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
+    header = fits.Header({"IMAGETYP": "Flat Field", "EXPTIME": 5.0, "FILTER": "UNK"})
+    fits.PrimaryHDU(synthetic.bias_frame(np.random.default_rng(3)), header=header).writeto(tmp_path / "bias" / "odd.fits")
+    result = reduce(night.folder, progress=False, jobs=1, verbose=True, summary=False)
+    row = result.frames[result.frames["name"] == "odd.fits"][0]
+    assert row["frame_type"] == "bias" and row["status"] == "used" and row["conflict"]  # the folder decides
+    assert int(result.frames["conflict"].sum()) == 1
+    note = next(n for n in result.notes if "disagrees with the folder" in n)
+    assert note.startswith("the header disagrees with the folder for 1 frame (typed as the note says): odd.fits (")
+    assert "IMAGETYP 'Flat Field' says flat, but the frame is in bias/" in note
+    out = capsys.readouterr().out
+    assert "Note: the header disagrees with the folder for 1 frame" in out and "odd.fits (IMAGETYP 'Flat Field'" in out
+
+
+# -- nothing is created when the reduction cannot run ------------------------------------------
+
+
+def tree(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+@pytest.fixture(scope="module")
+def small_night(tmp_path_factory):
+    """A small night that the failure tests copy (never reduced itself)."""
+    return synthetic.make_night(tmp_path_factory.mktemp("small") / "night", n_science=1, n_flats=2, n_bias=2, n_cosmics=2)
+
+
+def copy_night(small_night, tmp_path, name="night", drop=()):
+    folder = tmp_path / name
+    shutil.copytree(small_night.folder, folder, ignore=shutil.ignore_patterns(*drop))
+    return folder
+
+
+@pytest.mark.parametrize("raw", ["flats", "bias", "science"])
+def test_a_raw_folder_as_data_dir_is_refused_and_nothing_created(small_night, tmp_path, raw):
+    folder = copy_night(small_night, tmp_path)
+    before = tree(tmp_path)
+    with pytest.raises(ReductionError) as error:
+        reduce(folder / raw, progress=False, verbose=False)
+    assert str(error.value) == (
+        f"{(folder / raw).resolve()} is a raw folder: pass the folder that holds bias/, flats/ and science/ "
+        f"(its parent, {folder.resolve()})."
+    )
+    assert tree(tmp_path) == before
+
+
+def test_a_raw_folder_as_data_dir_on_the_command_line(small_night, tmp_path, capsys):
+    folder = copy_night(small_night, tmp_path)
+    before = tree(tmp_path)
+    assert run(parse([str(folder / "flats"), "--no-progress"])) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ccdlab reduce: error: {(folder / 'flats').resolve()} is a raw folder: pass the folder")
+    assert err.count("\n") == 1 and "Traceback" not in err
+    assert tree(tmp_path) == before
+
+
+def test_a_night_folder_named_raw_is_still_a_night(small_night, tmp_path):
+    folder = copy_night(small_night, tmp_path, name="raw")
+    result = reduce(folder, out=tmp_path / "out", progress=False, jobs=1, verbose=False, summary=False)
+    assert len(result.cleaned) == 1
+
+
+@pytest.mark.parametrize("where", ["bias", "flats/sub"])
+def test_out_inside_a_raw_folder_is_refused(small_night, tmp_path, monkeypatch, where):
+    folder = copy_night(small_night, tmp_path)
+    (folder / where).mkdir(parents=True, exist_ok=True)
+    before = tree(tmp_path)
+    monkeypatch.chdir(folder / where)
+    with pytest.raises(ReductionError, match="raw-data folder") as error:
+        reduce(folder, out=".", progress=False, verbose=False)
+    assert str((folder / where).resolve()) in str(error.value)
+    with pytest.raises(ReductionError, match="raw-data folder"):
+        reduce(folder, out="new_out", progress=False, verbose=False)
+    assert tree(tmp_path) == before
+
+
+@pytest.mark.parametrize(
+    "drop, message",
+    [
+        (("bias",), "No bias frames found"),
+        (("flats",), "No flat frames found"),
+        (("science",), "No science frames found"),
+        (("bias", "flats", "science"), "No FITS frames found"),
+    ],
+)
+def test_missing_frames_create_nothing(small_night, tmp_path, drop, message):
+    folder = copy_night(small_night, tmp_path, drop=drop)
+    before = tree(tmp_path)
+    with pytest.raises(ReductionError, match=message):
+        reduce(folder, progress=False, verbose=False)
+    with pytest.raises(ReductionError, match=message):
+        reduce(folder, out=tmp_path / "elsewhere" / "out", progress=False, verbose=False)
+    assert tree(tmp_path) == before
+
+
+def test_a_missing_data_folder_creates_no_output_folder(tmp_path, capsys):
+    assert run(parse([str(tmp_path / "nowhere"), "--out", str(tmp_path / "out"), "--no-progress"])) == 1
+    assert "does not exist" in capsys.readouterr().err
+    assert tree(tmp_path) == []
+
+
+def test_bad_options_create_nothing(small_night, tmp_path, capsys):
+    folder = copy_night(small_night, tmp_path)
+    before = tree(tmp_path)
+    assert run(parse([str(folder), "--gain", "0", "--no-progress"])) == 1
+    assert "gain must be a positive number" in capsys.readouterr().err
+    assert tree(tmp_path) == before
+
+
+def test_a_master_flat_without_positive_pixels_stops_the_reduction(small_night, tmp_path, monkeypatch, capsys):
+    import ccdlab.reduce
+
+    folder = copy_night(small_night, tmp_path)
+    real = ccdlab.reduce.master_flat
+
+    def dark_flat(*args, **kwargs):
+        flat = real(*args, **kwargs)
+        flat.data[:] = np.nan
+        return flat
+
+    monkeypatch.setattr(ccdlab.reduce, "master_flat", dark_flat)
+    flat_path = folder / "reduced" / "master_flat.fits"
+    with pytest.raises(ReductionError, match="has no positive pixels") as error:
+        reduce(folder, progress=False, jobs=1, verbose=False, summary=False)
+    assert str(error.value).startswith(f"The master flat {flat_path} has no positive pixels (all NaN or <= 0)")
+    assert run(parse([str(folder), "--no-progress", "--jobs", "1"])) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"ccdlab reduce: error: The master flat {flat_path}") and err.count("\n") == 1
+    assert not list((folder / "reduced").glob("*.fb.fits"))

@@ -47,9 +47,9 @@ from .calibrate import (
 from .camera import CameraError, CameraParameters, CameraWarning, camera_parameters
 from .combine import CombineError, CombineWarning
 from .cosmics import CosmicsError, remove_cosmics
-from .inventory import scan
+from .inventory import conflicts, describe_conflicts, scan
 from .io import FITS_SUFFIXES, FrameError, atomic_write_hdul, read_frame, read_header, write_frame
-from .paths import DataNotFoundError, ensure_dir, find_data_dir, is_raw_folder
+from .paths import RAW_FOLDERS, DataNotFoundError, ensure_dir, find_data_dir, is_raw_folder
 
 __all__ = [
     "ReductionError",
@@ -127,7 +127,8 @@ class ReductionResult:
     summary_png : pathlib.Path or None
         The one-page summary figure.
     notes : list of str
-        Warnings met on the way (junk header values, a single frame...).
+        Warnings met on the way: frames whose header disagrees with their folder, junk header
+        values, a single frame...
 
     Examples
     --------
@@ -264,6 +265,24 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
+def _check_output_folder(out_dir: Path, data_dir: Path) -> None:
+    """Refuse an output folder that is a raw folder or lies inside one of the night's raw folders."""
+    if is_raw_folder(out_dir):
+        raise ReductionError(
+            f"The output folder {out_dir} is a raw-data folder; ccdlab never writes there. Choose "
+            f"another one, e.g. --out {data_dir / 'reduced'}."
+        )
+    if _inside(out_dir, data_dir):
+        inner = out_dir.resolve().relative_to(data_dir.resolve()).parts
+        for depth, name in enumerate(inner):
+            if is_raw_folder(name):
+                raw = data_dir.joinpath(*inner[: depth + 1])
+                raise ReductionError(
+                    f"The output folder {out_dir} is inside the raw-data folder {raw}; ccdlab never writes "
+                    f"there. Choose another one, e.g. --out {data_dir / 'reduced'}."
+                )
+
+
 def _frames_table(data_dir: Path, out_dir: Path) -> Table:
     exclude = ["reduced", "truth"]
     if _inside(out_dir, data_dir) and out_dir.resolve() != data_dir.resolve():
@@ -282,6 +301,7 @@ def _frames_table(data_dir: Path, out_dir: Path) -> Table:
     frames["path"] = [str(p) for p in table["path"]] if len(table) else np.array([], dtype=str)
     frames["shape"] = [(int(a), int(b)) for a, b in zip(table["naxis2"], table["naxis1"])] if len(table) else []
     frames["note"] = [str(n) for n in table["note"]] if len(table) else np.array([], dtype=str)
+    frames["conflict"] = np.array([bool(c) for c in table["conflict"]], dtype=bool)
     return frames
 
 
@@ -312,7 +332,8 @@ def reduce(
         The night's folder (bias/, flats/, science/ or any layout the inventory can type);
         by default the course data folder (:func:`ccdlab.paths.find_data_dir`).
     out : path-like, optional
-        Output folder; default ``data_dir/reduced``. Must not be a raw folder.
+        Output folder; default ``data_dir/reduced``. Must not be a raw folder nor inside one. It
+        is created only once the night is known to hold bias, flat and science frames.
     gain, readnoise, satlevel : float, optional
         Camera values (e-/ADU, e-, e-). By default from the headers when plausible, else the
         course camera's 1.6 e-/ADU, 14 e-, 96,000 e- (see :mod:`ccdlab.camera`).
@@ -336,7 +357,9 @@ def reduce(
     Raises
     ------
     ReductionError
-        No bias or no usable flat was found, ``out`` is a raw folder, or ``jobs`` < 1.
+        ``data_dir`` is itself a raw folder (pass its parent); ``out`` is a raw folder or inside
+        one; ``jobs`` < 1; no bias, flat or science frames were found (then nothing is created,
+        not even ``out``); no usable flat; or a master flat without positive pixels.
     ccdlab.paths.DataNotFoundError
         ``data_dir`` does not exist.
 
@@ -345,16 +368,16 @@ def reduce(
     >>> result = reduce("data", out="data/reduced", progress=False)  # doctest: +SKIP
     >>> result.cosmic_pixels  # doctest: +SKIP
     """
-    data_dir = find_data_dir(data_dir)
-    out_dir = Path(out).expanduser() if out is not None else data_dir / "reduced"
-    if is_raw_folder(out_dir):
+    data_dir = find_data_dir(data_dir)  # absolute, links resolved
+    if is_raw_folder(data_dir) and not any((data_dir / name).is_dir() for name in RAW_FOLDERS):
         raise ReductionError(
-            f"The output folder {out_dir} is a raw-data folder; ccdlab never writes there. Choose "
-            f"another one, e.g. --out {data_dir / 'reduced'}."
+            f"{data_dir} is a raw folder: pass the folder that holds bias/, flats/ and science/ "
+            f"(its parent, {data_dir.parent})."
         )
+    out_dir = Path(out).expanduser().resolve() if out is not None else data_dir / "reduced"
+    _check_output_folder(out_dir, data_dir)
     if jobs is not None and (not isinstance(jobs, (int, np.integer)) or jobs < 1):
         raise ReductionError(f"jobs must be a whole number of processes, 1 or more; got {jobs!r}.")
-    ensure_dir(out_dir)
     options = dict(cosmic_options or {})
     notes: list[str] = []
     frames = _frames_table(data_dir, out_dir)
@@ -362,6 +385,12 @@ def reduce(
         raise ReductionError(
             f"No FITS frames found in {data_dir}. Put the raw frames in bias/, flats/ and science/ "
             "(create the course data with: python data_fetch.py)."
+        )
+    disagree = len(conflicts(frames))
+    if disagree:
+        notes.append(
+            f"the header disagrees with the folder for {disagree} frame{'s' if disagree != 1 else ''} "
+            f"(typed as the note says): {describe_conflicts(frames, limit=10)}"
         )
 
     # Sort out what each file is for.
@@ -377,22 +406,34 @@ def reduce(
     def indices(kind):
         return [i for i in range(len(frames)) if frames["frame_type"][i] == kind and frames["status"][i] == "used"]
 
+    # Nothing is created before the night is known to hold what a reduction needs.
+    if not indices("bias"):
+        raise ReductionError(
+            f"No bias frames found in {data_dir}: a reduction needs them. Put them in a bias/ folder "
+            "(IMAGETYP 'bias', 'zero', or a ~0 s 'dark'); inventory.scan() shows how each file was typed."
+        )
+    if not indices("flat"):
+        raise ReductionError(
+            f"No flat frames found in {data_dir}: a reduction needs them. Put them in a flats/ folder "
+            "(IMAGETYP 'flat', 'skyflat'...); inventory.scan() shows how each file was typed."
+        )
+    if not indices("science"):
+        raise ReductionError(
+            f"No science frames found in {data_dir}: there is nothing to calibrate. Put them in a science/ "
+            "folder (IMAGETYP 'object', 'light'...); inventory.scan() shows how each file was typed."
+        )
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", CameraWarning)
         warnings.simplefilter("always", CombineWarning)
 
-        # Camera values, from the first science frame's header (else a bias's).
-        first = indices("science") or indices("bias")
-        header = read_header(frames["path"][first[0]]) if first else None
+        # Camera values, from the first science frame's header.
+        header = read_header(frames["path"][indices("science")[0]])
         camera = camera_parameters(header, gain=gain, readnoise=readnoise, satlevel=satlevel)
+        ensure_dir(out_dir)
 
         # Master bias, from the biases of the most common size.
         bias_rows = indices("bias")
-        if not bias_rows:
-            raise ReductionError(
-                f"No bias frames found in {data_dir}: a reduction needs them. Put them in a bias/ folder "
-                "(IMAGETYP 'bias', 'zero', or a ~0 s 'dark'); inventory.scan() shows how each file was typed."
-            )
         shapes = Counter(tuple(frames["shape"][i]) for i in bias_rows)
         shape = shapes.most_common(1)[0][0]
         for i in bias_rows:
@@ -411,11 +452,6 @@ def reduce(
 
         # Master flat(s), one per filter, each flat screened first.
         flat_rows = indices("flat")
-        if not flat_rows:
-            raise ReductionError(
-                f"No flat frames found in {data_dir}: a reduction needs them. Put them in a flats/ folder "
-                "(IMAGETYP 'flat', 'skyflat'...); inventory.scan() shows how each file was typed."
-            )
         by_filter: dict[str, list[int]] = {}
         for i in flat_rows:
             by_filter.setdefault(str(frames["filter"][i]), []).append(i)
@@ -441,6 +477,12 @@ def reduce(
                          "each divided by its central median; normalised to 1 in the centre"],
                 inputs=flat.used,
             )
+            if not np.any(np.asarray(flat.data) > 0):
+                raise ReductionError(
+                    f"The master flat {flat_path} has no positive pixels (all NaN or <= 0), so no science "
+                    f"frame can be divided by it: look at it, and check the flats and the master bias "
+                    "(calibrate.screen_flats() shows each flat's level)."
+                )
             mask = vignetting_mask(flat, threshold=mask_threshold)
             mask_path = _write_mask(out_dir / f"mask{suffix}.fits", mask, filt, mask_threshold)
             for i, screened in zip(rows, flat.screening):
@@ -455,8 +497,6 @@ def reduce(
 
         # Calibrate the science frames.
         science_rows = indices("science")
-        if not science_rows:
-            notes.append("no science frames: only the masters were made")
         lookup = {filt.strip().lower(): filt for filt in flats}
         to_clean = []
         for i in tqdm(science_rows, desc="calibrate", unit="frame", disable=not progress, leave=False):
