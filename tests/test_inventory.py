@@ -214,3 +214,8 @@ def test_describe_conflicts_lists_at_most_limit(tmp_path):
     assert text.count(".fits (") == 5 and text.endswith("; and 2 more")
     assert inventory.describe_conflicts(table, limit=10).count(".fits (") == 7
     assert inventory.describe_conflicts(inventory.scan(tmp_path / "bias")[:0]) == ""
+
+
+def test_an_object_named_like_a_dark_in_science_follows_the_folder(tmp_path):
+    kind, note = inventory.classify(fits.Header({"OBJECT": "Dark nebula LDN 1622", "EXPTIME": 180.0}), tmp_path / "science" / "a.fits")
+    assert kind == "science" and "folder" in note

@@ -195,7 +195,7 @@ def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> Fr
         note = f"{unknown_word}; {note}"
     hint = _folder_hint(Path(path) if path is not None else None)
     folder = Path(path).parent.name if path is not None else ""
-    if from_header == "dark" and hint in ("science", "flat"):
+    if from_header == "dark" and hint in ("science", "flat") and note.startswith("IMAGETYP"):
         return FrameTyping("dark", f"{note} with EXPTIME {exptime:g} s: a dark frame, although it is in {folder}/", True)
     if hint and from_header and hint != from_header:
         return FrameTyping(hint, f"{note} says {from_header}, but the frame is in {folder}/: typed {hint} from the folder", True)
