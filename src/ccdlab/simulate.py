@@ -19,8 +19,8 @@ Frames are uint16 FITS (BITPIX 16, BZERO 32768) with RTS2-style headers and thei
 BUNIT). Everything is drawn from ``numpy.random.default_rng`` streams derived from the seed, with
 no clock time anywhere, so the same size and seed give the same bytes on every run.
 
-Sizes (:data:`SIZES`, as ``(ny, nx)``): ``tiny`` (514 x 512, for tests), ``workshop`` (2054 x
-2048, the default) and ``full`` (4108 x 4096, the real camera). The camera and optics scale with
+Sizes, as NAXIS1 x NAXIS2 (:data:`SIZES` holds numpy's ``(ny, nx)``): ``tiny`` (512 x 514, for
+tests), ``workshop`` (2048 x 2054, the default) and ``full`` (4096 x 4108, the real camera). The camera and optics scale with
 the frame; stars, seeing and cosmic rays keep their size in pixels (the smaller frames are a
 smaller chip at the same pixel scale).
 """
