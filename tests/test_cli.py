@@ -52,3 +52,10 @@ def test_closed_pipe_is_not_a_traceback(monkeypatch):
     monkeypatch.setattr(cli, "_load", lambda name: fake)
     monkeypatch.setattr(sys, "stdout", sys.stdout)  # restored after main() swaps it
     assert cli.main(["doctor"]) == 0
+
+
+def test_a_command_left_out_of_the_hand_out_is_one_sentence(monkeypatch, capsys):
+    monkeypatch.setitem(cli.COMMANDS, "grade", ("ccdlab.not_in_this_copy", "grade"))
+    assert cli.main(["grade", "x.ipynb", "--out", "g.csv"]) == 2
+    err = capsys.readouterr().err
+    assert "instructor's command" in err and "Traceback" not in err

@@ -149,14 +149,15 @@ def test_ccdlab_data_environment_variable_is_used(tmp_path, monkeypatch):
     assert "CCDLAB_DATA environment variable" in report.find("data folder").message
 
 
-def test_ccdlab_data_pointing_nowhere_is_a_warning(tmp_path, monkeypatch):
+def test_ccdlab_data_pointing_nowhere_fails_and_says_so(tmp_path, monkeypatch):
     make_night(tmp_path / "data")
     monkeypatch.setattr(ccdlab.paths, "project_root", lambda: tmp_path)
     monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "typo"))
     report = diagnose()
-    check = report.find("CCDLAB_DATA")
-    assert check.status == "warn" and "typo" in check.message and str(tmp_path / "data") in check.message
-    assert report.ok  # data was found elsewhere
+    check = report.find("data folder")
+    assert check.status == "fail" and "CCDLAB_DATA points to" in check.message and "typo" in check.message
+    assert "--dest" in check.fix and "unset CCDLAB_DATA" in check.fix
+    assert not report.ok  # never a silent fall-back to another folder
 
 
 # -- layout ------------------------------------------------------------------------------------

@@ -26,13 +26,21 @@ def test_environment_variable(tmp_path, monkeypatch):
 
 
 def test_nothing_found_lists_every_place(tmp_path, monkeypatch):
-    monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "missing"))
     monkeypatch.setattr(paths, "project_root", lambda: tmp_path / "checkout")
     with pytest.raises(paths.DataNotFoundError) as info:
         paths.find_data_dir()
     message = str(info.value)
-    assert "CCDLAB_DATA" in message and str(tmp_path / "checkout" / "data") in message
+    assert str(tmp_path / "checkout" / "data") in message and "CCDLAB_DATA" in message
     assert paths.FETCH_COMMAND in message
+
+
+def test_a_missing_ccdlab_data_is_an_error_not_a_fallback(tmp_path, monkeypatch):
+    (tmp_path / "checkout" / "data").mkdir(parents=True)
+    monkeypatch.setattr(paths, "project_root", lambda: tmp_path / "checkout")
+    monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "missing"))
+    with pytest.raises(paths.DataNotFoundError, match="CCDLAB_DATA points to .*missing.*--dest"):
+        paths.find_data_dir()
+    assert paths.find_data_dir(must_exist=False) == (tmp_path / "missing").resolve()
 
 
 def test_must_exist_false_returns_first_candidate(tmp_path, monkeypatch):

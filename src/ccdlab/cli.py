@@ -13,7 +13,7 @@ import sys
 
 from . import __version__
 
-__all__ = ["COMMANDS", "build_parser", "main"]
+__all__ = ["COMMANDS", "CommandUnavailable", "build_parser", "main"]
 
 #: Subcommand name -> (module, one-line help).
 COMMANDS = {
@@ -26,9 +26,21 @@ COMMANDS = {
 }
 
 
+class CommandUnavailable(RuntimeError):
+    """A command whose module is not installed (the student hand-out leaves out instructor tools)."""
+
+
 def _load(name: str):
     module_name, _ = COMMANDS[name]
-    return importlib.import_module(module_name)
+    try:
+        return importlib.import_module(module_name)
+    except ModuleNotFoundError as exc:
+        if exc.name != module_name:
+            raise
+        raise CommandUnavailable(
+            f"'ccdlab {name}' is an instructor's command and is not part of this copy of the course "
+            "(the student hand-out); run it from the full course folder."
+        ) from None
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -70,7 +82,11 @@ def main(argv: list[str] | None = None) -> int:
     command = next((arg for arg in argv if not arg.startswith("-")), None)
     if command not in COMMANDS:
         command = None
-    parser = build_parser(command)
+    try:
+        parser = build_parser(command)
+    except CommandUnavailable as exc:
+        print(exc, file=sys.stderr)
+        return 2
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()

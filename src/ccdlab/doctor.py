@@ -312,19 +312,17 @@ def _check_data_folder(data_dir) -> tuple[list[Check], Path | None]:
         if data_dir is not None:
             path = Path(data_dir).expanduser().resolve()
             return [Check("data folder", "fail", f"{path} does not exist", _fetch_fix(path))], None
+        env = os.environ.get("CCDLAB_DATA")
+        if env:
+            path = Path(env).expanduser().resolve()
+            return [Check("data folder", "fail", f"CCDLAB_DATA points to {path}, which does not exist",
+                          _fetch_fix(path) + ", or unset CCDLAB_DATA to use the default folder")], None
         looked = "; ".join(f"{label} ({path})" for label, path in candidate_data_dirs())
         return [Check("data folder", "fail", f"no course data found. Looked in: {looked}", _fetch_fix())], None
     if data_dir is not None:
         source = "given with --data"
     else:
         source = next((label for label, path in candidate_data_dirs() if path.is_dir() and path.resolve() == folder), "found")
-        env = os.environ.get("CCDLAB_DATA")
-        if env and Path(env).expanduser().resolve() != folder:
-            checks.append(Check(
-                "CCDLAB_DATA", "warn", f"points to {Path(env).expanduser()}, which is not a folder; using {folder} instead",
-                "Correct CCDLAB_DATA (or unset it), or create the data there with: "
-                f"{FETCH_COMMAND} --dest {Path(env).expanduser()}",
-            ))
     checks.insert(0, Check("data folder", "ok", f"{folder} ({source})"))
     return checks, folder
 

@@ -159,6 +159,15 @@ def find_data_dir(data_dir: str | os.PathLike | None = None, must_exist: bool = 
                 f"dataset there with: {FETCH_COMMAND} --dest {path}"
             )
         return path
+    env = os.environ.get("CCDLAB_DATA")
+    if env:  # said explicitly: never fall back silently to another folder
+        path = Path(env).expanduser().resolve()
+        if must_exist and not path.is_dir():
+            raise DataNotFoundError(
+                f"CCDLAB_DATA points to {path}, which does not exist. Create the data there with: "
+                f"{FETCH_COMMAND} --dest {path}   (or unset CCDLAB_DATA to use the default folder)."
+            )
+        return path
     places = candidate_data_dirs()
     for _, path in places:
         if path.is_dir():
