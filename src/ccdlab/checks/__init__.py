@@ -127,12 +127,14 @@ def answers(lesson: str, *names: str):
 
     Examples
     --------
+    >>> _ = checks_for("00_getting_started")  # the lesson's own checks, loaded first
     >>> @answers("00_getting_started", "demo_answer")
     ... def demo(night, demo_answer):
     ...     return [Part("demo_answer", demo_answer == 42, "Count again.")]
-    >>> find_check("00_getting_started", ["demo_answer"]).title
+    >>> spec = find_check("00_getting_started", ["demo_answer"])
+    >>> spec.title
     'demo'
-    >>> _ = _REGISTRY["00_getting_started"].pop()   # (forget the demo again)
+    >>> _REGISTRY["00_getting_started"].remove(spec)   # (forget the demo again)
     """
     if lesson not in LESSONS:
         raise ValueError(f"Unknown lesson {lesson!r}: use one of {', '.join(LESSONS)}.")
