@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -18,7 +19,7 @@ from astropy.visualization import ZScaleInterval
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .io import FrameError, read_frame
+from .io import FrameError, default_file_mode, read_frame
 
 __all__ = ["summary_figure", "save_summary"]
 
@@ -45,7 +46,7 @@ def _image(ax, data: np.ndarray, title: str, limits=None, cmap: str = "gray"):
     colours = matplotlib.colormaps[cmap].with_extremes(bad="#b8cce4")  # NaN (masked) in pale blue
     image = ax.imshow(shown, origin="lower", cmap=colours, vmin=vmin, vmax=vmax, interpolation="nearest",
                       extent=(-0.5, nx - 0.5, -0.5, ny - 0.5))
-    ax.figure.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    ax.figure.colorbar(image, ax=ax, shrink=0.85)
     ax.set_title(title, fontsize=10)
     ax.set_xlabel("x [pixel]", fontsize=8)
     ax.set_ylabel("y [pixel]", fontsize=8)
@@ -81,7 +82,7 @@ def summary_figure(result) -> Figure:
     >>> fig = summary_figure(result)  # doctest: +SKIP
     >>> fig.savefig("summary.png")  # doctest: +SKIP
     """
-    fig = Figure(figsize=(15, 9.5), layout="constrained")
+    fig = Figure(figsize=(14, 9), layout="constrained")
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 3)
     fig.suptitle(f"ccdlab reduction of {result.data_dir}", fontsize=13, fontweight="bold")
@@ -89,7 +90,7 @@ def summary_figure(result) -> Figure:
     bias = _read(result.master_bias) if result.master_bias else None
     if bias is not None:
         n_bias = int(np.sum((result.frames["frame_type"] == "bias") & (result.frames["status"] == "used")))
-        _image(axes[0, 0], bias, f"Master bias: median {np.nanmedian(bias[::4, ::4]):.1f} ADU, {n_bias} frames")
+        _image(axes[0, 0], bias, f"Master bias\nmedian {np.nanmedian(bias[::4, ::4]):.1f} ADU, {n_bias} frames")
     else:
         axes[0, 0].set_axis_off()
 
@@ -98,8 +99,8 @@ def summary_figure(result) -> Figure:
         filt, flat_path = next(iter(result.master_flats.items()))
         flat = _read(flat_path)
         if flat is not None:
-            _image(ax, flat, f"Master flat [{filt or 'no filter'}], mask outlined "
-                   f"({100 * result.mask_fraction.get(filt, np.nan):.1f}% masked)", limits=(0.5, 1.1), cmap="viridis")
+            _image(ax, flat, f"Master flat [{filt or 'no filter'}]\nmask outlined in red: "
+                   f"{100 * result.mask_fraction.get(filt, np.nan):.1f}% masked", limits=(0.5, 1.1), cmap="viridis")
             mask = _read(result.masks[filt]) if filt in result.masks else None
             if mask is not None:
                 shown, step = _thin(mask)
@@ -113,11 +114,11 @@ def summary_figure(result) -> Figure:
     example = calibrated[0] if calibrated else None
     fb = _read(example) if example else None
     if fb is not None:
-        _image(axes[0, 2], fb, f"Calibrated: {example.name}")
+        _image(axes[0, 2], fb, f"Calibrated (bias, flat, mask)\n{example.name}")
         key = example.name.replace(".fb.fits", "")
         proc = _read(cleaned[key]) if key in cleaned else None
         if proc is not None:
-            _image(axes[1, 0], proc, "Same frame cleaned; cosmic rays in red")
+            _image(axes[1, 0], proc, "The same frame, cleaned\ncosmic-ray pixels in red")
             with np.errstate(invalid="ignore"):
                 hit = np.isfinite(fb) & (fb != proc)
             ys, xs = np.nonzero(hit)
@@ -153,7 +154,8 @@ def summary_figure(result) -> Figure:
     rejected = result.frames[result.frames["status"] == "rejected"]
     for row in rejected[:6]:
         reason = str(row["reason"])
-        lines.append(f"  x {row['name'][:28]}: {reason[:60]}{'...' if len(reason) > 60 else ''}")
+        lines.append(f"  x {row['name'][:34]}")
+        lines += [f"      {part}" for part in textwrap.wrap(reason, 44)[:2]]
     if len(rejected) > 6:
         lines.append(f"  ... and {len(rejected) - 6} more rejected")
     for filt, fraction in result.mask_fraction.items():
@@ -196,6 +198,7 @@ def save_summary(result, path: str | os.PathLike) -> Path:
     os.close(fd)
     try:
         fig.savefig(tmp, format="png", dpi=90)
+        os.chmod(tmp, default_file_mode())
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
