@@ -10,10 +10,10 @@ from __future__ import annotations
 import csv
 import html
 import io
-import os
-import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
+
+from .io import atomic_write_text
 
 __all__ = ["CSV_COLUMNS", "write_csv", "student_totals", "exercise_stats", "attention", "summary_markdown",
            "summary_html", "write_reports"]
@@ -27,23 +27,6 @@ _CHECK_VERDICTS = ("correct", "partial", "incorrect", "not attempted")
 
 def _number(value: float) -> str:
     return f"{float(value):.4g}"
-
-
-def _atomic_write_text(path: Path, text: str) -> Path:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-        mask = os.umask(0o022)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return path
 
 
 def write_csv(rows, path) -> Path:
@@ -73,7 +56,7 @@ def write_csv(rows, path) -> Path:
     for row in rows:
         writer.writerow([row.student, row.lesson, row.exercise, _number(row.points), _number(row.max_points),
                          row.status, " ".join(str(row.hint).split()), row.submission])
-    return _atomic_write_text(Path(path), buffer.getvalue())
+    return atomic_write_text(Path(path), buffer.getvalue())
 
 
 def student_totals(book) -> list:
@@ -281,6 +264,6 @@ def write_reports(book, out) -> list:
     out = Path(out)
     return [
         write_csv(book.rows, out),
-        _atomic_write_text(out.with_suffix(".md"), summary_markdown(book)),
-        _atomic_write_text(out.with_suffix(".html"), summary_html(book)),
+        atomic_write_text(out.with_suffix(".md"), summary_markdown(book)),
+        atomic_write_text(out.with_suffix(".html"), summary_html(book)),
     ]

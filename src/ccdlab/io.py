@@ -10,6 +10,7 @@ never leaves half a file. ccdlab refuses to write into a raw-data folder or over
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import warnings
@@ -32,7 +33,9 @@ __all__ = [
     "read_rows",
     "frame_shape",
     "write_frame",
+    "atomic_output",
     "atomic_write_hdul",
+    "atomic_write_text",
     "default_file_mode",
 ]
 
@@ -258,6 +261,53 @@ def default_file_mode() -> int:
     return 0o666 & ~umask
 
 
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike):
+    """Write a file atomically: yield a temporary path beside ``path``, rename it into place at the end.
+
+    The temporary file lives in the target folder (so the rename is atomic), gets the permissions a
+    plain ``open`` would (:func:`default_file_mode`, not ``mkstemp``'s 0600) and is removed if the
+    block raises: a crash or a full disk never leaves half a file at ``path``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     with atomic_output(Path(tmp) / "notes.txt") as part:
+    ...         _ = part.write_text("done")
+    ...     sorted(p.name for p in Path(tmp).iterdir())
+    ['notes.txt']
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.chmod(tmp, default_file_mode())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
+    """Write a text file (UTF-8) atomically; see :func:`atomic_output`.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     atomic_write_text(Path(tmp) / "a.csv", "x,y").read_text()
+    'x,y'
+    """
+    with atomic_output(path) as part:
+        with open(part, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+    return Path(path)
+
+
 def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bool = True) -> Path:
     """Write an HDUList atomically: to a temporary file beside ``path``, then rename it.
 
@@ -276,17 +326,8 @@ def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bo
     path = Path(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        hdul.writeto(tmp_name, overwrite=True, output_verify="silentfix")
-        os.chmod(tmp_name, default_file_mode())  # mkstemp makes 0600; outputs are shared like any file
-        os.replace(tmp_name, path)
-    except BaseException:
-        if os.path.exists(tmp_name):
-            os.unlink(tmp_name)
-        raise
+    with atomic_output(path) as part:
+        hdul.writeto(part, overwrite=True, output_verify="silentfix")
     return path
 
 

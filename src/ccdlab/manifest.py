@@ -25,6 +25,8 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from .io import atomic_write_text
+
 __all__ = [
     "MANIFEST_NAME",
     "MANIFEST_FORMAT",
@@ -177,18 +179,7 @@ def write_manifest(folder: str | os.PathLike, files: Iterable[str | os.PathLike]
     folder = Path(folder)
     manifest = build_manifest(folder, files, meta)
     text = json.dumps(manifest, indent=1, sort_keys=True) + "\n"
-    target = folder / MANIFEST_NAME
-    fd, tmp = tempfile.mkstemp(prefix=f".{MANIFEST_NAME}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
+    return atomic_write_text(folder / MANIFEST_NAME, text)
 
 
 def read_manifest(folder: str | os.PathLike) -> dict:

@@ -28,6 +28,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from .io import atomic_output
 from .markers import BEGIN_MD_SOLUTION, BEGIN_SOLUTION, END_SOLUTION, cell_source, exercises_in
 
 __all__ = ["RELEASE_NAME", "STAMP", "EXCLUDED", "INSTRUCTOR_MODULES", "ReleaseError", "check_student_notebook", "student_readme",
@@ -211,9 +212,7 @@ def _open_up(folder: Path, mask: int) -> None:
 
 
 def _zip_folder(folder: Path, target: Path, mask: int) -> Path:
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    os.close(fd)
-    try:
+    with atomic_output(target) as tmp:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as archive:
             for path in sorted(folder.rglob("*")):
                 if path.is_file() and path.name != STAMP:
@@ -223,11 +222,6 @@ def _zip_folder(folder: Path, target: Path, mask: int) -> Path:
                     info.external_attr = (0o100000 | mode) << 16
                     with open(path, "rb") as source, archive.open(info, "w") as member:
                         shutil.copyfileobj(source, member, 1024 * 1024)
-        os.chmod(tmp, 0o666 & ~mask)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return target
 
 

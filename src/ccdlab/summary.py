@@ -9,7 +9,6 @@ quick; cosmic-ray positions are taken from the full frames.
 from __future__ import annotations
 
 import os
-import tempfile
 import textwrap
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from astropy.visualization import ZScaleInterval
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-from .io import FrameError, default_file_mode, read_frame
+from .io import FrameError, atomic_output, read_frame
 
 __all__ = ["summary_figure", "save_summary"]
 
@@ -193,17 +192,9 @@ def save_summary(result, path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     fig = summary_figure(result)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
     try:
-        fig.savefig(tmp, format="png", dpi=90)
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+        with atomic_output(path) as part:
+            fig.savefig(part, format="png", dpi=90)
     finally:
         fig.clear()
     return path
