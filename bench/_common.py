@@ -37,3 +37,13 @@ def run_child(script: str, *args: str) -> dict | None:
         print(f"  {' '.join(args)}: failed\n{done.stderr[-2000:]}", file=sys.stderr)
         return None
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def case_result(folder, case: str, result, wall: float, import_rss_mb: float) -> dict:
+    """Save a case's image for comparison and return its row: wall time, peak and import memory."""
+    import numpy as np
+
+    peak = peak_rss_mb()
+    out = folder / f"result_{case}.npy"
+    np.save(out, np.asarray(result, dtype=np.float32))
+    return {"case": case, "wall_s": wall, "peak_rss_mb": peak, "import_rss_mb": import_rss_mb, "result": str(out)}

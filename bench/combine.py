@@ -27,7 +27,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from _common import peak_rss_mb, run_child
+from _common import case_result, peak_rss_mb, run_child
 
 CASES = ("ccdlab", "seed", "numpy", "ccdproc")
 
@@ -91,11 +91,7 @@ def run_case(case: str, folder: Path, mem_limit: float) -> dict:
             result = np.asarray(ccdproc.combine([str(p) for p in paths], method="median", mem_limit=500e6, unit="adu").data)
     else:
         raise SystemExit(f"unknown case {case!r}: use one of {', '.join(CASES)}")
-    wall = time.perf_counter() - start
-    peak = peak_rss_mb()
-    out = folder / f"result_{case}.npy"
-    np.save(out, np.asarray(result, dtype=np.float32))
-    return {"case": case, "wall_s": wall, "peak_rss_mb": peak, "import_rss_mb": rss_after_import, "result": str(out)}
+    return case_result(folder, case, result, time.perf_counter() - start, rss_after_import)
 
 
 def main(argv=None) -> int:
