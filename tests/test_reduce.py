@@ -410,3 +410,16 @@ def test_a_master_flat_without_positive_pixels_stops_the_reduction(small_night, 
     err = capsys.readouterr().err
     assert err.startswith(f"ccdlab reduce: error: The master flat {flat_path}") and err.count("\n") == 1
     assert not list((folder / "reduced").glob("*.fb.fits"))
+
+
+def test_calibrated_saturation_keeps_every_saturated_pixel_protected():
+    from ccdlab.reduce import calibrated_saturation
+
+    rng = np.random.default_rng(3)
+    flat = rng.uniform(0.3, 1.06, (64, 64))
+    mask = flat < 0.8
+    level = calibrated_saturation(96000.0, flat, mask)
+    saturated_after_flat = 96000.0 / flat[~mask]  # a raw pixel at saturation, flat-fielded
+    assert np.all(saturated_after_flat >= level)
+    assert level == pytest.approx(96000.0 / flat[~mask].max())
+    assert calibrated_saturation(96000.0, np.full((4, 4), 0.9)) == 96000.0  # never above the camera's

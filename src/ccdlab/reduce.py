@@ -54,6 +54,7 @@ from .paths import RAW_FOLDERS, DataNotFoundError, ensure_dir, find_data_dir, is
 __all__ = [
     "ReductionError",
     "ReductionResult",
+    "calibrated_saturation",
     "output_name",
     "reduce",
     "add_arguments",
@@ -226,7 +227,38 @@ class ReductionResult:
         return self.report()
 
 
-def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satlevel: float, options: dict) -> int:
+def calibrated_saturation(satlevel: float, master_flat, mask=None) -> float:
+    """The saturation level to use on a flat-fielded frame, in the same unit as ``satlevel``.
+
+    A pixel saturated in the raw frame reads ``satlevel / flat`` after flat-fielding: where the
+    flat is above 1 that falls *below* the camera's saturation, and L.A.Cosmic would no longer know
+    the star core is saturated (and could flag it). Dividing by the brightest flat pixel in the
+    field keeps every saturated pixel at or above the level used; only pixels within a few per cent
+    of saturation are treated as saturated too, which is the safe side.
+
+    Parameters
+    ----------
+    satlevel : float
+        The camera's saturation (e.g. 96000 e-).
+    master_flat : 2-D array or MasterFlat
+        The normalised master flat the frame was divided by.
+    mask : 2-D bool array, optional
+        Pixels left out of the science frames (the vignetted corners); ignored here.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> round(calibrated_saturation(96000.0, np.array([[0.5, 1.0], [1.02, 1.04]])), 1)
+    92307.7
+    """
+    flat = np.asarray(master_flat, dtype=float)
+    usable = np.isfinite(flat) if mask is None else np.isfinite(flat) & ~np.asarray(mask, dtype=bool)
+    peak = float(np.max(flat[usable])) if usable.any() else 1.0
+    return float(satlevel) / max(peak, 1.0)
+
+
+def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satlevel: float, options: dict,
+               camera_satlevel: float | None = None) -> int:
     """Clean one calibrated frame and write its ``.proc.fits``; return the cosmic-ray pixel count."""
     data, header = read_frame(fb_path)
     crmask, cleaned = remove_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
@@ -234,7 +266,8 @@ def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satl
     header["NCOSMIC"] = (count, "pixels flagged as cosmic rays by ccdlab")
     history = (
         f"ccdlab: cosmic rays removed (astroscrappy L.A.Cosmic): {count} pixels; "
-        f"gain {gain:g} e-/ADU, read noise {readnoise:g} e-, saturation {satlevel:g} e-"
+        f"gain {gain:g} e-/ADU, read noise {readnoise:g} e-, saturation {camera_satlevel or satlevel:g} e- "
+        f"({satlevel:.0f} e- after flat-fielding)"
     )
     write_frame(proc_path, cleaned, header, history=history, inputs=[fb_path])
     return count
@@ -515,7 +548,7 @@ def reduce(
                 continue
             fb_path = write_frame(out_dir / output_name(path.name, "fb"), data, hdr, inputs=[path])
             frames["output"][i] = fb_path.name
-            to_clean.append((i, fb_path))
+            to_clean.append((i, fb_path, calibrated_saturation(camera.satlevel, flats[key], masks[key])))
 
         # Remove cosmic rays, frames in parallel.
         if to_clean:
@@ -543,10 +576,10 @@ def reduce(
 
 def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs, progress: bool) -> None:
     jobs = min(jobs or os.cpu_count() or 1, len(to_clean))
-    args = [camera.gain, camera.readnoise, camera.satlevel, options]
     tasks = []
-    for i, fb_path in to_clean:
+    for i, fb_path, satlevel in to_clean:
         proc = out_dir / output_name(frames["name"][i], "proc")
+        args = [camera.gain, camera.readnoise, satlevel, options, camera.satlevel]
         tasks.append({"index": int(i), "fb": str(fb_path), "proc": str(proc), "args": args})
     bar = tqdm(total=len(tasks), desc="cosmic rays", unit="frame", disable=not progress, leave=False)
     try:
