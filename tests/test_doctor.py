@@ -360,6 +360,7 @@ def test_minimum_versions_match_pyproject():
         declared[name.strip().lower()] = version.strip()
     for name, minimum in MINIMUM_VERSIONS.items():
         assert declared.get(name) == minimum, name
+    assert set(declared) == set(MINIMUM_VERSIONS), "doctor must check every runtime dependency"
     python = spec["requires-python"].removeprefix(">=")
     assert tuple(int(v) for v in python.split(".")) == doctor.MIN_PYTHON
 

@@ -55,6 +55,7 @@ MIN_PYTHON = (3, 10)
 #: Distribution name -> oldest version the course works with (as in pyproject.toml).
 MINIMUM_VERSIONS = {
     "numpy": "1.24",
+    "scipy": "1.10",
     "astropy": "5.3",
     "matplotlib": "3.7",
     "photutils": "1.9",
@@ -65,6 +66,9 @@ MINIMUM_VERSIONS = {
     "pooch": "1.7",
     "tqdm": "4.60",
     "reproject": "0.12",
+    "nbformat": "5.9",
+    "nbclient": "0.8",
+    "ipykernel": "6.20",
 }
 
 #: Import names that differ from the distribution name.
