@@ -75,7 +75,10 @@ MINIMUM_VERSIONS = {
 IMPORT_NAMES: dict[str, str] = {}
 
 #: Packages whose absence only limits instructors (a warning, not a failure): name -> why.
-INSTRUCTOR_ONLY = {"nbval": "it is only needed to run the notebook tests"}
+INSTRUCTOR_ONLY = {
+    "nbval": "it is only needed to run the notebook tests",
+    "nbclient": "it is only needed to grade notebooks (ccdlab grade)",
+}
 
 #: Check outcomes, from good to bad.
 STATUSES = ("ok", "warn", "fail")
