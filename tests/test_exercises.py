@@ -608,9 +608,29 @@ def test_lesson07_stack_and_snr_gain(sim, capsys):
     assert "Most of stack is NaN" in capsys.readouterr().out
     check("7.1", stack=stack[:-1])
     assert "has shape" in capsys.readouterr().out
-    expected = lesson07.snr_gain_of(sim)
-    assert 1.3 < expected < 2.2  # four frames: a little below sqrt(4)
-    check("7.2", snr_gain=expected * 1.1)
-    assert last().status == "correct"
-    check("7.2", snr_gain=1.0)
-    assert "effective gain" in capsys.readouterr().out and last().status == "incorrect"
+    values = lesson07.snr_values_of(sim)
+    expected = values["gain"]
+    assert abs(expected / lesson07.snr_gain_of(sim) - 1) < 0.03  # the notebook's recipe agrees with photometry.snr_gain
+    star_snr = lesson07.star_snr_function(lesson07.star_positions_of(sim), 1.6)
+    back, gain = check("7.2", star_snr=star_snr, snr_gain=np.float64(expected * 1.02))
+    assert last().status == "correct" and back is star_snr
+    no_sky = lesson07.star_snr_function(lesson07.star_positions_of(sim), 1.6, subtract_sky=False)
+    cases = [
+        (star_snr, 2.0, "is sqrt(4)", "snr_gain"),
+        (no_sky, expected, "sky under the star", "star_snr"),
+        (lambda image, n_frames: star_snr(image, 1), expected, "same as with n_frames = 1", "star_snr"),
+        (lambda image, n_frames: 2 * star_snr(image, n_frames), expected, "Compare each part", "star_snr"),
+        (lambda image, n_frames: 1 / 0, expected, "raised ZeroDivisionError", "star_snr"),
+        (lambda image, n_frames: None, expected, "returns nothing yet", "star_snr"),
+        (42, expected, "should be the function", "star_snr"),
+        (star_snr, 1.0, "Divide each star's S/N", "snr_gain"),
+    ]
+    for function, value, phrase, wrong in cases:
+        reference, _ = check("7.2", star_snr=function, snr_gain=value)
+        out = capsys.readouterr().out
+        assert phrase in out and last().status == "partial", (phrase, out)
+        assert ("np.float" not in out) and callable(reference)
+    check("7.2", star_snr=..., snr_gain=...)
+    assert last().status == "not attempted"
+    n_eff = values["n_effective"]
+    assert abs(star_snr(lesson07.stack_of(sim), n_eff)[0] - 0) > 0 and 3.3 < n_eff < 3.4

@@ -273,6 +273,10 @@ def number(name: str, got, expected, rtol: float = 1e-6, atol: float = 0.0, hint
 
 
 def _short(value) -> str:
+    if isinstance(value, np.generic):  # 270.0, not np.float32(270.0)
+        value = value.item()
+    elif isinstance(value, (list, tuple)) and any(isinstance(item, np.generic) for item in value):
+        value = type(value)(item.item() if isinstance(item, np.generic) else item for item in value)
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 
@@ -301,7 +305,7 @@ def text(name: str, got, expected, hint: str = "", case: bool = False, reference
         return Part(name, False, f"{name} should be text (a str), but it is {type(got).__name__} {_short(got)}. {hint}".strip(), reference)
     a, b = got.strip(), str(expected).strip()
     ok = a == b if case else a.lower() == b.lower()
-    return Part(name, ok, "" if ok else f"{name} = {got!r} is not what the file says. {hint}".strip(), reference)
+    return Part(name, ok, "" if ok else f"{name} = {_short(got)} is not what the file says. {hint}".strip(), reference)
 
 
 def image(name: str, got, expected, rtol: float = 1e-4, atol: float = 0.0, hint: str = "",

@@ -151,22 +151,174 @@ def snr_gain_of(night) -> float:
     return night.memo("snr_gain", compute)
 
 
-@answers(LESSON, "snr_gain")
-def snr_gain(night, snr_gain):
-    """How much the stack improves the signal-to-noise ratio of the stars (a median ratio).
+#: The notebook's photometry: the brightest stars of the stack, an aperture and a sky annulus (px).
+N_STARS, APERTURE_RADIUS, ANNULUS = 8, 6.0, (10.0, 15.0)
+
+
+def star_positions_of(night) -> np.ndarray:
+    """``(x, y)`` of the stars the notebook measures: the brightest clean stars of the reference stack.
 
     Examples
     --------
-    >>> check("7.2", snr_gain=1.9)  # doctest: +SKIP
+    >>> star_positions_of(night("data")).shape  # doctest: +SKIP
+    (8, 2)
+    """
+    def compute():
+        from ..photometry import find_stars
+
+        stars = find_stars(stack_of(night), n_brightest=N_STARS)
+        return np.transpose([np.asarray(stars["x"], float), np.asarray(stars["y"], float)]).reshape(-1, 2)
+
+    return night.memo("star_positions", compute)
+
+
+def star_snr_function(positions, gain: float, subtract_sky: bool = True):
+    """The notebook's ``star_snr(image, n_frames)`` for stars at ``positions`` (the reference answer).
+
+    S/N = F / sqrt(F / (g n) + sigma_bg**2): F the aperture sum minus the annulus median times the
+    aperture's area, n the (effective) number of frames, sigma_bg from
+    :func:`ccdlab.photometry.empty_aperture_noise`. ``subtract_sky=False`` gives a common slip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> yy, xx = np.mgrid[:200, :200]
+    >>> image = 100.0 + 5000.0 * np.exp(-((xx - 100) ** 2 + (yy - 100) ** 2) / 8.0)
+    >>> image += np.random.default_rng(1).normal(0.0, 5.0, image.shape)
+    >>> snr = star_snr_function([(100.0, 100.0)], gain=1.6)(image, 1)
+    >>> bool(snr[0] > 100)
+    True
+    """
+    from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
+
+    from ..photometry import empty_aperture_noise
+
+    positions = np.asarray(positions, dtype=float).reshape(-1, 2)
+
+    def star_snr(image, n_frames):
+        """S/N of the stars at `positions` in `image`, an image worth `n_frames` frames."""
+        aperture = CircularAperture(positions, r=APERTURE_RADIUS)
+        flux = np.asarray(aperture_photometry(image, aperture)["aperture_sum"], dtype=float)
+        if subtract_sky:
+            annulus = CircularAnnulus(positions, r_in=ANNULUS[0], r_out=ANNULUS[1])
+            flux = flux - np.asarray(ApertureStats(image, annulus).median, dtype=float) * aperture.area
+        noise = np.sqrt(np.clip(flux, 0, None) / (gain * n_frames) + empty_aperture_noise(image) ** 2)
+        return flux / noise
+
+    return star_snr
+
+
+def _median_of(values):
+    try:
+        array = np.asarray(values, dtype=np.float64).ravel()
+    except (TypeError, ValueError):
+        return None
+    array = array[np.isfinite(array)]
+    return float(np.median(array)) if array.size else None
+
+
+def snr_values_of(night) -> dict:
+    """Median S/N of the notebook's stars, in the first frame and in the stack, with common slips.
+
+    Keys: ``single``, ``stack`` (with the effective number of frames), ``stack_n`` (with the plain
+    number of frames), ``stack_one`` (n left out), ``single_nosky``, ``stack_nosky`` (sky not
+    subtracted), ``gain`` (median of the per-star ratios), ``gain_n`` (with the plain number),
+    ``n`` and ``n_effective``.
+
+    Examples
+    --------
+    >>> round(snr_values_of(night("data"))["gain"], 2)  # doctest: +SKIP
+    1.82
+    """
+    def compute():
+        from ..photometry import effective_frames
+
+        first, stack, _ = aligned_of(night)
+        cam = camera_of(night)
+        n = len(night.files("science"))
+        n_eff = float(effective_frames(n, "median"))
+        good = star_snr_function(star_positions_of(night), cam.gain)
+        nosky = star_snr_function(star_positions_of(night), cam.gain, subtract_sky=False)
+        single, many, many_n = good(first, 1), good(stack, n_eff), good(stack, n)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {
+                "single": _median_of(single), "stack": _median_of(many), "stack_n": _median_of(many_n),
+                "stack_one": _median_of(good(stack, 1)),
+                "single_nosky": _median_of(nosky(first, 1)), "stack_nosky": _median_of(nosky(stack, n_eff)),
+                "gain": _median_of(many / single), "gain_n": _median_of(many_n / single),
+                "n": n, "n_effective": n_eff,
+            }
+
+    return night.memo("snr_values", compute)
+
+
+def _close(value, expected, rtol=0.05) -> bool:
+    return value is not None and expected is not None and abs(value - expected) <= rtol * abs(expected)
+
+
+def _star_snr_part(night, star_snr, values) -> Part:
+    name = "star_snr"
+    reference = star_snr_function(star_positions_of(night), camera_of(night).gain)
+    if is_blank(star_snr):
+        return blank_part(name, reference)
+    if not callable(star_snr):
+        return Part(name, False, "star_snr should be the function star_snr(image, n_frames).", reference)
+    first, stack, _ = aligned_of(night)
+    got = {}
+    for key, image, n_frames in (("single", first, 1), ("stack", stack, values["n_effective"])):
+        try:
+            result = star_snr(image.copy(), n_frames)
+        except Exception as exc:  # the student's code: report, never crash
+            return Part(name, False, f"star_snr(image, {n_frames:.2f}) raised {type(exc).__name__}: {exc}. "
+                        "Try it on frames[0][0] alone first.", reference)
+        if is_blank(result) or result is None:
+            return Part(name, False, "star_snr returns nothing yet: make it return the S/N of every star.",
+                        reference, blank=is_blank(result))
+        got[key] = _median_of(result)
+        if got[key] is None:
+            return Part(name, False, "star_snr should return an array of numbers, one S/N per star.", reference)
+    single_ok, stack_ok = _close(got["single"], values["single"]), _close(got["stack"], values["stack"])
+    if single_ok and stack_ok:
+        return Part(name, True, reference=star_snr)
+    if _close(got["single"], values["single_nosky"]) or _close(got["stack"], values["stack_nosky"]):
+        hint = ("star_snr gives S/N that are too high: the aperture sum still contains the sky under the star. "
+                "Look at what the annulus is for.")
+    elif single_ok and _close(got["stack"], values["stack_one"]):
+        hint = ("star_snr is right for one frame but not for the stack: it gives the same as with n_frames = 1. "
+                "Where does n_frames enter the star's photon noise?")
+    elif not single_ok:
+        hint = (f"On the first frame (n_frames = 1) your stars have a median S/N of {got['single']:.1f}, not what the "
+                "data gives. Compare each part of your code with the formula above: the sky-subtracted flux, "
+                "the star's photon noise in ADU, and the measured background noise.")
+    else:
+        hint = (f"star_snr is right for one frame but on the stack (n_frames = {values['n_effective']:.2f}) it gives "
+                f"a median S/N of {got['stack']:.1f}, not what the data gives: check how n_frames enters the formula.")
+    return Part(name, False, hint, reference)
+
+
+@answers(LESSON, "star_snr", "snr_gain")
+def snr_gain(night, star_snr, snr_gain):
+    """The stars' S/N function, and how much the median stack improves their S/N (a median ratio).
+
+    Examples
+    --------
+    >>> star_snr, snr_gain = check("7.2", star_snr=star_snr, snr_gain=1.82)  # doctest: +SKIP
     ✔ Exercise 7.2: correct. Well done!
     """
-    expected = snr_gain_of(night)
-    n = len(night.files("science"))
-    if not math.isfinite(expected):
-        return [Part("snr_gain", True, reference=snr_gain)]
-    part = number("snr_gain", snr_gain, expected, rtol=0.25,
-                  hint=f"Measure the same stars in the first frame and in the stack, divide their S/N, and take "
-                       f"the median. With {n} frames expect a gain a little below sqrt({n}) = {math.sqrt(n):.1f}; in the "
-                       f"stack the stars' own photons were collected {n} times (effective gain {n} x gain).",
-                  reference=expected)
-    return [part]
+    values = snr_values_of(night)
+    expected = values["gain"]
+    if expected is None or not math.isfinite(expected):
+        return [Part("star_snr", True, reference=star_snr), Part("snr_gain", True, reference=snr_gain)]
+    n, n_eff = values["n"], values["n_effective"]
+    part = number("snr_gain", snr_gain, expected, rtol=0.03,
+                  hint="Divide each star's S/N in the stack by its S/N in the first frame, and take the median "
+                       "over the stars.", reference=expected)
+    value = None if part.ok or part.blank else _median_of(snr_gain)
+    if value is not None:
+        if math.isclose(value, math.sqrt(n), rel_tol=0.005):
+            part.hint = (f"snr_gain = {value:.2f} is sqrt({n}), the theory for a mean of {n} frames: measure it with "
+                         "star_snr on the stack and on the first frame.")
+        elif _close(value, values["gain_n"], 0.01) and not _close(value, expected, 0.01):
+            part.hint = (f"snr_gain = {value:.2f} treats the stack as {n} whole frames; a median of {n} frames is "
+                         "worth fewer: pass n_effective (photometry.effective_frames) to star_snr for the stack.")
+    return [_star_snr_part(night, star_snr, values), part]
