@@ -578,19 +578,24 @@ def test_lesson06_camera_and_cosmics(sim, masters, capsys):
     out = capsys.readouterr().out
     assert "read noise in ADU" in out and "saturation level in ADU" in out
 
-    calibrated = calibrate_frame(sim.first("science"), bias, flat, mask)[0]
-    crmask, cleaned = remove_cosmics(calibrated, 1.6, 14.0, 96000.0, mask=mask)
-    check("6.2", cleaned=cleaned)
-    assert last().status == "correct"
-    check("6.2", cleaned=cleaned * 1.6)
-    assert "in electrons" in capsys.readouterr().out
-
     unmasked = calibrate_frame(sim.first("science"), bias, flat)[0]
-    without = int(remove_cosmics(unmasked, 1.6, 14.0, 96000.0)[0].sum())
-    check("6.3", n_without_mask=without, n_with_mask=int(crmask.sum()))
-    assert last().status == "correct" and without > crmask.sum()
-    check("6.3", n_without_mask=int(crmask.sum()), n_with_mask=without)
-    assert last().status == "incorrect"
+    crmask, cleaned = remove_cosmics(unmasked, 1.6, 14.0, 96000.0, mask=mask)
+    check("6.2", crmask=crmask, cleaned=cleaned)
+    assert last().status == "correct"
+    check("6.2", crmask=crmask, cleaned=cleaned * 1.6)
+    assert "in electrons" in capsys.readouterr().out and last().status == "partial"
+    no_mask, no_mask_clean = remove_cosmics(unmasked, 1.6, 14.0, 96000.0)
+    check("6.2", crmask=no_mask, cleaned=no_mask_clean)  # the mask forgotten: both answers wrong
+    out = capsys.readouterr().out
+    assert last().status == "incorrect" and "inside the vignetted corners" in out and "were changed" in out
+    check("6.2", crmask=crmask.astype(int), cleaned=...)
+    assert "boolean" in capsys.readouterr().out
+
+    inside, outside = int(no_mask[mask].sum()), int(no_mask[~mask].sum())
+    check("6.3", n_in_corners=inside, n_outside=outside, n_with_mask=int(crmask.sum()))
+    assert last().status == "correct" and inside > crmask.sum() * mask.mean()
+    check("6.3", n_in_corners=inside + outside, n_outside=outside, n_with_mask=int(crmask.sum()))
+    assert last().status == "partial" and "also in the vignetting mask" in capsys.readouterr().out
 
 
 def test_lesson07_stack_and_snr_gain(sim, capsys):

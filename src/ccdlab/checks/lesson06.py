@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from . import answers, image, number
+from . import answers, boolean_mask, image, number
 from .lesson03 import master_bias_of
 from .lesson04 import mask_of, master_flat_of
 from .lesson05 import calibrated_of
@@ -85,7 +85,9 @@ def unmasked_of(night):
 
 
 def cosmics_of(night, masked: bool):
-    """(crmask, cleaned) of the first science frame, with or without the vignetting mask.
+    """(crmask, cleaned) of the first science frame calibrated without NaN, with or without the mask.
+
+    With the mask, the masked pixels are neither searched nor used, and kept as they were.
 
     Examples
     --------
@@ -97,55 +99,70 @@ def cosmics_of(night, masked: bool):
 
     def compute():
         if masked:
-            data = calibrated_of(night, night.first("science"))[0]
-            return remove_cosmics(data, cam.gain, cam.readnoise, cam.satlevel, mask=mask_of(night))
+            return remove_cosmics(unmasked_of(night), cam.gain, cam.readnoise, cam.satlevel, mask=mask_of(night))
         return remove_cosmics(unmasked_of(night), cam.gain, cam.readnoise, cam.satlevel)
 
     return night.memo(("cosmics", masked), compute)
 
 
-@answers(LESSON, "n_without_mask", "n_with_mask")
-def false_detections(night, n_without_mask, n_with_mask):
-    """Pixels flagged as cosmic rays without the vignetting mask, and with it.
+@answers(LESSON, "n_in_corners", "n_outside", "n_with_mask")
+def false_detections(night, n_in_corners, n_outside, n_with_mask):
+    """Pixels flagged without the mask, inside and outside the vignetted corners, and with the mask.
 
     Examples
     --------
-    >>> check("6.3", n_without_mask=4422, n_with_mask=1047)  # doctest: +SKIP
+    >>> check("6.3", n_in_corners=3366, n_outside=1056, n_with_mask=1047)  # doctest: +SKIP
     ✔ Exercise 6.3: correct. Well done!
     """
-    without = int(cosmics_of(night, masked=False)[0].sum())
+    unmasked = cosmics_of(night, masked=False)[0]
+    corners = mask_of(night)
+    inside, outside = int(unmasked[corners].sum()), int(unmasked[~corners].sum())
     with_mask = int(cosmics_of(night, masked=True)[0].sum())
     return [
-        number("n_without_mask", n_without_mask, without, rtol=0.05, atol=2,
-               hint="Count the pixels flagged in the frame calibrated without the mask (crmask.sum()).",
-               reference=without),
+        number("n_in_corners", n_in_corners, inside, rtol=0.05, atol=2,
+               hint="Count the pixels of crmask_unmasked that are also in the vignetting mask (both True).",
+               reference=inside),
+        number("n_outside", n_outside, outside, rtol=0.05, atol=2,
+               hint="Count the pixels of crmask_unmasked outside the vignetting mask (~ inverts a boolean mask).",
+               reference=outside),
         number("n_with_mask", n_with_mask, with_mask, rtol=0.05, atol=2,
-               hint="Pass the vignetting mask to remove_cosmics (mask=vignetted) and count again.",
-               reference=with_mask),
+               hint="Count the pixels flagged in Exercise 6.2 (crmask).", reference=with_mask),
     ]
 
 
-@answers(LESSON, "cleaned")
-def cleaned_frame(night, cleaned):
-    """The first science frame cleaned of cosmic rays, in ADU, masked pixels NaN.
+@answers(LESSON, "crmask", "cleaned")
+def cleaned_frame(night, crmask, cleaned):
+    """The hits and the cleaned first science frame, in ADU, found with the vignetting mask.
 
     Examples
     --------
-    >>> cleaned = check("6.2", cleaned=cleaned)  # doctest: +SKIP
+    >>> crmask, cleaned = check("6.2", crmask=crmask, cleaned=cleaned)  # doctest: +SKIP
     ✔ Exercise 6.2: correct. Well done!
     """
-    expected = cosmics_of(night, masked=True)[1]
+    expected_mask, expected = cosmics_of(night, masked=True)
+    corners = mask_of(night)
+    no_mask = ("L.A.Cosmic searched the vignetted corners too: look at the arguments remove_cosmics takes "
+               "for pixels it must leave out.")
+    mask_part = boolean_mask("crmask", crmask, expected_mask, max_bad_fraction=1e-4,
+                             hint="Keep the first result of remove_cosmics.", reference=expected_mask)
+    if not mask_part.ok and not mask_part.blank:
+        array = np.asarray(crmask)
+        if array.dtype == bool and array.shape == corners.shape and array[corners].any():
+            mask_part.hint = f"crmask flags {int(array[corners].sum())} pixels inside the vignetted corners. {no_mask}"
     part = image("cleaned", cleaned, expected, rtol=1e-4, atol=1e-2, max_bad_fraction=1e-4,
-                 hint="Clean the calibrated frame with remove_cosmics(calibrated, gain, read_noise, saturation, "
-                      "mask=vignetted) and keep its second result.",
+                 hint="Keep the second result of remove_cosmics, run on calibrated_unmasked with the camera's numbers.",
                  reference=expected)
     if not part.ok and not part.blank:
         try:
             array = np.asarray(cleaned, dtype=np.float64)
             good = np.isfinite(array) & np.isfinite(expected) & (np.abs(expected) > 1)
             ratio = float(np.median(array[good] / expected[good])) if good.any() else math.nan
+            changed_in_corners = array.shape == expected.shape and bool(
+                np.any(~np.isclose(array[corners], expected[corners], rtol=1e-4, atol=1e-2)))
         except (TypeError, ValueError):
-            ratio = math.nan
+            ratio, changed_in_corners = math.nan, False
         if math.isclose(ratio, camera_of(night).gain, rel_tol=0.02):
             part.hint = "Your frame is in electrons: divide by the gain to come back to ADU."
-    return [part]
+        elif changed_in_corners:
+            part.hint = f"Pixels inside the vignetted corners were changed. {no_mask}"
+    return [mask_part, part]
