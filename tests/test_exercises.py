@@ -464,12 +464,18 @@ def test_lesson03_master_bias_and_noise(sim, capsys):
     assert last().status == "correct"
     check("3.3", read_noise_adu=noise * np.sqrt(2))
     assert "Divide it by sqrt(2)" in capsys.readouterr().out
-    n = len(frames) // 2
-    half = clipped(np.median(np.stack(frames[:n]), axis=0) - np.median(np.stack(frames[n:2 * n]), axis=0))[2] / np.sqrt(2)
-    check("3.4", half_noise_adu=half)
+    n = len(frames) - 1
+    difference = clipped(np.median(np.stack(frames[:n]), axis=0) - frames[n])[2]
+    measured = np.sqrt(difference ** 2 - noise ** 2)
+    check("3.4", master_noise_adu=np.float32(measured))
     assert last().status == "correct"
-    check("3.4", half_noise_adu=noise)
-    assert last().status == "incorrect"
+    for value, phrase in [(noise / np.sqrt(n), "theory for a mean"), (difference, "noise of the difference"),
+                          (difference / np.sqrt(2), "Dividing by sqrt(2)"), (noise, "which two noises")]:
+        check("3.4", master_noise_adu=value)
+        out = capsys.readouterr().out
+        assert last().status == "incorrect" and phrase in out, (phrase, out)
+    check("3.2", master_bias=sim.files("bias"))
+    assert "not the file names (bias_files)" in capsys.readouterr().out
 
 
 def test_lesson04_flats(sim, capsys):

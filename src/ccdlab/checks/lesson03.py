@@ -104,7 +104,8 @@ def master_bias_by_hand(night, master_bias):
     """
     expected = master_bias_of(night)
     return [image("master_bias", master_bias, expected, rtol=1e-5, atol=1e-3,
-                  hint=f"Combine all {len(night.files('bias'))} bias frames (bias_files) with your median_combine.",
+                  hint=f"Combine all {len(night.files('bias'))} bias frames with your median_combine: the arrays "
+                       "(bias_frames), not the file names (bias_files).",
                   reference=expected)]
 
 
@@ -136,8 +137,8 @@ def read_noise(night, read_noise_adu):
         return [Part("read_noise_adu", True, reference=read_noise_adu)]
     expected = read_noise_of(night)
     part = number("read_noise_adu", read_noise_adu, expected, rtol=0.05,
-                  hint="Subtract the first two bias frames (the fixed pattern cancels), take the sigma-clipped "
-                       "std of the difference, and divide by sqrt(2): the noise of two frames adds in quadrature.",
+                  hint="Check which frames you subtract (the first two), that you measure their difference with "
+                       "the sigma-clipped std, and how the noise of two frames adds up.",
                   reference=expected)
     if not part.ok and not part.blank and isinstance(read_noise_adu, (int, float, np.floating)):
         if math.isclose(float(read_noise_adu), expected * math.sqrt(2.0), rel_tol=0.05):
@@ -145,37 +146,54 @@ def read_noise(night, read_noise_adu):
     return [part]
 
 
-def half_noise_of(night) -> tuple[float, int]:
-    """Noise (ADU) of a master made from half of the bias frames, and how many frames that is.
+def master_noise_of(night) -> tuple[float, int]:
+    """Measured noise (ADU) of a master of all bias frames but the last, and how many frames it has.
+
+    The master minus the last (independent) frame holds the master's noise and the frame's read
+    noise in quadrature: ``sqrt(std(difference)**2 - read_noise**2)``.
 
     Examples
     --------
-    >>> half_noise_of(night("data"))  # doctest: +SKIP
-    (6.09..., 2)
+    >>> master_noise_of(night("data"))  # doctest: +SKIP
+    (4.7..., 4)
     """
     def compute():
         frames = _bias_frames(night)
-        n = len(frames) // 2
-        first = np.median(np.stack(frames[:n]), axis=0)
-        second = np.median(np.stack(frames[n:2 * n]), axis=0)
-        return _clipped_std(first.astype(np.float64) - second) / math.sqrt(2.0), n
+        n = len(frames) - 1
+        difference = np.median(np.stack(frames[:n]), axis=0).astype(np.float64) - frames[n]
+        return math.sqrt(max(_clipped_std(difference) ** 2 - read_noise_of(night) ** 2, 0.0)), n
 
-    return night.memo("half_noise", compute)
+    return night.memo("master_noise", compute)
 
 
-@answers(LESSON, "half_noise_adu")
-def half_noise(night, half_noise_adu):
-    """The noise of a master made from half of the bias frames (two halves compared).
+@answers(LESSON, "master_noise_adu")
+def master_noise(night, master_noise_adu):
+    """The measured noise of a master bias of n frames, against an independent frame.
 
     Examples
     --------
-    >>> check("3.4", half_noise_adu=6.1)  # doctest: +SKIP
+    >>> check("3.4", master_noise_adu=4.7)  # doctest: +SKIP
     ✔ Exercise 3.4: correct. Well done!
     """
-    if len(night.files("bias")) < 2:
-        return [Part("half_noise_adu", True, reference=half_noise_adu)]
-    expected, n = half_noise_of(night)
-    return [number("half_noise_adu", half_noise_adu, expected, rtol=0.05,
-                   hint=f"Median-combine frames 0..{n - 1} and {n}..{2 * n - 1} separately, subtract the two "
-                        "masters, and measure the difference as you did for the read noise.",
-                   reference=expected)]
+    name = "master_noise_adu"
+    if len(night.files("bias")) < 4:  # a master of 3 or more frames and one frame more are needed
+        return [Part(name, True, reference=master_noise_adu)]
+    expected, n = master_noise_of(night)
+    part = number(name, master_noise_adu, expected, rtol=0.03,
+                  hint="Look at the difference of your master and the independent frame: which two noises does "
+                       "its std contain, and how do they add up?", reference=expected)
+    if part.ok or part.blank or not isinstance(master_noise_adu, (int, float, np.integer, np.floating)):
+        return [part]
+    value, read = float(master_noise_adu), read_noise_of(night)
+    frames = _bias_frames(night)
+    difference = _clipped_std(np.median(np.stack(frames[:n]), axis=0).astype(np.float64) - frames[n])
+    if math.isclose(value, read / math.sqrt(n), rel_tol=0.01):
+        part.hint = (f"{value:.2f} ADU is the theory for a mean of {n} frames (read noise / sqrt({n})). "
+                     "Measure it on the data instead: the master is a median.")
+    elif math.isclose(value, difference, rel_tol=0.01):
+        part.hint = ("That is the noise of the difference: it also holds the independent frame's own read noise. "
+                     "Remove that in quadrature.")
+    elif math.isclose(value, difference / math.sqrt(2.0), rel_tol=0.01):
+        part.hint = ("Dividing by sqrt(2) assumes both images are equally noisy; a master is less noisy than a frame. "
+                     "Remove the frame's read noise in quadrature instead.")
+    return [part]
