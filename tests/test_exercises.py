@@ -348,6 +348,10 @@ def test_lesson02_plain_and_clipped_stats(night_dir, capsys):
     check("2.1", mean=data.mean(dtype=np.float64), median=np.median(data), std=data.std(dtype=np.float64),
           minimum=data.min(), maximum=data.max())
     assert results.recorded()[-1].status == "correct"
+    check("2.1", mean=np.median(data), median=data.mean(dtype=np.float64), std=data.std(dtype=np.float64),
+          minimum=data.min(), maximum=data.max())
+    out = capsys.readouterr().out
+    assert "seem swapped" in out and "np.float" not in out and "3 of 5 right" in out
     mean, median, std = sigma_clipped_stats(data)
     check("2.2", clipped_mean=mean, clipped_median=median, clipped_std=std)
     assert results.recorded()[-1].status == "correct"
@@ -507,9 +511,19 @@ def test_lesson04_flats(sim, capsys):
     assert last().status == "correct"
     assert np.array_equal(check("4.3", master_flat=flat * 0.9), flat)
     assert "0.9 times the expected" in capsys.readouterr().out
+    from ccdlab.checks import lesson04
+    check("4.3", master_flat=lesson04._flat_by_hand(sim, subtract_bias=False, every_flat=False))
+    assert "bias is still in the flats" in capsys.readouterr().out
+    check("4.3", master_flat=lesson04._flat_by_hand(sim, subtract_bias=True, every_flat=True))
+    assert "left out in Exercise 4.2" in capsys.readouterr().out
+    check("4.3", master_flat=lesson04._flat_by_hand(sim, subtract_bias=True, every_flat=False))
+    assert last().status == "correct"
 
     check("4.4", vignetted=flat < 0.8)
     assert last().status == "correct"
+    check("4.4", vignetted=flat < 0.5)
+    out = capsys.readouterr().out
+    assert "80%" in out and "< 0.8" not in out
     mask = check("4.4", vignetted=(flat < 0.8).astype(float))
     assert mask.dtype == bool and np.array_equal(mask, vignetting_mask(flat))
     assert "boolean" in capsys.readouterr().out

@@ -28,13 +28,19 @@ def plain_stats(night, mean, median, std, minimum, maximum):
     """
     s = _stats(night)
     whole = "Use every pixel of the first bias frame (bias_data)."
-    return [
+    parts = [
         number("mean", mean, s.mean, rtol=1e-4, hint=whole, reference=s.mean),
         number("median", median, s.median, rtol=1e-4, hint=whole, reference=s.median),
         number("std", std, s.std, rtol=1e-3, hint=whole + " np.std gives the standard deviation.", reference=s.std),
         number("minimum", minimum, s.min, rtol=1e-6, hint=whole, reference=s.min),
         number("maximum", maximum, s.max, rtol=1e-6, hint=whole, reference=s.max),
     ]
+    swapped = "mean and median seem swapped: which one is dragged by the few very bright pixels?"
+    if not parts[0].ok and not parts[0].blank and number("mean", mean, s.median, rtol=1e-4).ok:
+        parts[0].hint = swapped
+    if not parts[1].ok and not parts[1].blank and number("median", median, s.mean, rtol=1e-4).ok:
+        parts[1].hint = swapped
+    return parts
 
 
 @answers(LESSON, "clipped_mean", "clipped_median", "clipped_std")

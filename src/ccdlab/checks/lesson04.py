@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 
 import numpy as np
@@ -125,12 +126,56 @@ def master_flat_check(night, master_flat):
     """
     expected = master_flat_of(night)
     part = image("master_flat", master_flat, expected, rtol=2e-3, atol=1e-4, max_bad_fraction=1e-3,
-                 hint="Subtract the master bias from each good flat, divide each by the median of its "
-                      "central region, median-combine, then divide by the central median again.",
+                 hint="Look again at each step: which flats go in, what comes off each one first, how each is "
+                      "brought to the same level, how they are combined, and the final level of the centre.",
                  reference=expected)
+    if not part.ok and not part.blank:
+        slip = _flat_slip(night, master_flat, expected)
+        if slip:
+            part.hint = slip
     return [part]
 
 
+def _flat_by_hand(night, subtract_bias: bool, every_flat: bool) -> np.ndarray:
+    """A master flat made by hand: optionally without the bias, or with the rejected flats too."""
+    def compute():
+        table = screening_of(night)
+        used = {str(row["name"]) for row in table if row["used"]}
+        files = [path for path in night.files("flat") if every_flat or Path(path).name in used]
+        bias = master_bias_of(night) if subtract_bias else 0.0
+        normalised = []
+        for path in files:
+            frame = night.frame(path)[0].astype(np.float32) - bias
+            ny, nx = frame.shape
+            centre = np.s_[ny // 4:3 * ny // 4, nx // 4:3 * nx // 4]
+            normalised.append(frame / np.median(frame[centre]))
+        combined = np.median(np.stack(normalised), axis=0)
+        return combined / np.median(combined[centre])
+
+    return night.memo(("flat_by_hand", subtract_bias, every_flat), compute)
+
+
+def _flat_slip(night, got, expected) -> str:
+    """A specific hint when ``got`` looks like a master flat made with a common slip, else ''."""
+    try:
+        array = np.asarray(got, dtype=np.float64)
+    except (TypeError, ValueError):
+        return ""
+    if array.shape != expected.shape:
+        return ""
+
+    def distance(other):
+        both = np.isfinite(array) & np.isfinite(other)
+        return float(np.median(np.abs(array[both] - other[both]))) if both.any() else math.inf
+
+    slips = [("The vignetted corners are off by a few tenths of a per cent, as when the bias is still in the "
+              "flats: what has to come off each flat before it is normalised?", _flat_by_hand(night, False, False))]
+    if not all(screening_of(night)["used"]):
+        slips.append(("The flat you left out in Exercise 4.2 seems to be in this master: combine only the good "
+                      "flats.", _flat_by_hand(night, True, True)))
+    right = distance(expected)
+    best = min(((distance(other), hint) for hint, other in slips), default=(math.inf, ""))
+    return best[1] if best[0] < 0.5 * right else ""
 @answers(LESSON, "vignetted")
 def vignetted_mask(night, vignetted):
     """True where the master flat is below 0.8 (of its central level).
@@ -142,5 +187,5 @@ def vignetted_mask(night, vignetted):
     """
     expected = mask_of(night)
     return [boolean_mask("vignetted", vignetted, expected, max_bad_fraction=0.002,
-                         hint="Compare the master flat with 0.8: `master_flat < 0.8` is True where it is vignetted.",
+                         hint="Which pixels of the master flat receive less than 80% of the light of its centre (1.0)?",
                          reference=expected)]

@@ -55,7 +55,8 @@ def calibrated_by_hand(night, calibrated):
     """
     expected = calibrated_of(night, night.first("science"))[0]
     part = image("calibrated", calibrated, expected, rtol=1e-4, atol=1e-2, max_bad_fraction=1e-4,
-                 hint="Subtract the master bias, divide by the master flat, then set the vignetted pixels to NaN.",
+                 hint="Look at each step in turn: what comes off the raw frame, what it is divided by, and what the "
+                      "vignetted pixels become.",
                  reference=expected)
     if not part.ok and not part.blank:
         try:
