@@ -129,6 +129,16 @@ class Scene:
     sky_adu: float
 
 
+def grow(mask: np.ndarray) -> np.ndarray:
+    """The mask and its 8 neighbours (L.A.Cosmic flags the rim of a hit on purpose)."""
+    padded = np.pad(mask, 1)
+    out = np.zeros_like(mask)
+    for dy in (0, 1, 2):
+        for dx in (0, 1, 2):
+            out |= padded[dy : dy + mask.shape[0], dx : dx + mask.shape[1]]
+    return out
+
+
 def science_scene(shape=SHAPE, seed: int = 1, n_cosmics: int = 40, n_stars: int = 12, sky_adu: float = 300.0) -> Scene:
     """A sky-limited frame in ADU (bias removed, flat-fielded): sky, stars, cosmic rays, noise."""
     rng = np.random.default_rng(seed)

@@ -9,16 +9,6 @@ from ccdlab.cosmics import CosmicsError, cleaned_in_electrons, remove_cosmics
 GAIN, READNOISE, SATLEVEL = synthetic.GAIN, synthetic.READNOISE, synthetic.SATLEVEL
 
 
-def grow(mask):
-    """The mask and its 8 neighbours (L.A.Cosmic flags the rim of a hit on purpose)."""
-    padded = np.pad(mask, 1)
-    out = np.zeros_like(mask)
-    for dy in (0, 1, 2):
-        for dx in (0, 1, 2):
-            out |= padded[dy : dy + mask.shape[0], dx : dx + mask.shape[1]]
-    return out
-
-
 def star_cores_hit(crmask, stars, half=2):
     return sum(
         bool(crmask[int(round(y)) - half : int(round(y)) + half + 1, int(round(x)) - half : int(round(x)) + half + 1].any())
@@ -32,7 +22,7 @@ def test_recall_precision_and_star_cores(seed):
     crmask, cleaned = remove_cosmics(scene.image, GAIN, READNOISE, SATLEVEL)
     truth = scene.cosmic_mask
     recall = (crmask & truth).sum() / truth.sum()
-    precision = (crmask & grow(truth)).sum() / crmask.sum()  # a flag on a hit or on its rim is right
+    precision = (crmask & synthetic.grow(truth)).sum() / crmask.sum()  # a flag on a hit or on its rim is right
     assert recall >= 0.9
     assert precision >= 0.9
     assert star_cores_hit(crmask, scene.stars) == 0
@@ -101,7 +91,7 @@ def test_nan_corners_are_masked_not_flagged():
     image, truth, stars = vignetted_scene()
     nan = np.isnan(image)
     crmask, cleaned = remove_cosmics(image, GAIN, READNOISE, SATLEVEL)
-    false = int((crmask & ~grow(truth)).sum())
+    false = int((crmask & ~synthetic.grow(truth)).sum())
     assert false <= 10  # measured: 5 on this 256 x 256 frame
     assert not crmask[nan].any()
     assert np.isnan(cleaned[nan]).all() and np.isfinite(cleaned[~nan]).all()
@@ -112,7 +102,7 @@ def test_nan_corners_are_masked_not_flagged():
 
     filled = np.where(nan, 0, image).astype(np.float32)
     naive, _ = astroscrappy.detect_cosmics(filled, gain=GAIN, readnoise=READNOISE, satlevel=SATLEVEL)
-    assert (naive & ~grow(truth)).sum() > 50 * max(false, 1)
+    assert (naive & ~synthetic.grow(truth)).sum() > 50 * max(false, 1)
 
 
 def test_mask_protects_finite_pixels():
