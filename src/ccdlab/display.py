@@ -607,11 +607,13 @@ def show_cutouts(
     colorbar: bool = True,
     label: str = "Counts (ADU)",
     panel_size: float = 4.0,
+    common_stretch: bool = False,
 ) -> GridPlot:
     """Show the same small region of two frames side by side, e.g. before and after a step.
 
     Each cutout is stretched on its own sigma-clipped statistics (median ± ``k`` sigma), so a
-    change in background level does not hide the change in detail.
+    change in background level does not hide the change in detail; with ``common_stretch=True``
+    both take the stretch of the ``after`` cutout, so that the same sky looks the same.
 
     Parameters
     ----------
@@ -629,6 +631,8 @@ def show_cutouts(
         As in :func:`show_image`.
     panel_size : float
         Height of each panel, in inches.
+    common_stretch : bool
+        One stretch for both panels, from the ``after`` cutout (default False: one each).
 
     Returns
     -------
@@ -649,6 +653,9 @@ def show_cutouts(
     >>> fig, axes, images = show_cutouts(before, after, center=(120, 80), size=40)
     >>> images[0].get_array().shape, axes[1].get_title()
     ((40, 40), 'after')
+    >>> _, _, images = show_cutouts(before, after, center=(120, 80), common_stretch=True)
+    >>> images[0].get_clim() == images[1].get_clim()
+    True
     """
     first = _as_image(before, "'before' frame")
     second = _as_image(after, "'after' frame")
@@ -665,17 +672,21 @@ def show_cutouts(
     import matplotlib.pyplot as plt
 
     fig, grid = plt.subplots(1, 2, figsize=(2 * panel_size * 1.25, panel_size), layout="constrained")
+    def limits(cut):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            _, median, sigma = sigma_clipped_stats(_finite_values(cut), sigma=3.0, maxiters=5)
+        half = k * float(sigma) if sigma > 0 else 1.0
+        return float(median) - half, float(median) + half
+
+    shared = limits(second[y0:y1, x0:x1]) if common_stretch else None
     images = []
     for ax, frame, title in zip(grid, (first, second), titles):
         cut = frame[y0:y1, x0:x1]
-        values = _finite_values(cut)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)
-            _, median, sigma = sigma_clipped_stats(values, sigma=3.0, maxiters=5)
-        half = k * float(sigma) if sigma > 0 else 1.0
+        vmin, vmax = shared or limits(cut)
         image = ax.imshow(
-            np.ma.masked_invalid(cut), origin="lower", cmap=_cmap(cmap), vmin=float(median) - half,
-            vmax=float(median) + half, extent=(x0 - 0.5, x1 - 0.5, y0 - 0.5, y1 - 0.5), interpolation="nearest",
+            np.ma.masked_invalid(cut), origin="lower", cmap=_cmap(cmap), vmin=vmin,
+            vmax=vmax, extent=(x0 - 0.5, x1 - 0.5, y0 - 0.5, y1 - 0.5), interpolation="nearest",
         )
         _label_axes(ax, title)
         if colorbar:
