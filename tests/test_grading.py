@@ -372,6 +372,17 @@ def test_identify_student(tmp_path):
     assert identify_student("erin.ipynb") == "erin"
 
 
+def test_identify_student_ignores_what_browsers_and_colab_add(tmp_path):
+    # Colab downloads "Copy of ..."; browsers add " (1)"; students add "_solved" or "_final".
+    for name in ("Copy of 01_demo.ipynb", "01_demo (1).ipynb", "01_demo_solved.ipynb",
+                 "01_demo-checkpoint.ipynb", "01_demo_final_v2.ipynb"):
+        assert identify_student(tmp_path / "ada" / name, "01_demo", root=tmp_path) == "ada", name
+    assert identify_student(tmp_path / "ada_01_demo (1).ipynb", "01_demo", root=tmp_path) == "ada"
+    assert identify_student(tmp_path / "Copy of bob_01_demo.ipynb", "01_demo", root=tmp_path) == "bob"
+    # a name that merely contains a noise word or digits is kept
+    assert identify_student(tmp_path / "donna42_01_demo.ipynb", "01_demo", root=tmp_path) == "donna42"
+
+
 def test_suspect_cells():
     lesson = Lesson("l", (Exercise("1", 1.0),), source="check('1', x)")
     nb = new_notebook(cells=[new_code_cell("check('1', x)"), new_markdown_cell("ExerciseResult"),

@@ -488,6 +488,22 @@ def _clean(text: str) -> str:
     return text
 
 
+# What browsers, Colab and students add to a file name that says nothing about who sent it:
+# "Copy of 01_fits_files.ipynb", "01_fits_files (1).ipynb", "01_fits_files_solved-checkpoint.ipynb".
+_NAME_NOISE = re.compile(
+    r"(?<![^\W_])(copy\s+of|copy|checkpoint|solved|solutions?|answers?|done|final|finished|completed?"
+    r"|submission|submitted|student|notebook|v\d+|\d+)(?![^\W_])",
+    re.IGNORECASE,
+)
+
+
+def _name_from_stem(stem: str, lesson: str) -> str:
+    if lesson:
+        stem = re.sub(re.escape(lesson), " ", stem, flags=re.IGNORECASE)
+    stem = re.sub(r"\(\d+\)", " ", stem)
+    return _clean(_NAME_NOISE.sub(" ", stem.replace("_", " ")))
+
+
 def identify_student(path, lesson: str = "", notebook=None, root=None) -> str:
     """Tell whose notebook this is: the file name without the lesson name, else the folder, else metadata.
 
@@ -511,10 +527,7 @@ def identify_student(path, lesson: str = "", notebook=None, root=None) -> str:
     'bob'
     """
     path = Path(path)
-    stem = path.stem
-    if lesson:
-        stem = re.sub(re.escape(lesson), "", stem, flags=re.IGNORECASE)
-    name = _clean(stem)
+    name = _name_from_stem(path.stem, lesson)
     if name:
         return name
     if root is not None:
