@@ -12,6 +12,7 @@ import csv
 import json
 import os
 import re
+import shutil
 import stat
 from pathlib import Path
 
@@ -527,7 +528,15 @@ def test_kernel_environment_drops_grader_settings():
 
 
 def test_copy_data_and_make_writable(course, tmp_path):
-    copy = grading_run.copy_data(course["data"], tmp_path / "copy")
+    # the instructor's own outputs and the simulator's truth stay out of the sandbox
+    night = shutil.copytree(course["data"], tmp_path / "night")
+    (night / "reduced").mkdir()
+    (night / "reduced" / "old.proc.fits").write_bytes(b"instructor's run")
+    (night / "truth").mkdir()
+    (night / "truth" / "flat.fits").write_bytes(b"answers")
+    copy = grading_run.copy_data(night, tmp_path / "copy")
+    assert not (copy / "truth").exists() and not any((copy / "reduced").iterdir())
+    assert (copy / "flats" / "f1.fits").read_bytes() == b"flat"
     assert (copy / "bias" / "b1.fits").read_bytes() == b"bias one"
     assert not (copy / "bias" / "b1.fits").stat().st_mode & stat.S_IWUSR
     assert not (copy / "bias").stat().st_mode & stat.S_IWUSR

@@ -174,8 +174,16 @@ def kernel_environment(results_path, data_dir=None, base: dict | None = None) ->
     return env
 
 
+# Folders of a data folder that a sandbox does not get (see copy_data).
+NOT_COPIED = ("reduced", "truth")
+
+
 def copy_data(source, dest) -> Path:
-    """Copy a course data folder into a sandbox: raw files read-only, ``reduced/`` writable.
+    """Copy a course data folder into a sandbox: raw files read-only, an empty ``reduced/`` writable.
+
+    The instructor's own ``reduced/`` (outputs of earlier runs) and ``truth/`` (the simulator's
+    answers) are not copied: every submission starts from the raw night alone, as a student's
+    did, and the copy stays small.
 
     Parameters
     ----------
@@ -202,7 +210,13 @@ def copy_data(source, dest) -> Path:
     True
     """
     source, dest = Path(source), Path(dest)
-    shutil.copytree(source, dest, symlinks=False, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    def ignore(folder, names):
+        skip = set(shutil.ignore_patterns(".ipynb_checkpoints")(folder, names))
+        if Path(folder) == source:
+            skip |= {name for name in names if name in NOT_COPIED}
+        return skip
+
+    shutil.copytree(source, dest, symlinks=False, ignore=ignore)
     reduced = dest / "reduced"
     reduced.mkdir(exist_ok=True)
     for folder, dirs, files in os.walk(dest, topdown=False):
