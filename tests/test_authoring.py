@@ -67,10 +67,23 @@ def test_blank_names_used_in_later_cells():
     assert out == f"# EXERCISE 2.1 (1 point): mask\nmask = {BLANK}"
 
 
-def test_blank_tuple_targets_become_separate_blanks():
+def test_blank_tuple_target_stays_one_unpacking_line():
+    # one call whose results are unpacked: the blank keeps the shape of the answer, and runs
     source = "### BEGIN SOLUTION\nmean, median, std = stats(data)\n### END SOLUTION\ncheck('2.2', mean=mean, median=median, std=std)"
     out = blank_code_solutions(notebook(code(source))).cells[0].source.splitlines()
-    assert out[:3] == [f"mean = {BLANK}", f"median = {BLANK}", f"std = {BLANK}"]
+    assert out[0] == "mean, median, std = ..., ..., ...  # your code here"
+    namespace = {}
+    exec(out[0], namespace)
+    assert namespace["mean"] is namespace["std"] is Ellipsis
+
+
+def test_blank_tuple_target_with_unused_names_reveals_only_the_used_ones():
+    source = "### BEGIN SOLUTION\nmean, median, std = stats(data)\n### END SOLUTION\ncheck('2.2', median=median)"
+    out = blank_code_solutions(notebook(code(source))).cells[0].source.splitlines()
+    assert out[0] == f"median = {BLANK}"
+    nested = "### BEGIN SOLUTION\n(a, b), c = f()\n### END SOLUTION\ncheck('2.2', a=a, b=b, c=c)"
+    out = blank_code_solutions(notebook(code(nested))).cells[0].source.splitlines()
+    assert out[:3] == [f"a = {BLANK}", f"b = {BLANK}", f"c = {BLANK}"]
 
 
 def test_blank_inside_function_keeps_indentation_and_return():
@@ -336,3 +349,22 @@ def test_words_in_strings_and_comments_do_not_count_as_uses():
     later = code("print('the scratch value')  # scratch is only mentioned here")
     out = blank_code_solutions(notebook(first, later)).cells[0].source
     assert out == f"answer = {BLANK}\ncheck('1.1', answer=answer)"
+
+
+def test_run_refresh_setup_rewrites_the_solutions_setup_cells_then_generates(tmp_path, monkeypatch, capsys):
+    from ccdlab import setup_cell
+
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    nbformat.write(notebook(markdown("# 01"), code(setup_cell.cell_source("01_demo")), code("x = 1")),
+                   solutions / "01_demo.ipynb")
+    monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
+    out = tmp_path / "notebooks"
+    assert authoring.run(parse([str(solutions), "--out", str(out), "--refresh-setup"])) == 0
+    assert "refreshed the setup cell" in capsys.readouterr().out
+    for folder in (solutions, out):
+        cells = nbformat.read(folder / "01_demo.ipynb", as_version=4).cells
+        assert "git+https://example.org/course" in cells[1].source and cells[2].source == "x = 1"
+    # a second run has nothing left to refresh
+    assert authoring.run(parse([str(solutions), "--out", str(out), "--refresh-setup"])) == 0
+    assert "refreshed" not in capsys.readouterr().out

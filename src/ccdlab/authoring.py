@@ -191,6 +191,16 @@ def _assigned_names(node: ast.AST) -> list[str]:
     return []
 
 
+def _unpacked_names(targets: list) -> list[str]:
+    """The names of a single ``a, b, c = ...`` target made of plain names only, else ``[]``."""
+    if len(targets) != 1 or not isinstance(targets[0], (ast.Tuple, ast.List)):
+        return []
+    elements = targets[0].elts
+    if len(elements) < 2 or not all(isinstance(element, ast.Name) for element in elements):
+        return []
+    return [element.id for element in elements]
+
+
 def _blank_region(region: list[str], used_later: set[str], where: str) -> list[str]:
     """Turn the lines of one solution region into blanks that still run."""
     indent = ""
@@ -212,6 +222,12 @@ def _blank_region(region: list[str], used_later: set[str], where: str) -> list[s
     for statement in tree.body:
         if isinstance(statement, (ast.Assign, ast.AnnAssign)):
             targets = statement.targets if isinstance(statement, ast.Assign) else [statement.target]
+            unpacked = _unpacked_names(targets)
+            if unpacked and set(unpacked) <= used_later and not set(unpacked) & blanked:
+                # one call unpacked into several names stays one line: `a, b = ..., ...`
+                blanked.update(unpacked)
+                out.append(f"{', '.join(unpacked)} = {', '.join('...' for _ in unpacked)}  # your code here")
+                continue
             for target in targets:
                 for name in _assigned_names(target):
                     if name in used_later and name not in blanked:
@@ -609,6 +625,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--check", action="store_true",
         help="write nothing; exit 1 if the student notebooks are out of sync with the solutions",
     )
+    parser.add_argument(
+        "--refresh-setup", action="store_true",
+        help="first rewrite each solution's setup cell from ccdlab.setup_cell (after changing COURSE_REPOSITORY)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -624,6 +644,12 @@ def run(args: argparse.Namespace) -> int:
     2
     """
     try:
+        if getattr(args, "refresh_setup", False) and not args.check:
+            from .setup_cell import refresh_setup_cell
+
+            for path in sorted(Path(args.solutions).glob("*.ipynb")):
+                if refresh_setup_cell(path):
+                    print(f"refreshed the setup cell of {path}")
         report = generate(args.solutions, args.out, check=args.check)
     except (FileNotFoundError, ValueError) as exc:  # AuthoringError is a ValueError
         print(f"ccdlab student: {exc}", file=sys.stderr)
