@@ -6,15 +6,17 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.ccdlab-installed
-# make data SIZE=tiny|workshop|full; unset: keep whatever verified night is there, else workshop
+# make data SIZE=tiny|workshop|full; unset: keep whatever verified night is there, else workshop.
+# FORCE=1 replaces an existing night (e.g. make data SIZE=tiny FORCE=1).
 SIZE   ?=
+FORCE  ?=
 
 .PHONY: lab test setup data notebooks bench clean help
 
 help:
 	@echo "make lab        set up .venv, create the default dataset, start JupyterLab"
 	@echo "make test       set up .venv and run the full test suite"
-	@echo "make data       create the default dataset (or SIZE=tiny|workshop|full)"
+	@echo "make data       create the default dataset (or SIZE=tiny|workshop|full; FORCE=1 replaces one)"
 	@echo "make notebooks  regenerate the student notebooks from solutions/"
 	@echo "make bench      run the benchmarks (prints tables)"
 	@echo "make clean      remove .venv and generated files (never your data)"
@@ -30,7 +32,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 data: $(STAMP)
-	$(PY) data_fetch.py $(if $(SIZE),--size $(SIZE),)
+	$(PY) data_fetch.py $(if $(SIZE),--size $(SIZE),) $(if $(FORCE),--force,)
 
 # JupyterLab refuses to run as root unless told (containers, some workshop servers).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)
