@@ -1,8 +1,10 @@
 """Tests for ccdlab.doctor, on tiny nights written into temporary folders."""
 
 import argparse
+import hashlib
 import io
 import sys
+import warnings
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -13,8 +15,9 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
+import ccdlab.io
 import ccdlab.paths
-from ccdlab import cli, doctor
+from ccdlab import cli, doctor, inventory
 from ccdlab.doctor import MINIMUM_VERSIONS, Check, Report, add_arguments, diagnose, run
 from ccdlab.paths import FETCH_COMMAND
 
@@ -96,10 +99,42 @@ def test_output_check_leaves_no_trace(night):
     assert sorted(p.name for p in (night / "reduced").iterdir()) == ["master_bias.fits"]
 
 
-def test_raw_folders_are_not_written(night):
-    before = {p: p.stat().st_mtime_ns for p in night.rglob("*")}
-    diagnose(night)
-    assert {p: p.stat().st_mtime_ns for p in night.rglob("*")} == before
+def fingerprint(folder):
+    """Every path under ``folder`` (files and folders), with the SHA-256 of each file's bytes."""
+    return {
+        path.relative_to(folder).as_posix(): hashlib.sha256(path.read_bytes()).hexdigest() if path.is_file() else "folder"
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+def add_bad_files(night):
+    """Everything a real data folder may hold besides good frames."""
+    truncate(write_tiny_frame(night / "bias" / "cut.fits", "BIAS", 0.0, shape=(64, 64)))
+    (night / "bias" / "zero_bytes.fits").write_bytes(b"")
+    (night / "science" / "broken.fits").write_bytes(b"SIMPLE  =  this is not FITS")
+    table = fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=np.ones(3))])
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(night / "science" / "catalog.fits")
+    fits.PrimaryHDU().writeto(night / "flats" / "empty.fits")
+    (night / "bias" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (night / "bias" / "notes.txt").write_text("seeing 1.2 arcsec")
+    write_tiny_frame(night / "bias" / "odd_bias.fits", "Flat Field", 5.0)
+    write_tiny_frame(night / "extra" / "mystery.fits", imagetyp=None, exptime=30.0)
+    return night
+
+
+@pytest.mark.parametrize("bad", [False, True], ids=["good night", "night with bad files"])
+def test_raw_files_are_not_changed(tmp_path, bad):
+    night = make_night(tmp_path / "night")
+    if bad:
+        add_bad_files(night)
+    before = fingerprint(night)
+    assert len(before) > 10 if bad else len(before) == 11  # 3 folders and 8 frames
+    report = diagnose(night)
+    assert report.ok and report.find("output folder").status == "ok"
+    if bad:  # every kind of bad file was read (and reported), and still nothing changed
+        for name in ("damaged files", "not frames", "other files", "untyped files", "frame types"):
+            assert name in statuses(report), name
+    assert fingerprint(night) == before  # same paths, same bytes: nothing written, nothing left behind
 
 
 def test_package_versions_are_reported(night):
@@ -147,6 +182,47 @@ def test_ccdlab_data_environment_variable_is_used(tmp_path, monkeypatch):
     report = diagnose()
     assert report.ok
     assert "CCDLAB_DATA environment variable" in report.find("data folder").message
+
+
+def test_a_file_given_as_the_data_folder_is_named_a_file(tmp_path, monkeypatch):
+    (tmp_path / "some_file.json").write_text("{}")
+    report = diagnose(tmp_path / "some_file.json")
+    check = report.find("data folder")
+    assert check.status == "fail" and "does not exist" not in check.message
+    assert check.message == f"--data gives {tmp_path / 'some_file.json'}, which is a file, not a folder"
+    assert check.fix == f"Give with --data the folder that holds bias/, flats/ and science/ instead (e.g. {tmp_path})."
+    assert "layout" not in statuses(report)
+    monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "some_file.json"))
+    assert diagnose().find("data folder").message.startswith("CCDLAB_DATA points to ")
+    assert diagnose().find("data folder").message.endswith("which is a file, not a folder")
+    assert diagnose().find("data folder").fix.startswith("Point CCDLAB_DATA at the folder that holds bias/")
+
+
+@pytest.mark.parametrize("raw", ["bias", "flats", "science"])
+def test_a_raw_folder_given_as_the_data_folder_fails_and_names_its_parent(night, raw, monkeypatch):
+    created = []
+    monkeypatch.setattr(doctor, "_check_output", lambda folder: created.append(folder))
+    before = fingerprint(night)
+    report = diagnose(night / raw)
+    check = report.find("data folder")
+    assert check.status == "fail" and report.exit_code == 1
+    assert check.message == f"{night / raw} is a raw folder ({raw}/), not the folder that holds bias/, flats/ and science/"
+    assert check.fix == f"Check the night that holds it instead: ccdlab doctor --data {night}"
+    assert created == [] and "output folder" not in statuses(report) and "layout" not in statuses(report)
+    assert fingerprint(night) == before
+
+
+def test_a_raw_folder_given_on_the_command_line_creates_nothing(night, capsys):
+    assert run(parse(["--data", str(night / "bias"), "--ascii"])) == 1
+    out = capsys.readouterr().out
+    assert f"fix: Check the night that holds it instead: ccdlab doctor --data {night}" in out
+    assert sorted(p.name for p in (night / "bias").iterdir()) == ["bias_0.fits", "bias_1.fits", "bias_2.fits"]
+
+
+def test_a_night_in_a_folder_named_raw_is_accepted(tmp_path):
+    night = make_night(tmp_path / "raw")  # raw/bias, raw/flats, raw/science: a night, not a raw folder
+    report = diagnose(night)
+    assert report.ok and report.find("output folder").status == "ok"
 
 
 def test_ccdlab_data_pointing_nowhere_fails_and_says_so(tmp_path, monkeypatch):
@@ -227,7 +303,7 @@ def test_missing_science_frames_fail(tmp_path):
 def test_untyped_and_damaged_files_are_listed(night):
     write_tiny_frame(night / "extra" / "mystery.fits", imagetyp=None, exptime=30.0)
     write_tiny_frame(night / "extra" / "mystery2.fits", imagetyp=None, exptime=30.0)
-    (night / "science" / "broken.fits").write_bytes(b"SIMPLE  =  this is not FITS")
+    (night / "science" / "broken.fits").write_bytes(b"")  # an interrupted copy
     report = diagnose(night)
     check = report.find("untyped files")
     assert check.status == "warn"
@@ -235,9 +311,64 @@ def test_untyped_and_damaged_files_are_listed(night):
     assert "inventory.scan" in check.fix
     damaged = report.find("damaged files")
     assert damaged.status == "warn" and "1 file cannot be read" in damaged.message
-    assert "broken.fits could not be read as FITS" in damaged.message and str(night) not in damaged.message
+    assert damaged.message.endswith("broken.fits could not be read as FITS (Empty or corrupt FITS file)")
+    assert str(night) not in damaged.message
     assert damaged.fix.startswith("Download or copy it again")
     assert report.ok
+
+
+def test_table_only_empty_and_non_fits_files_are_not_frames_not_damaged(night):
+    table = fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=np.ones(3))])
+    fits.HDUList([fits.PrimaryHDU(), table]).writeto(night / "science" / "catalog.fits")
+    fits.PrimaryHDU().writeto(night / "flats" / "empty.fits")
+    (night / "science" / "page.fits").write_text("<html>404 Not Found</html>")
+    report = diagnose(night)
+    assert "damaged files" not in statuses(report) and "untyped files" not in statuses(report)
+    check = report.find("not frames")
+    assert check.status == "warn" and report.ok
+    assert check.message == (
+        "3 files left out, not camera frames: empty.fits holds no image HDU (only tables or empty HDUs); "
+        "catalog.fits holds no image HDU (only tables or empty HDUs); "
+        "page.fits is not a FITS file (it does not start like one)"
+    )
+    assert check.fix.startswith("Move them out of the data folder: they are not camera frames")
+    assert "download" not in check.fix.lower()
+    assert report.find("science frames").message == "2 science frames"
+    assert report.find("flat frames").message == "3 flat frames"
+
+
+def test_a_file_that_may_not_be_read_is_no_damage(night, monkeypatch):
+    opened = fits.open
+
+    def guarded_open(path, *args, **kwargs):
+        if str(path).endswith("sci_1.wcs.fits"):
+            raise PermissionError(13, "Permission denied", str(path))
+        return opened(path, *args, **kwargs)
+
+    monkeypatch.setattr(ccdlab.io.fits, "open", guarded_open)
+    report = diagnose(night)
+    check = report.find("unreadable files")
+    assert check.status == "warn"
+    assert check.message == "1 file may not be read and will be left out: sci_1.wcs.fits cannot be read (Permission denied)"
+    assert "chmod" in check.fix and "download" not in check.fix.lower()
+    assert "damaged files" not in statuses(report) and "not frames" not in statuses(report)
+    assert report.find("science frames").message == "1 science frame"
+
+
+def test_non_fits_files_in_a_raw_folder_are_ignored_in_one_info_line(night):
+    (night / "bias" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (night / "bias" / "notes.txt").write_text("seeing 1.2 arcsec")
+    report = diagnose(night)
+    assert report.ok and not report.warnings
+    assert report.find("bias frames").message == "3 bias frames"
+    check = report.find("other files")
+    assert check.status == "ok"
+    assert check.message == "2 files ignored, not FITS frames: bias/.DS_Store, bias/notes.txt"
+    lines = [line for line in report.format(ascii_only=True).splitlines() if ".DS_Store" in line or "notes.txt" in line]
+    assert lines == ["+ other files:    2 files ignored, not FITS frames: bias/.DS_Store, bias/notes.txt"]
+    clean = make_night(night.parent / "clean")
+    (clean / "manifest.json").write_text("{}")  # the data folder's own checksums: not worth a line
+    assert "other files" not in statuses(diagnose(clean))
 
 
 def truncate(path):
@@ -264,10 +395,17 @@ def test_a_truncated_frame_is_named_with_what_to_do(night):
 
 def test_many_damaged_files_are_summarised(night):
     for i in range(7):
-        (night / "science" / f"broken{i}.fits").write_bytes(b"SIMPLE  =  this is not FITS")
+        truncate(write_tiny_frame(night / "science" / f"broken{i}.fits", "object", 60.0, shape=(64, 64)))
     check = diagnose(night).find("damaged files")
     assert "7 files cannot be read" in check.message and check.message.endswith("; and 2 more")
     assert check.fix.startswith("Download or copy them again")
+
+
+def test_many_files_that_are_not_frames_are_summarised(night):
+    for i in range(6):
+        fits.PrimaryHDU().writeto(night / "science" / f"empty{i}.fits")
+    check = diagnose(night).find("not frames")
+    assert check.message.startswith("6 files left out") and check.message.endswith("; and 1 more")
 
 
 def test_a_frame_whose_header_contradicts_its_folder_is_flagged(night):
@@ -280,6 +418,15 @@ def test_a_frame_whose_header_contradicts_its_folder_is_flagged(night):
     assert report.find("bias frames").message == "4 bias frames"  # the folder still decides
     assert report.ok
     assert "! frame types:" in report.format(ascii_only=True)
+
+
+def test_conflicts_are_reported_once_not_warned_again(night):
+    write_tiny_frame(night / "bias" / "odd_bias.fits", "Flat Field", 5.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        report = diagnose(night)
+    assert report.find("frame types").status == "warn"
+    assert [w for w in caught if issubclass(w.category, inventory.InventoryWarning)] == []
 
 
 def test_an_unrecognised_imagetyp_is_flagged(night):

@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -69,15 +70,17 @@ def test_scan_a_night(tmp_path):
     frame(tmp_path / "truth" / "flat.fits")
     (tmp_path / "notes.txt").write_text("not a frame")
     (tmp_path / "science" / "broken.fits").write_text("garbage")
+    (tmp_path / "science" / "cut.fits").write_bytes(b"")
     table = inventory.scan(tmp_path)
-    assert list(table["name"]) == ["b1.fits", "f1.fits", "broken.fits", "s1.wcs.fits"]
+    assert list(table["name"]) == ["b1.fits", "f1.fits", "broken.fits", "cut.fits", "s1.wcs.fits"]
     row = {name: table[table["name"] == name][0] for name in table["name"]}
     assert row["b1.fits"]["frame_type"] == "bias" and row["b1.fits"]["ccd_temp"] == -60.0
     assert row["b1.fits"]["date_obs"] == "2018-10-13T13:04:40"
     assert row["f1.fits"]["filter"] == "r'" and row["f1.fits"]["frame_type"] == "flat"
     assert row["s1.wcs.fits"]["object"] == "M31" and row["s1.wcs.fits"]["ccd_temp"] == -59.5
     assert (row["s1.wcs.fits"]["naxis1"], row["s1.wcs.fits"]["naxis2"]) == (10, 8)
-    assert row["broken.fits"]["frame_type"] == "unknown" and "unreadable" in row["broken.fits"]["note"]
+    assert row["broken.fits"]["frame_type"] == "unknown" and row["broken.fits"]["note"].startswith("not a frame: ")
+    assert row["cut.fits"]["frame_type"] == "unknown" and row["cut.fits"]["note"].startswith("unreadable: ")
     assert math.isnan(row["broken.fits"]["exptime"])
     assert inventory.frames_of_type(table, "science") == [str(tmp_path / "science" / "s1.wcs.fits")]
 
@@ -184,7 +187,8 @@ def test_scan_has_a_conflict_column(tmp_path):
     frame(tmp_path / "science" / "arc.fits", IMAGETYP="comp", EXPTIME=30.0)
     frame(tmp_path / "misc" / "mystery.fits", IMAGETYP="comp", EXPTIME=30.0)
     (tmp_path / "science" / "broken.fits").write_text("garbage")
-    table = inventory.scan(tmp_path)
+    with pytest.warns(inventory.InventoryWarning):
+        table = inventory.scan(tmp_path)
     assert ("conflict", bool) in inventory.COLUMNS and table["conflict"].dtype == bool
     flagged = dict(zip(table["name"], table["conflict"]))
     assert flagged == {"b1.fits": False, "b2.fits": True, "mystery.fits": True, "arc.fits": True, "broken.fits": False}
@@ -200,7 +204,7 @@ def test_conflicts_leaves_out_unknown_frames(tmp_path):
     frame(tmp_path / "bias" / "b2.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
     frame(tmp_path / "misc" / "mystery.fits", IMAGETYP="comp", EXPTIME=30.0)
     frame(tmp_path / "flats" / "f1.fits", IMAGETYP="flat", EXPTIME=5.0)
-    table = inventory.scan(tmp_path)
+    table = inventory.scan(tmp_path, warn=False)
     assert list(inventory.conflicts(table)["name"]) == ["b2.fits"]
     assert len(inventory.conflicts(table[:0])) == 0
 
@@ -208,14 +212,121 @@ def test_conflicts_leaves_out_unknown_frames(tmp_path):
 def test_describe_conflicts_lists_at_most_limit(tmp_path):
     for i in range(7):
         frame(tmp_path / "bias" / f"b{i}.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
-    table = inventory.scan(tmp_path)
+    table = inventory.scan(tmp_path, warn=False)
     text = inventory.describe_conflicts(table)
     assert text.startswith("b0.fits (IMAGETYP 'Flat Field' says flat, but the frame is in bias/")
     assert text.count(".fits (") == 5 and text.endswith("; and 2 more")
     assert inventory.describe_conflicts(table, limit=10).count(".fits (") == 7
-    assert inventory.describe_conflicts(inventory.scan(tmp_path / "bias")[:0]) == ""
+    assert inventory.describe_conflicts(inventory.scan(tmp_path / "bias", warn=False)[:0]) == ""
 
 
 def test_an_object_named_like_a_dark_in_science_follows_the_folder(tmp_path):
     kind, note = inventory.classify(fits.Header({"OBJECT": "Dark nebula LDN 1622", "EXPTIME": 180.0}), tmp_path / "science" / "a.fits")
     assert kind == "science" and "folder" in note
+
+
+# -- only folders at or below the scanned one are hints -------------------------------------------
+
+
+def a_night_below(base):
+    """bias, flat and science frames side by side in base/, each typed by its header only."""
+    frame(base / "b1.fits", IMAGETYP="BIAS", EXPTIME=0.0)
+    frame(base / "f1.fits", IMAGETYP="FLAT", EXPTIME=5.0)
+    frame(base / "s1.fits", IMAGETYP="object", EXPTIME=60.0)
+    frame(base / "silent.fits", EXPTIME=30.0)
+    return base
+
+
+def test_a_folder_above_the_scanned_one_is_no_hint(tmp_path):
+    night = a_night_below(tmp_path / "x" / "science" / "2018-10-13")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", inventory.InventoryWarning)  # nothing disagrees
+        table = inventory.scan(night)
+    kinds = dict(zip(table["name"], table["frame_type"]))
+    assert kinds == {"b1.fits": "bias", "f1.fits": "flat", "s1.fits": "science", "silent.fits": "unknown"}
+    assert not any(table["conflict"])
+    assert not any("science/" in note for note in table["note"])
+
+
+def test_only_sub_folders_of_a_root_below_a_raw_name_are_hints(tmp_path):
+    night = tmp_path / "science" / "night1"
+    frame(night / "bias" / "b1.fits", EXPTIME=0.0)
+    frame(night / "flats" / "f1.fits", IMAGETYP="object", EXPTIME=5.0)  # sky flat typed object
+    frame(night / "misc" / "m1.fits", EXPTIME=30.0)
+    table = inventory.scan(night, warn=False)
+    row = {name: table[table["name"] == name][0] for name in table["name"]}
+    assert row["b1.fits"]["frame_type"] == "bias" and row["b1.fits"]["note"].endswith("folder bias/")
+    assert row["f1.fits"]["frame_type"] == "flat" and "in flats/" in row["f1.fits"]["note"]
+    assert row["m1.fits"]["frame_type"] == "unknown"  # science/ above the root is no hint
+
+
+def test_the_scanned_folder_own_name_is_a_hint(tmp_path, monkeypatch):
+    frame(tmp_path / "data" / "bias" / "b1.fits", EXPTIME=30.0)
+    table = inventory.scan(tmp_path / "data" / "bias")
+    assert table["frame_type"][0] == "bias" and table["note"][0] == "no usable IMAGETYP: typed bias from the folder bias/"
+    monkeypatch.chdir(tmp_path / "data" / "bias")
+    assert inventory.scan(".")["frame_type"][0] == "bias"  # '.' is named for what it is
+
+
+def test_the_note_names_the_folder_that_gave_the_hint(tmp_path):
+    path = frame(tmp_path / "flats" / "2018-10-13" / "f1.fits", IMAGETYP="object", EXPTIME=5.0)
+    expected = "IMAGETYP 'object' says science, but the frame is in flats/: typed flat from the folder"
+    assert inventory.type_frame(fits.getheader(path), path) == ("flat", expected, True)
+    assert inventory.scan(tmp_path, warn=False)["note"][0] == expected
+    silent = inventory.type_frame(fits.Header({"EXPTIME": 5.0}), "night/flats/2018-10-13/f2.fits")
+    assert silent.note == "no usable IMAGETYP: typed flat from the folder flats/"
+
+
+def test_type_frame_with_a_root(tmp_path):
+    header = fits.Header({"EXPTIME": 30.0})
+    path = tmp_path / "science" / "n1" / "a.fits"
+    assert inventory.type_frame(header, path).frame_type == "science"  # no root: the parents hint
+    assert inventory.type_frame(header, path, root=tmp_path / "science" / "n1").frame_type == "unknown"
+    assert inventory.type_frame(header, path, root=tmp_path / "science").frame_type == "science"
+    assert inventory.classify(header, path, tmp_path / "science" / "n1")[0] == "unknown"
+    elsewhere = inventory.type_frame(header, tmp_path / "flats" / "a.fits", root=tmp_path / "science")
+    assert elsewhere.frame_type == "flat"  # not under the root: its own folder only
+
+
+# -- one warning for the frames typed against their header ---------------------------------------
+
+
+def test_scan_warns_once_listing_the_conflicts(tmp_path):
+    frame(tmp_path / "bias" / "b1.fits", IMAGETYP="dark", EXPTIME=0.001)
+    frame(tmp_path / "bias" / "b2.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
+    frame(tmp_path / "science" / "arc.fits", IMAGETYP="comp", EXPTIME=30.0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = inventory.scan(tmp_path)
+    assert issubclass(inventory.InventoryWarning, UserWarning)
+    assert [w.category for w in caught] == [inventory.InventoryWarning]
+    text = str(caught[0].message)
+    assert text.startswith(f"2 frames in {tmp_path} typed from the folder, not the header")
+    assert "move that frame into the folder of its type" in text
+    assert text.endswith(inventory.describe_conflicts(table))
+    assert caught[0].filename == __file__  # points at the caller's line
+
+
+def test_scan_is_silent_without_conflicts_or_when_asked(tmp_path):
+    frame(tmp_path / "bias" / "b1.fits", IMAGETYP="dark", EXPTIME=0.001)
+    frame(tmp_path / "misc" / "mystery.fits", IMAGETYP="comp", EXPTIME=30.0)  # unknown: not a conflict
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        inventory.scan(tmp_path)
+        frame(tmp_path / "bias" / "b2.fits", IMAGETYP="Flat Field", EXPTIME=5.0)
+        assert inventory.scan(tmp_path, warn=False)["conflict"].sum() == 2
+
+
+def test_other_files_lists_what_scan_skips(tmp_path):
+    frame(tmp_path / "bias" / "b1.fits", IMAGETYP="BIAS")
+    (tmp_path / "bias" / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    (tmp_path / "bias" / "notes.txt").write_text("seeing 1.2 arcsec")
+    (tmp_path / "bias" / "._b1.fits").write_bytes(b"\x00\x05\x16\x07")  # macOS resource fork
+    (tmp_path / "reduced").mkdir()
+    (tmp_path / "reduced" / "log.txt").write_text("an output")
+    (tmp_path / ".ipynb_checkpoints").mkdir()
+    (tmp_path / ".ipynb_checkpoints" / "x.txt").write_text("hidden folder")
+    assert list(inventory.scan(tmp_path)["name"]) == ["b1.fits"]
+    names = [p.relative_to(tmp_path).as_posix() for p in inventory.other_files(tmp_path)]
+    assert names == ["bias/.DS_Store", "bias/._b1.fits", "bias/notes.txt"]
+    assert inventory.other_files(tmp_path, recursive=False) == []

@@ -68,25 +68,82 @@ def test_missing_file(tmp_path):
         io.read_frame(tmp_path / "nope.fits")
 
 
-def test_not_fits(tmp_path):
-    (tmp_path / "a.fits").write_text("hello, this is not FITS")
-    with pytest.raises(io.FrameError, match="a.fits.*download or copy it again"):
+@pytest.mark.parametrize("name", ["a.fits", "notes.txt", ".DS_Store"])
+def test_not_fits_is_to_be_moved_out(tmp_path, name):
+    (tmp_path / name).write_bytes(b"\x00\x00\x00\x01Bud1" if name == ".DS_Store" else b"hello, this is not FITS")
+    for read in (io.read_header, io.read_frame):
+        with pytest.raises(io.FrameError) as info:
+            read(tmp_path / name)
+        assert str(info.value) == (
+            f"{tmp_path / name} is not a FITS file (it does not start like one): move it out of {tmp_path}, "
+            "it is not a camera frame."
+        )
+        assert info.value.kind == "not_frame"
+
+
+def test_move_it_out_names_an_absolute_folder(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("seeing 1.2")
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(io.FrameError, match=f"move it out of {tmp_path}, it is not"):
+        io.read_header("notes.txt")
+
+
+def test_an_empty_file_is_damaged(tmp_path):
+    (tmp_path / "a.fits").write_bytes(b"")
+    with pytest.raises(io.FrameError, match=r"a.fits could not be read as FITS .*It is damaged: download or copy it again\.$") as info:
         io.read_frame(tmp_path / "a.fits")
+    assert info.value.kind == "damaged" and "move it out" not in str(info.value)
+
+
+def test_a_file_that_may_not_be_read(tmp_path, monkeypatch):
+    uint16_frame(tmp_path / "a.fits")
+
+    def refuse(path, *args, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(io.fits, "open", refuse)
+    for read in (io.read_header, io.read_frame):
+        with pytest.raises(io.FrameError) as info:
+            read(tmp_path / "a.fits")
+        assert str(info.value) == (
+            f"{tmp_path / 'a.fits'} cannot be read (Permission denied): check its permissions "
+            f"(e.g. chmod u+r {tmp_path / 'a.fits'}) or copy the data somewhere you own."
+        )
+        assert info.value.kind == "permission"
+
+
+@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root reads every file")
+def test_a_file_without_read_permission(tmp_path):
+    uint16_frame(tmp_path / "a.fits")
+    os.chmod(tmp_path / "a.fits", 0)
+    try:
+        with pytest.raises(io.FrameError, match="cannot be read .*check its permissions"):
+            io.read_header(tmp_path / "a.fits")
+    finally:
+        os.chmod(tmp_path / "a.fits", 0o644)
 
 
 def test_truncated_file(tmp_path):
     uint16_frame(tmp_path / "a.fits", data=np.ones((200, 200), np.uint16))
     raw = (tmp_path / "a.fits").read_bytes()
     (tmp_path / "b.fits").write_bytes(raw[: len(raw) // 2])
-    with pytest.raises(io.FrameError, match="b.fits"):
+    with pytest.raises(io.FrameError, match="b.fits") as info:
         io.read_frame(tmp_path / "b.fits")
+    assert info.value.kind == "damaged"
 
 
-def test_table_only_file(tmp_path):
+def test_table_only_or_empty_file_is_to_be_moved_out(tmp_path):
     table = fits.BinTableHDU.from_columns([fits.Column(name="x", format="E", array=np.ones(3))])
     fits.HDUList([fits.PrimaryHDU(), table]).writeto(tmp_path / "t.fits")
-    with pytest.raises(io.FrameError, match="no image HDU"):
-        io.read_frame(tmp_path / "t.fits")
+    fits.PrimaryHDU().writeto(tmp_path / "empty.fits")
+    for name in ("t.fits", "empty.fits"):
+        with pytest.raises(io.FrameError) as info:
+            io.read_frame(tmp_path / name)
+        assert str(info.value) == (
+            f"{tmp_path / name} holds no image HDU (only tables or empty HDUs): move it out of {tmp_path}, "
+            "it is not a camera frame."
+        )
+        assert info.value.kind == "not_frame" and "?" not in str(info.value)
 
 
 def test_cube_is_refused(tmp_path):
@@ -179,8 +236,9 @@ def test_truncated_frame_is_named_as_truncated(tmp_path):
     raw = (tmp_path / "a.fits").read_bytes()
     (tmp_path / "b.fits").write_bytes(raw[: len(raw) - 5000])
     for read in (io.read_header, io.read_frame):
-        with pytest.raises(io.FrameError, match=r"b.fits is truncated.*Download or copy it again"):
+        with pytest.raises(io.FrameError, match=r"b.fits is truncated.*Download or copy it again") as info:
             read(tmp_path / "b.fits")
+        assert info.value.kind == "damaged"
 
 
 def test_a_file_without_final_padding_still_reads(tmp_path):
@@ -194,7 +252,7 @@ def test_not_fits_message_has_no_developer_advice(tmp_path):
     (tmp_path / "a.fits").write_text("hello")
     with pytest.raises(io.FrameError) as info:
         io.read_frame(tmp_path / "a.fits")
-    assert "ignore_missing_simple" not in str(info.value) and "does not start like a FITS file" in str(info.value)
+    assert "ignore_missing_simple" not in str(info.value) and "is not a FITS file (it does not start like one)" in str(info.value)
 
 
 def test_write_frame_sees_through_dotdot_and_links(tmp_path):

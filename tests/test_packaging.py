@@ -1,11 +1,14 @@
 """The environments we hand out agree with each other and with the README."""
 
 import re
+import shlex
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -43,13 +46,76 @@ def test_console_script_declared():
     assert pyproject()["project"]["scripts"]["ccdlab"] == "ccdlab.cli:main"
 
 
+_SEPARATORS = {";", "&&", "||", "|", "&", "(", ")"}
+
+
+def shell_commands(line: str) -> list[list[str]]:
+    """The commands on one shell line, as word lists: comments dropped, split at ; && || | &."""
+    lexer = shlex.shlex(line, posix=True, punctuation_chars=True)
+    lexer.whitespace_split = True
+    commands, words = [], []
+    try:
+        tokens = list(lexer)
+    except ValueError:  # an open quote: part of a multi-line string, not a command
+        return []
+    for token in tokens:
+        if token in _SEPARATORS:
+            commands.append(words)
+            words = []
+        else:
+            words.append(token)
+    commands.append(words)
+    return [words for words in commands if words]
+
+
+def runs_make_test(line: str) -> bool:
+    """True when a shell line runs ``make test`` itself (not in a comment, not as an echo's text)."""
+    for words in shell_commands(line):
+        while words and (words[0] in ("exec", "time", "command") or re.match(r"^\w+=", words[0])):
+            words = words[1:]
+        targets = [word for word in words[1:] if not word.startswith("-")]
+        if words and words[0] == "make" and "test" in targets:
+            return True
+    return False
+
+
+@pytest.mark.parametrize(
+    "line, runs",
+    [("make test", True), ("  make -j2 test", True), ("set -e; make test", True), ("cd .. && make test", True),
+     ("CI=1 make test  # the README's command", True), ("# make test", False), ("echo make test", False),
+     ("make lab  # then make test", False), ("make tests", False), ("", False)],
+)
+def test_runs_make_test_reads_shell_lines(line, runs):
+    assert runs_make_test(line) is runs
+
+
 def test_ci_runs_make_test():
-    assert "make test" in (ROOT / ".ci" / "run").read_text()
+    lines = (ROOT / ".ci" / "run").read_text().splitlines()
+    assert any(runs_make_test(line) for line in lines), ".ci/run has no line that runs 'make test'"
+
+
+def quick_start_commands(readme: str) -> list[str]:
+    """The commands of the first code block under '## Quick start', each without its # comment."""
+    section = re.search(r"^## Quick start\s*$(.*?)(?=^## |\Z)", readme, re.MULTILINE | re.DOTALL)
+    assert section, "README.md has no '## Quick start' section"
+    block = re.search(r"^```[^\n]*\n(.*?)^```", section.group(1), re.MULTILINE | re.DOTALL)
+    assert block, "README.md's Quick start has no code block"
+    commands = (line.split("#", 1)[0].strip() for line in block.group(1).splitlines())
+    return [" ".join(command.split()) for command in commands if command]
+
+
+def test_quick_start_commands_are_parsed_from_the_code_block():
+    readme = "# x\n\n## Quick start\n\nRun `make test` after.\n\n```\nmake lab   # set up\n\nmake  test\n```\n\n## Next\n```\nmake x\n```\n"
+    assert quick_start_commands(readme) == ["make lab", "make test"]
+    extra = readme.replace("make  test\n", "make test\npip install ccdlab\n")
+    assert quick_start_commands(extra) == ["make lab", "make test", "pip install ccdlab"]
+    with pytest.raises(AssertionError, match="no code block"):
+        quick_start_commands("## Quick start\n\nmake lab and make test\n\n## Next\n```\nmake lab\nmake test\n```\n")
 
 
 def test_readme_quick_start_is_the_two_commands():
     readme = (ROOT / "README.md").read_text()
-    assert "make lab" in readme and "make test" in readme
+    assert quick_start_commands(readme) == ["make lab", "make test"]
     makefile = (ROOT / "Makefile").read_text()
     for target in re.findall(r"`make (\w+)", readme):
         assert re.search(rf"^{target}:", makefile, re.MULTILINE), f"README mentions make {target}, Makefile lacks it"

@@ -4,12 +4,17 @@ It checks, in order, and says how to fix each problem:
 
 1. the Python version;
 2. every package the course needs, importable and recent enough;
-3. the data folder (found as :func:`ccdlab.paths.find_data_dir` finds it);
+3. the data folder (found as :func:`ccdlab.paths.find_data_dir` finds it): a folder, and not
+   one raw folder (``bias/``) given in place of the night that holds it;
 4. its layout: ``bias/``, ``flats/`` and ``science/``;
 5. the frames in it (typed by :func:`ccdlab.inventory.scan`): at least one bias, one flat and
    one science frame, better three or more bias and flat frames, all of one size; files that
-   cannot be read (truncated downloads); frames whose header contradicts their folder;
+   cannot be read (truncated downloads, no permission); FITS files that are no frames (tables,
+   empty files); frames whose header contradicts their folder; other files, which are ignored;
 6. the output folder ``reduced/``: can ccdlab write there?
+
+The doctor never writes into the data folder, except a probe file in ``reduced/`` that it removes
+again (and ``reduced/`` itself when it had to create it).
 
 Only the standard library is imported at the top, so the doctor runs even when a scientific
 package is broken, which is exactly when it is needed.
@@ -34,6 +39,7 @@ from .paths import (
     DataNotFoundError,
     candidate_data_dirs,
     find_data_dir,
+    is_raw_folder,
     on_colab,
     reduced_dir,
 )
@@ -311,27 +317,52 @@ def _fetch_fix(folder: Path | None = None) -> str:
     return f"Create the default dataset there with: {FETCH_COMMAND} --dest {folder}   (or check the path)"
 
 
+def _not_a_folder(path: Path, from_env: bool = False) -> Check:
+    """A failed data-folder check for a path that exists but is a file (``--data notes.json``)."""
+    given, how = ("CCDLAB_DATA points to", "Point CCDLAB_DATA at") if from_env else ("--data gives", "Give with --data")
+    return Check(
+        "data folder", "fail", f"{given} {path}, which is a file, not a folder",
+        f"{how} the folder that holds bias/, flats/ and science/ instead (e.g. {path.parent}).",
+    )
+
+
+def _raw_folder_given(folder: Path) -> Check | None:
+    """A failed check when the data folder is itself a raw folder (``--data night/bias``), else None."""
+    if not is_raw_folder(folder) or any((folder / name).is_dir() for name in RAW_FOLDERS):
+        return None
+    return Check(
+        "data folder", "fail",
+        f"{folder} is a raw folder ({folder.name}/), not the folder that holds bias/, flats/ and science/",
+        f"Check the night that holds it instead: ccdlab doctor --data {folder.parent}",
+    )
+
+
 def _check_data_folder(data_dir) -> tuple[list[Check], Path | None]:
-    checks: list[Check] = []
     try:
         folder = find_data_dir(data_dir)
     except DataNotFoundError:
         if data_dir is not None:
             path = Path(data_dir).expanduser().resolve()
+            if path.exists():
+                return [_not_a_folder(path)], None
             return [Check("data folder", "fail", f"{path} does not exist", _fetch_fix(path))], None
         env = os.environ.get("CCDLAB_DATA")
         if env:
             path = Path(env).expanduser().resolve()
+            if path.exists():
+                return [_not_a_folder(path, from_env=True)], None
             return [Check("data folder", "fail", f"CCDLAB_DATA points to {path}, which does not exist",
                           _fetch_fix(path) + ", or unset CCDLAB_DATA to use the default folder")], None
         looked = "; ".join(f"{label} ({path})" for label, path in candidate_data_dirs())
         return [Check("data folder", "fail", f"no course data found. Looked in: {looked}", _fetch_fix())], None
+    raw = _raw_folder_given(folder)
+    if raw is not None:  # never go on: the output check would create reduced/ inside a raw folder
+        return [raw], None
     if data_dir is not None:
         source = "given with --data"
     else:
         source = next((label for label, path in candidate_data_dirs() if path.is_dir() and path.resolve() == folder), "found")
-    checks.insert(0, Check("data folder", "ok", f"{folder} ({source})"))
-    return checks, folder
+    return [Check("data folder", "ok", f"{folder} ({source})")], folder
 
 
 def _check_layout(folder: Path) -> Check:
@@ -365,12 +396,13 @@ def _shorten(text: str, limit: int = 100) -> str:
 
 def _check_frames(folder: Path) -> list[Check]:
     try:
-        from .inventory import scan
+        from .inventory import other_files, scan
     except Exception as exc:  # astropy missing or broken: already reported above
         return [Check("frames", "fail", f"cannot read frame headers ({type(exc).__name__}: {exc})",
                       "Fix the package problems above (astropy), then run 'ccdlab doctor' again.")]
     try:
-        table = scan(folder)
+        table = scan(folder, warn=False)  # the conflicts get a line of their own below
+        ignored = other_files(folder)
     except OSError as exc:
         return [Check("frames", "fail", f"could not list the frames in {folder} ({exc})",
                       "Check that the folder is readable (and, on Colab, that Google Drive is mounted).")]
@@ -396,7 +428,9 @@ def _check_frames(folder: Path) -> list[Check]:
         else:
             checks.append(Check(f"{frame_type} frames", "ok", _plural(count, noun)))
     checks.extend(_check_damaged(table))
-    unknown = [row for row in table if str(row["frame_type"]) == "unknown" and not _unreadable(row)]
+    checks.extend(_check_not_frames(table))
+    checks.extend(_check_other_files(ignored, folder))
+    unknown = [row for row in table if str(row["frame_type"]) == "unknown" and not _problem(row)]
     if unknown:
         listed = "; ".join(f"{row['name']} ({_shorten(str(row['note']))})" for row in unknown[:3])
         more = f"; and {len(unknown) - 3} more" if len(unknown) > 3 else ""
@@ -423,33 +457,82 @@ def _check_frames(folder: Path) -> list[Check]:
     return checks
 
 
-def _unreadable(row) -> bool:
-    return str(row["note"]).startswith("unreadable:")
+def _problem(row) -> str:
+    """``'damaged'``, ``'not_frame'``, ``'permission'``, or ``''`` for a file the inventory could read."""
+    from .inventory import NOTE_PREFIXES
+
+    note = str(row["note"])
+    return next((kind for kind, prefix in NOTE_PREFIXES.items() if note.startswith(prefix)), "")
 
 
-def _damage(row) -> str:
-    """'name is truncated: ...' from an 'unreadable: <path> is truncated: ... Download ...' note."""
-    text = str(row["note"]).removeprefix("unreadable:").strip()
+def _what_is_wrong(row, cut: str = ". ") -> str:
+    """'name is truncated: ...' from a '<prefix> <path> is truncated: ... Download ...' note.
+
+    The note is cut at the first ``cut`` after the path (its advice is the check's fix).
+    """
+    from .inventory import NOTE_PREFIXES
+
+    text = str(row["note"]).removeprefix(NOTE_PREFIXES[_problem(row)]).strip()
     path = str(row["path"])
-    text = text.split(". ")[0].rstrip(".")
     if text.startswith(path):
-        return _shorten(f"{row['name']}{text[len(path):]}", 110)
-    return _shorten(f"{row['name']} ({text})", 110)
+        text = text[len(path):]
+        return _shorten(f"{row['name']}{text.split(cut)[0].rstrip('.')}", 110)
+    return _shorten(f"{row['name']} ({text.split(cut)[0].rstrip('.')})", 110)
+
+
+def _listing(rows, cut: str = ". ") -> str:
+    listed = "; ".join(_what_is_wrong(row, cut) for row in rows[:5])
+    return listed + (f"; and {len(rows) - 5} more" if len(rows) > 5 else "")
 
 
 def _check_damaged(table) -> list[Check]:
-    """Files that look like FITS but cannot be read: truncated downloads, broken copies."""
-    damaged = [row for row in table if _unreadable(row)]
-    if not damaged:
+    """Files that look like FITS but cannot be read: truncated downloads, broken copies, no permission."""
+    checks = []
+    damaged = [row for row in table if _problem(row) == "damaged"]
+    if damaged:
+        them = "it" if len(damaged) == 1 else "them"
+        checks.append(Check(
+            "damaged files", "warn",
+            f"{_plural(len(damaged), 'file')} cannot be read and will be left out: {_listing(damaged)}",
+            f"Download or copy {them} again (for the course data: {FETCH_COMMAND}); "
+            f"until then the reduction works without {them}.",
+        ))
+    locked = [row for row in table if _problem(row) == "permission"]
+    if locked:
+        checks.append(Check(
+            "unreadable files", "warn",
+            f"{_plural(len(locked), 'file')} may not be read and will be left out: {_listing(locked, ': ')}",
+            "Make them readable (e.g. chmod -R u+r on the data folder), or copy the data folder somewhere "
+            "you own and point CCDLAB_DATA at the copy.",
+        ))
+    return checks
+
+
+def _check_not_frames(table) -> list[Check]:
+    """FITS files that are no camera frames (only tables, or empty) or not FITS at all despite their name."""
+    rows = [row for row in table if _problem(row) == "not_frame"]
+    if not rows:
         return []
-    listed = "; ".join(_damage(row) for row in damaged[:5])
-    more = f"; and {len(damaged) - 5} more" if len(damaged) > 5 else ""
-    them = "it" if len(damaged) == 1 else "them"
+    them, are = ("it", "it is") if len(rows) == 1 else ("them", "they are")
     return [Check(
-        "damaged files", "warn", f"{_plural(len(damaged), 'file')} cannot be read and will be left out: {listed}{more}",
-        f"Download or copy {them} again (for the course data: {FETCH_COMMAND}); "
-        f"until then the reduction works without {them}.",
+        "not frames", "warn", f"{_plural(len(rows), 'file')} left out, not camera frames: {_listing(rows, ': ')}",
+        f"Move {them} out of the data folder: {are} not camera frames (tables, empty or non-FITS files).",
     )]
+
+
+def _check_other_files(paths, folder: Path) -> list[Check]:
+    """One information line naming the files that are not FITS frames (notes.txt, .DS_Store).
+
+    The data folder's own ``manifest.json`` (its checksums) is not named: it belongs there.
+    """
+    from .manifest import MANIFEST_NAME
+
+    names = [Path(path).relative_to(folder).as_posix() for path in paths]
+    names = [name for name in names if name != MANIFEST_NAME]
+    if not names:
+        return []
+    listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return [Check("other files", "ok", f"{_plural(len(names), 'file')} ignored, not FITS frames: {listed}")]
 
 
 def _check_conflicts(table) -> list[Check]:

@@ -8,13 +8,19 @@ the two disagree (sky flats are often typed 'object'), with a note saying so; th
 a real dark (IMAGETYP 'dark', longer than a bias) misfiled among flats or science frames, which
 stays a dark so that it is left out rather than used as something it is not. Every such
 disagreement, and every IMAGETYP ccdlab does not recognise, is flagged in the ``conflict`` column
-of :func:`scan`, so that it is seen rather than silently settled.
+of :func:`scan`, and :func:`scan` warns once (:class:`InventoryWarning`) listing them, so that
+it is seen rather than silently settled.
+
+Only folders at or below the folder being scanned are hints: ``scan("data/bias")`` still reads
+``bias`` as a hint, but a night kept in ``~/science/2018-10-13/`` is not typed science from the
+name of a folder above it.
 """
 
 from __future__ import annotations
 
 import math
 import os
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -25,8 +31,8 @@ from astropy.table import Table
 from .io import FrameError, is_fits_name, read_header
 
 __all__ = [
-    "COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "FrameTyping", "type_frame", "classify", "header_value", "scan",
-    "frames_of_type", "conflicts", "describe_conflicts",
+    "COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "NOTE_PREFIXES", "InventoryWarning", "FrameTyping", "type_frame", "classify",
+    "header_value", "scan", "other_files", "frames_of_type", "conflicts", "describe_conflicts",
 ]
 
 #: The frame types ccdlab knows.
@@ -58,6 +64,11 @@ COLUMNS = (
     ("filter", str), ("naxis1", int), ("naxis2", int), ("date_obs", str), ("ccd_temp", float),
     ("object", str), ("note", str), ("conflict", bool),
 )
+
+
+class InventoryWarning(UserWarning):
+    """A scan found frames whose header disagrees with their folder; the message lists them."""
+
 
 _TEMPERATURE_KEYS = ("CCD-TEMP", "CCD_TEMP", "CCDTEMP", "DETTEMP", "TEMPERAT")
 _FILTER_KEYS = ("FILTER", "FILTNAME", "FILTER1", "FILT")
@@ -102,14 +113,32 @@ def _float(value) -> float:
     return result
 
 
-def _folder_hint(path: Path | None) -> str | None:
+def _hint_folders(path: Path, root: Path | None) -> list[str]:
+    """The folder names that may hint a frame's type, nearest first.
+
+    With a ``root`` (the folder being scanned): the folders from the frame's own up to the root,
+    the root included, never one above it. Without: the frame's folder and its two parents.
+    """
+    parent = Path(path).parent
+    if root is None:
+        return list(reversed(parent.parts[-3:]))
+    root = Path(root)
+    try:
+        inner = parent.relative_to(root).parts
+    except ValueError:  # not under the root: only the frame's own folder may hint
+        return [parent.name]
+    return list(reversed((Path(os.path.abspath(root)).name, *inner)))
+
+
+def _folder_hint(path: Path | None, root: Path | None = None) -> tuple[str | None, str]:
+    """``(frame type, folder name)`` of the nearest folder that hints a type, or ``(None, '')``."""
     if path is None:
-        return None
-    for folder in reversed(Path(path).parent.parts[-3:]):
+        return None, ""
+    for folder in _hint_folders(Path(path), root):
         kind = _FOLDER_WORDS.get(_squash(folder))
         if kind:
-            return kind
-    return None
+            return kind, folder
+    return None, ""
 
 
 class FrameTyping(NamedTuple):
@@ -146,7 +175,9 @@ def _from_imagetyp(imagetyp: str) -> str | None:
     return kind
 
 
-def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> FrameTyping:
+def type_frame(
+    header: fits.Header, path: str | os.PathLike | None = None, root: str | os.PathLike | None = None
+) -> FrameTyping:
     """Decide a frame's type from its header, with its folder as a hint, and flag disagreements.
 
     The rules: IMAGETYP (or OBSTYPE) decides when it is a known word; a ``'dark'`` no longer than
@@ -160,7 +191,11 @@ def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> Fr
     header : astropy.io.fits.Header
         The frame's header (IMAGETYP, EXPTIME and OBJECT are read).
     path : path-like, optional
-        The frame's path; a parent folder named like bias/, flats/, science/ or darks/ is a hint.
+        The frame's path; a parent folder named like bias/, flats/, science/ or darks/ is a hint
+        (the nearest one wins, and the note names it).
+    root : path-like, optional
+        The folder being scanned (:func:`scan` passes it): only folders at or below it, itself
+        included, are hints. Without it, the frame's folder and its two parents are.
 
     Returns
     -------
@@ -175,6 +210,8 @@ def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> Fr
     FrameTyping(frame_type='bias', note="IMAGETYP 'Flat Field' says flat, but the frame is in bias/: typed bias from the folder", conflict=True)
     >>> type_frame(fits.Header({"IMAGETYP": "comp"}), "night/science/arc.fits").note
     "IMAGETYP 'comp' not recognised: typed science from the folder science/"
+    >>> type_frame(fits.Header({"IMAGETYP": "BIAS"}), "science/n1/b1.fits", root="science/n1").frame_type
+    'bias'
     """
     imagetyp = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
     exptime = _float(header_value(header, _EXPTIME_KEYS))
@@ -193,8 +230,7 @@ def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> Fr
     unknown_word = f"IMAGETYP {imagetyp!r} not recognised"
     if unrecognised and from_header:
         note = f"{unknown_word}; {note}"
-    hint = _folder_hint(Path(path) if path is not None else None)
-    folder = Path(path).parent.name if path is not None else ""
+    hint, folder = _folder_hint(Path(path) if path is not None else None, Path(root) if root is not None else None)
     if from_header == "dark" and hint in ("science", "flat") and note.startswith("IMAGETYP"):
         return FrameTyping("dark", f"{note} with EXPTIME {exptime:g} s: a dark frame, although it is in {folder}/", True)
     if hint and from_header and hint != from_header:
@@ -212,7 +248,9 @@ def type_frame(header: fits.Header, path: str | os.PathLike | None = None) -> Fr
     return FrameTyping("unknown", "no IMAGETYP, OBJECT or folder hint: left aside, not guessed", False)
 
 
-def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tuple[str, str]:
+def classify(
+    header: fits.Header, path: str | os.PathLike | None = None, root: str | os.PathLike | None = None
+) -> tuple[str, str]:
     """Decide a frame's type from its header, with its folder as a hint.
 
     The same decision as :func:`type_frame`, without the ``conflict`` flag.
@@ -223,6 +261,8 @@ def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tupl
         The frame's header (IMAGETYP, EXPTIME and OBJECT are read).
     path : path-like, optional
         The frame's path; a parent folder named like bias/, flats/, science/ or darks/ is a hint.
+    root : path-like, optional
+        The folder being scanned: only folders at or below it are hints (see :func:`type_frame`).
 
     Returns
     -------
@@ -239,19 +279,23 @@ def classify(header: fits.Header, path: str | os.PathLike | None = None) -> tupl
     >>> classify(fits.Header({"IMAGETYP": "Light Frame"}))[0]
     'science'
     """
-    frame_type, note, _ = type_frame(header, path)
+    frame_type, note, _ = type_frame(header, path, root)
     return frame_type, note
 
 
-def _row(path: Path) -> dict:
+#: How a :func:`scan` note begins for a file that could not be read, by ``FrameError.kind``.
+NOTE_PREFIXES = {"damaged": "unreadable:", "not_frame": "not a frame:", "permission": "no permission:"}
+
+
+def _row(path: Path, root: Path | None = None) -> dict:
     row = {name: {str: "", float: math.nan, int: 0, bool: False}[dtype] for name, dtype in COLUMNS}
     row.update(path=str(path), name=path.name, frame_type="unknown")
     try:
         header = read_header(path)
     except (FrameError, OSError) as exc:
-        row["note"] = f"unreadable: {exc}"
+        row["note"] = f"{NOTE_PREFIXES.get(getattr(exc, 'kind', ''), NOTE_PREFIXES['damaged'])} {exc}"
         return row
-    frame_type, note, conflict = type_frame(header, path)
+    frame_type, note, conflict = type_frame(header, path, root)
     row.update(
         frame_type=frame_type,
         note=note,
@@ -268,8 +312,49 @@ def _row(path: Path) -> dict:
     return row
 
 
-def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth")) -> Table:
+def _is_frame_name(name: str) -> bool:
+    return is_fits_name(name) and not name.startswith(".")
+
+
+def _files(folder: Path, recursive: bool, exclude) -> list[Path]:
+    """Every file a scan looks at, sorted: sub-folders in ``exclude`` and hidden ones are skipped."""
+    if not recursive:
+        return sorted(p for p in folder.iterdir() if p.is_file())
+    excluded = {name.lower() for name in exclude}
+    paths = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if d.lower() not in excluded and not d.startswith("."))
+        paths.extend(Path(root) / name for name in files)
+    return sorted(paths)
+
+
+def _checked_folder(folder) -> Path:
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise FileNotFoundError(
+            f"{folder} is not a folder. Give the folder that holds bias/, flats/ and science/ "
+            "(create the default one with: python data_fetch.py)."
+        )
+    return folder
+
+
+def _warn_conflicts(table: Table, folder: Path) -> None:
+    count = len(conflicts(table))
+    if count:
+        warnings.warn(
+            f"{count} frame{'s' if count != 1 else ''} in {folder} typed from the folder, not the header "
+            f"(if a header is right, move that frame into the folder of its type): {describe_conflicts(table)}",
+            InventoryWarning,
+            stacklevel=3,
+        )
+
+
+def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth"), warn: bool = True) -> Table:
     """List every FITS frame under a folder, with its type and key header values.
+
+    Files that do not end like FITS (``notes.txt``) and hidden files (``.DS_Store``) are skipped:
+    :func:`other_files` lists them. Only folders at or below ``folder`` are hints of a frame's
+    type (see :func:`type_frame`).
 
     Parameters
     ----------
@@ -279,41 +364,39 @@ def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", 
         Look into sub-folders (default True).
     exclude : sequence of str
         Sub-folder names to skip: outputs (``reduced``) and simulation truth (``truth``).
+    warn : bool
+        Warn (:class:`InventoryWarning`, once, listing them) when frames are typed against their
+        header (default True). Callers that report the ``conflict`` column themselves pass False.
 
     Returns
     -------
     astropy.table.Table
         One row per frame, sorted by path, with columns ``path``, ``name``, ``frame_type``,
         ``imagetyp``, ``exptime``, ``filter``, ``naxis1``, ``naxis2``, ``date_obs``, ``ccd_temp``,
-        ``object``, ``note`` (why the frame was typed so, or why it could not be read; such
-        frames have type ``'unknown'``) and ``conflict`` (True when the header's type
-        contradicts the folder, or IMAGETYP is not a known word: see :func:`type_frame`).
+        ``object``, ``note`` (why the frame was typed so, or why it could not be read: such
+        frames have type ``'unknown'`` and a note starting with one of :data:`NOTE_PREFIXES`,
+        ``'unreadable:'`` for a damaged file, ``'not a frame:'`` for one that is not FITS or
+        holds no image, ``'no permission:'`` for one that may not be read) and ``conflict`` (True when the header's type contradicts the
+        folder, or IMAGETYP is not a known word: see :func:`type_frame`).
 
     Raises
     ------
     FileNotFoundError
         ``folder`` does not exist.
 
+    Warns
+    -----
+    InventoryWarning
+        Some frames' header disagrees with their folder (only when ``warn`` is True).
+
     Examples
     --------
     >>> table = scan("data")  # doctest: +SKIP
     >>> table.group_by("frame_type")  # doctest: +SKIP
     """
-    folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(
-            f"{folder} is not a folder. Give the folder that holds bias/, flats/ and science/ "
-            "(create the default one with: python data_fetch.py)."
-        )
-    excluded = {name.lower() for name in exclude}
-    if recursive:
-        paths = []
-        for root, dirs, files in os.walk(folder):
-            dirs[:] = sorted(d for d in dirs if d.lower() not in excluded and not d.startswith("."))
-            paths.extend(Path(root) / name for name in files if is_fits_name(name) and not name.startswith("."))
-    else:
-        paths = [p for p in folder.iterdir() if p.is_file() and is_fits_name(p) and not p.name.startswith(".")]
-    rows = [_row(path) for path in sorted(paths)]
+    folder = _checked_folder(folder)
+    paths = [path for path in _files(folder, recursive, exclude) if _is_frame_name(path.name)]
+    rows = [_row(path, folder) for path in paths]
     names = [name for name, _ in COLUMNS]
     dtypes = [dtype for _, dtype in COLUMNS]
     if not rows:
@@ -321,7 +404,34 @@ def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", 
     table = Table(rows=[[row[name] for name in names] for row in rows], names=names, dtype=dtypes)
     table["exptime"].unit = "s"
     table["ccd_temp"].unit = "deg_C"
+    if warn:
+        _warn_conflicts(table, folder)
     return table
+
+
+def other_files(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth")) -> list[Path]:
+    """List the files :func:`scan` skips because they are not FITS frames (``.DS_Store``, ``notes.txt``).
+
+    Parameters
+    ----------
+    folder, recursive, exclude
+        As for :func:`scan`.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The files whose name does not end like FITS, or is hidden, sorted by path.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     _ = (Path(tmp) / "notes.txt").write_text("seeing 1.2 arcsec")
+    ...     [p.name for p in other_files(tmp)]
+    ['notes.txt']
+    """
+    folder = _checked_folder(folder)
+    return [path for path in _files(folder, recursive, exclude) if not _is_frame_name(path.name)]
 
 
 def frames_of_type(table: Table, frame_type: str) -> list[str]:

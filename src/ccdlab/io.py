@@ -49,7 +49,24 @@ _SCALING_KEYS = ("BZERO", "BSCALE", "BLANK")
 
 
 class FrameError(ValueError):
-    """A file is not a usable frame; the message names the file and what to do."""
+    """A file is not a usable frame; the message names the file and what to do.
+
+    Attributes
+    ----------
+    kind : str
+        What is wrong, for callers that group problems: ``'damaged'`` (truncated or broken: copy
+        it again), ``'not_frame'`` (not FITS, or no image in it: move it out of the data),
+        ``'permission'`` (it may not be read) or ``''`` (anything else).
+
+    Examples
+    --------
+    >>> FrameError("a.fits is truncated. Download or copy it again.", kind="damaged").kind
+    'damaged'
+    """
+
+    def __init__(self, message: str = "", kind: str = ""):
+        super().__init__(message)
+        self.kind = kind
 
 
 def is_fits_name(path: str | os.PathLike) -> bool:
@@ -78,11 +95,33 @@ def _open(path: Path) -> fits.HDUList:
             return hdul
     except FrameError:
         raise
-    except (OSError, ValueError, TypeError, EOFError) as exc:
+    except PermissionError as exc:
         raise FrameError(
-            f"{path} could not be read as FITS ({_reason(exc)}). The file may be truncated or not a "
-            "FITS file: download or copy it again."
+            f"{path} cannot be read ({exc.strerror or 'permission denied'}): check its permissions "
+            f"(e.g. chmod u+r {path}) or copy the data somewhere you own.",
+            kind="permission",
         ) from exc
+    except (OSError, ValueError, TypeError, EOFError) as exc:
+        if _not_fits(exc):
+            raise FrameError(
+                f"{path} is not a FITS file (it does not start like one): move it out of {_folder(path)}, "
+                "it is not a camera frame.",
+                kind="not_frame",
+            ) from exc
+        raise FrameError(
+            f"{path} could not be read as FITS ({_reason(exc)}). It is damaged: download or copy it again.",
+            kind="damaged",
+        ) from exc
+
+
+def _not_fits(exc: Exception) -> bool:
+    """True when astropy found no SIMPLE card: the file is not FITS at all (not a broken one)."""
+    return isinstance(exc, OSError) and "SIMPLE" in str(exc)
+
+
+def _folder(path: Path) -> Path:
+    """The folder holding ``path``, absolute (so that a message never says 'move it out of .')."""
+    return Path(os.path.abspath(path)).parent
 
 
 def _reason(exc: Exception) -> str:
@@ -116,7 +155,8 @@ def _check_complete(path: Path) -> None:
             if needed > size:
                 raise FrameError(
                     f"{path} is truncated: its header announces {needed:,} bytes but the file has "
-                    f"{size:,}. Download or copy it again."
+                    f"{size:,}. Download or copy it again.",
+                    kind="damaged",
                 )
 
 
@@ -132,7 +172,11 @@ def _image_hdu(hdul: fits.HDUList, path: Path, hdu: int | str | None):
     for candidate in hdul:
         if getattr(candidate, "is_image", False) and candidate.header.get("NAXIS", 0) >= 2:
             return candidate
-    raise FrameError(f"{path} holds no image HDU (only tables or empty HDUs); is it a frame from the camera?")
+    raise FrameError(
+        f"{path} holds no image HDU (only tables or empty HDUs): move it out of {_folder(path)}, "
+        "it is not a camera frame.",
+        kind="not_frame",
+    )
 
 
 def _checked(call, path: Path):
@@ -142,7 +186,8 @@ def _checked(call, path: Path):
         raise
     except (OSError, ValueError, TypeError, EOFError, IndexError) as exc:
         raise FrameError(
-            f"{path} is damaged: its image data could not be read ({exc}). Download or copy it again."
+            f"{path} is damaged: its image data could not be read ({exc}). Download or copy it again.",
+            kind="damaged",
         ) from exc
 
 
