@@ -447,6 +447,18 @@ def test_sort_frames_disambiguates_names(tmp_path):
     assert placed == {"bias": ["b.fits", "n2_bias_b.fits"]} and aside == []
 
 
+def test_sort_frames_takes_folder_hints_only_from_inside_the_archive(tmp_path):
+    # the download was unpacked below a folder named science/: that says nothing about the frames
+    extracted = tmp_path / "science" / "unpacked"
+    extracted.mkdir(parents=True)
+    (extracted / "x.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
+    (extracted / "flats").mkdir()
+    (extracted / "flats" / "f.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
+    placed, aside = fetch.sort_frames(extracted, tmp_path / "stage")
+    assert placed == {"flats": ["f.fits"]}
+    assert [name for name, _ in aside] == ["x.fits"]
+
+
 # --- the synthetic default --------------------------------------------------------------------
 
 

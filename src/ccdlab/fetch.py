@@ -651,7 +651,7 @@ def sort_frames(extracted: str | os.PathLike, stage: str | os.PathLike) -> tuple
             continue
         if is_fits_name(path):
             try:
-                frame_type, note = classify(read_header(path), path)
+                frame_type, note = classify(read_header(path), path, root=extracted)
             except (FrameError, OSError) as exc:
                 frame_type, note = "unknown", f"unreadable: {exc}"
         else:
