@@ -8,13 +8,17 @@ from astropy.io import fits
 
 import synthetic
 from ccdlab.calibrate import (
+    DEFAULT_MAX_LEVEL,
     CalibrationError,
     MasterFlat,
     calibrate_frame,
+    history_cards,
     illuminated_region,
     master_bias,
+    master_bias_history,
     master_flat,
     master_flats,
+    screen_biases,
     screen_flats,
     vignetting_mask,
 )
@@ -201,3 +205,113 @@ def test_calibrate_frame_refuses_a_flat_without_positive_pixels(tmp_path, value)
     fits.PrimaryHDU(flat.astype(np.float32)).writeto(flat_path)
     with pytest.raises(CalibrationError, match=re.escape(f"The master flat {flat_path} has no positive pixels")):
         calibrate_frame(np.full((3, 3), 1100.0), np.full((3, 3), 100.0), flat_path)
+
+
+# -- screening biases ---------------------------------------------------------------------------
+
+
+def write(path, data, **cards):
+    fits.PrimaryHDU(data, header=fits.Header(cards)).writeto(path)
+    return path
+
+
+def test_bias_screening_keeps_the_biases_of_a_normal_night(night):
+    table = screen_biases(night.bias)
+    assert list(table["used"]) == [True] * 5 and set(table["reason"]) == {""}
+    assert all(abs(level - synthetic.BIAS_LEVEL) < 2 for level in table["level"])
+    assert list(table["exptime"]) == [0.001] * 5 and set(table["imagetyp"]) == {"dark"}
+
+
+def test_bias_screening_rejects_long_exposures_not_called_biases(tmp_path, night):
+    rng = np.random.default_rng(4)
+    bias = synthetic.bias_frame(rng)
+    files = list(night.bias) + [
+        write(tmp_path / "object.fits", bias, IMAGETYP="object", EXPTIME=180.0),
+        write(tmp_path / "flat.fits", bias, IMAGETYP="flat", EXPTIME=5.0),
+        write(tmp_path / "dark.fits", bias, IMAGETYP="dark", EXPTIME=60.0),
+        write(tmp_path / "untyped.fits", bias, EXPTIME=30.0),
+        write(tmp_path / "long_bias.fits", bias, IMAGETYP="BIAS", EXPTIME=30.0),  # the header says bias: kept
+        write(tmp_path / "short_object.fits", bias, IMAGETYP="object", EXPTIME=0.0),  # ~0 s: a bias in effect
+    ]
+    table = screen_biases(files)
+    reasons = dict(zip(table["name"], table["reason"]))
+    assert reasons["object.fits"] == "180 s exposure with IMAGETYP 'object': a science frame, not a bias (a bias is ~0 s)"
+    assert reasons["flat.fits"] == "5 s exposure with IMAGETYP 'flat': a flat, not a bias (a bias is ~0 s)"
+    assert reasons["dark.fits"] == "60 s exposure with IMAGETYP 'dark': a dark, not a bias (a bias is ~0 s)"
+    assert reasons["untyped.fits"] == "30 s exposure with no IMAGETYP: not a bias (a bias is ~0 s)"
+    assert reasons["long_bias.fits"] == reasons["short_object.fits"] == ""
+
+
+def test_bias_screening_rejects_a_level_unlike_the_others(tmp_path, night):
+    lit = write(tmp_path / "lit.fits", synthetic.bias_frame(np.random.default_rng(6)) + np.uint16(12))
+    table = screen_biases(list(night.bias) + [lit])
+    assert list(table["used"]) == [True] * 5 + [False]
+    assert table["reason"][5].startswith("level 282.0 ADU, 12.0 ADU from the biases' median 270.0 (more than ")
+    # the test needs three frames: with two, neither can be told to be the odd one
+    assert list(screen_biases([night.bias[0], lit])["used"]) == [True, True]
+    # biases agreeing to within the margin (a few ADU) all pass, however small their scatter
+    steady = [np.full((8, 8), 270.0)] * 4 + [np.full((8, 8), 274.0)]
+    assert all(screen_biases(steady)["used"])
+
+
+def test_bias_screening_rejects_other_sizes_and_unreadable_files(tmp_path, night):
+    junk = tmp_path / "junk.fits"
+    junk.write_text("not a FITS file")
+    small = write(tmp_path / "small.fits", np.zeros((64, 64), np.uint16) + 270)
+    table = screen_biases(list(night.bias) + [small, junk])
+    reasons = dict(zip(table["name"], table["reason"]))
+    assert reasons["small.fits"] == "64 x 64 pixels, unlike the other biases (256 x 256)"
+    assert reasons["junk.fits"].startswith("unreadable")
+
+
+def test_master_bias_history_lists_the_rejected_frames(tmp_path, night):
+    misfiled = write(tmp_path / "misfiled.fits", synthetic.bias_frame(np.random.default_rng(4)), IMAGETYP="object", EXPTIME=180.0)
+    cards = master_bias_history(screen_biases(list(night.bias) + [misfiled]))
+    assert cards == [
+        "ccdlab: master bias, median of 5 bias frames",
+        "ccdlab: rejected bias misfiled.fits: 180 s exposure with IMAGETYP",
+        "  'object': a science frame, not a bias (a bias is ~0 s)",
+    ]
+
+
+# -- HISTORY ------------------------------------------------------------------------------------
+
+
+def test_history_cards_fit_and_keep_every_word():
+    text = "ccdlab: " + " ".join(f"word{i}" for i in range(40))
+    cards = history_cards(text)
+    assert len(cards) > 1 and all(len(card) <= 72 for card in cards)
+    assert " ".join(card.strip() for card in cards) == text
+    header = fits.Header()
+    for card in cards:
+        header.add_history(card)
+    assert list(header["HISTORY"]) == cards  # astropy keeps each as one card
+
+
+def test_master_flat_history_names_the_box_and_the_rejected_flats(tmp_path, night, bias):
+    bright = write(tmp_path / "bright.fits", synthetic.flat_frame(np.random.default_rng(1), night.flat, 52000.0), FILTER="R")
+    flat = master_flat(list(night.flats) + [bright], bias)
+    cards = flat.history("master_bias.fits")
+    assert cards[:3] == [
+        "ccdlab: master flat (R), median of 5 flats minus master_bias.fits",
+        "ccdlab: each flat divided by its median in the box [65:192,65:192]",
+        "ccdlab: normalised to a median of 1 in that box (50% of each side)",
+    ]
+    rest = " ".join(card.strip() for card in cards[3:])
+    assert rest.startswith("ccdlab: rejected flat bright.fits: saturated or non-linear: 52")
+    assert rest.endswith(f"ADU above bias > {DEFAULT_MAX_LEVEL:g}")
+    assert all(len(card) <= 72 for card in cards)
+    assert DEFAULT_MAX_LEVEL == 45000.0  # the course camera's 0.75 x 60,000 ADU
+
+
+def test_calibrate_frame_history_names_the_master_files_and_the_mask_threshold(night, bias):
+    flat = master_flat(night.flats, bias)
+    mask = vignetting_mask(flat, threshold=0.7)
+    names = {"bias": "master_bias.fits", "flat": "master_flat.fits", "mask": "mask.fits"}
+    _, header = calibrate_frame(night.science[0], bias, flat, mask, names=names, mask_threshold=0.7)
+    cards = list(header["HISTORY"])
+    assert cards[0].startswith("ccdlab: subtracted master_bias.fits (median 270")
+    assert cards[1] == "ccdlab: divided by master_flat.fits (R)"
+    assert cards[2].endswith("set to NaN: masked or flat <= 0")
+    assert cards[3] == "ccdlab: mask mask.fits: pixels below 0.7 of the flat's central level"
+    assert all(len(card) <= 72 for card in cards)

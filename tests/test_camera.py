@@ -74,6 +74,19 @@ def test_impossible_options_raise(kwargs, message):
         camera_parameters(**kwargs)
 
 
+def test_an_impossible_option_says_which_option_to_pass():
+    with pytest.raises(CameraError) as error:
+        camera_parameters(gain=0.0)
+    assert str(error.value) == (
+        "The gain must be a positive number of e-/ADU, got 0.0: pass the camera's value, e.g. --gain 1.6 "
+        "(or gain=1.6 in Python)."
+    )
+    with pytest.raises(CameraError, match=r"got -1: pass the camera's value, e\.g\. --readnoise 14 \(or readnoise=14 in "):
+        camera_parameters(readnoise=-1)
+    with pytest.raises(CameraError, match=r"e\.g\. --satlevel 96000 \(or satlevel=96000 in Python\)\.$"):
+        camera_parameters(satlevel=-5)
+
+
 def test_zero_read_noise_is_allowed():
     assert camera_parameters(readnoise=0).readnoise == 0.0
 

@@ -55,6 +55,38 @@ def test_probe_of_astroscrappy_units():
     assert cleaned_in_electrons() is False  # astroscrappy >= 1.1 returns the input's units
 
 
+def old_astroscrappy(monkeypatch):
+    """Make the installed astroscrappy behave like a version before 1.1: cleaned image in electrons."""
+    import astroscrappy
+
+    real = astroscrappy.detect_cosmics
+
+    def in_electrons(indat, *args, gain=1.0, **kwargs):
+        crmask, cleaned = real(indat, *args, gain=gain, **kwargs)
+        return crmask, np.asarray(cleaned, dtype=np.float32) * np.float32(gain)
+
+    monkeypatch.setattr(astroscrappy, "detect_cosmics", in_electrons)
+
+
+def test_probe_sees_an_astroscrappy_that_returns_electrons(monkeypatch):
+    old_astroscrappy(monkeypatch)
+    assert cleaned_in_electrons.__wrapped__() is True  # the probe itself, not its cached answer
+
+
+def test_cleaned_image_from_an_old_astroscrappy_comes_back_in_adu(monkeypatch):
+    import ccdlab.cosmics
+
+    scene = synthetic.science_scene(seed=0)
+    expected_mask, expected = remove_cosmics(scene.image, 4.0, READNOISE, SATLEVEL)
+    old_astroscrappy(monkeypatch)
+    monkeypatch.setattr(ccdlab.cosmics, "cleaned_in_electrons", lambda: True)
+    crmask, cleaned = remove_cosmics(scene.image, 4.0, READNOISE, SATLEVEL)
+    assert np.array_equal(crmask, expected_mask) and crmask.any()
+    np.testing.assert_allclose(cleaned[crmask], expected[crmask], rtol=1e-6)  # ADU, not 4 x ADU
+    assert np.array_equal(cleaned[~crmask], scene.image[~crmask])
+    assert np.abs(cleaned[crmask & scene.cosmic_mask] - scene.sky_adu).max() < 150
+
+
 def saturated_star():
     rng = np.random.default_rng(0)
     shape = (96, 96)

@@ -86,7 +86,19 @@ def test_correct_overscan_matches_ccdproc():
     np.testing.assert_allclose(ours, oracle.data, rtol=1e-6)
     assert abs(np.median(ours) - 1000) < 2  # the drift is gone
     assert "BIASSEC" not in header and "TRIMSEC" not in header
-    assert "Overscan subtracted row by row" in str(header["HISTORY"])
+    assert "overscan subtracted row by row" in str(header["HISTORY"])
+
+
+def test_overscan_history_is_a_ccdlab_step_on_whole_cards():
+    header = fits.Header({"BIASSEC": "[1001:1032,1:2048]", "TRIMSEC": "[1:1000,1:2048]"})
+    _, out = correct_overscan(np.zeros((2048, 1032), np.float32), header)
+    cards = list(out["HISTORY"])
+    assert cards[0].startswith("ccdlab: overscan subtracted row by row")  # like every other step
+    assert all(len(card) <= 72 for card in cards)  # never cut mid-word by astropy
+    assert " ".join(card.strip() for card in cards) == (
+        "ccdlab: overscan subtracted row by row (median of BIASSEC [1001:1032,1:2048]); "
+        "trimmed to TRIMSEC [1:1000,1:2048]"
+    )
 
 
 def test_trimming_shifts_the_wcs_reference_pixel():
@@ -125,7 +137,7 @@ def test_calibrate_frame_applies_overscan(tmp_path):
     fits.PrimaryHDU(raw_with_overscan(), header=fits.Header(SERIAL)).writeto(path)
     data, header = calibrate_frame(path, np.zeros((60, 64)), np.ones((60, 64)))
     assert data.shape == (60, 64) and abs(np.median(data) - 1000) < 2
-    assert "Overscan subtracted" in str(header["HISTORY"])
+    assert "ccdlab: overscan subtracted" in str(header["HISTORY"])
 
 
 def test_bad_section_in_a_file_names_the_file(tmp_path):

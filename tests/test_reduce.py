@@ -86,8 +86,29 @@ def test_pipeline_cleans_the_cosmic_rays_and_spares_the_stars(reduced):
             iy, ix = int(round(y)), int(round(x))
             assert not changed[iy - 2 : iy + 3, ix - 2 : ix + 3].any()
         assert header["NCOSMIC"] == result.cosmic_pixels[raw.name] == int(changed.sum())
-        history = "\n".join(header["HISTORY"])
-        assert "cosmic rays removed" in history and "divided by master flat" in history
+        cards = list(header["HISTORY"])
+        history = "\n".join(cards)
+        assert "cosmic rays removed" in history
+        # the masters are named by file, and the mask by its file and threshold
+        assert "ccdlab: subtracted master_bias.fits (median 270" in history
+        assert "ccdlab: divided by master_flat.fits (R)" in history
+        assert "ccdlab: mask mask.fits: pixels below 0.8 of the flat's central level" in history
+        assert all(len(card) <= 72 for card in cards)  # whole cards, never cut mid-word by astropy
+
+
+def test_masters_history_says_how_they_were_made(reduced):
+    _, result, _ = reduced
+    bias_cards = list(fits.getheader(result.master_bias)["HISTORY"])
+    flat_cards = list(fits.getheader(result.master_flats["R"])["HISTORY"])
+    assert bias_cards[0] == "ccdlab: master bias, median of 5 bias frames"
+    assert flat_cards[:3] == [
+        "ccdlab: master flat (R), median of 5 flats minus master_bias.fits",
+        "ccdlab: each flat divided by its median in the box [65:192,65:192]",
+        "ccdlab: normalised to a median of 1 in that box (50% of each side)",
+    ]
+    for cards in (bias_cards, flat_cards):
+        assert all(len(card) <= 72 for card in cards)
+        assert not any("overscan" in card or "rejected" in card for card in cards)  # none here
 
 
 def test_raw_files_are_never_touched_and_rerunning_is_safe(reduced):
@@ -120,6 +141,8 @@ def test_left_out_frames_come_with_reasons(tmp_path):
     assert len(result.cosmic_pixels) == 2
     report = result.report()
     assert "faint_flat.fits (flat, rejected): too faint" in report
+    flat_history = " ".join(card.strip() for card in fits.getheader(result.master_flats["R"])["HISTORY"])
+    assert "ccdlab: rejected flat faint_flat.fits: too faint: 200 ADU above bias < 1000 input:" in flat_history
 
 
 def test_several_filters_give_one_flat_and_mask_each(tmp_path):
@@ -143,7 +166,7 @@ def test_options_are_used_and_stated(tmp_path):
     assert result.camera.describe() == "gain 2 e-/ADU (option), read noise 5 e- (option), saturation 120000 e- (option)"
     assert not any("GAIN" in note for note in result.notes)  # the header is not even looked at for gain
     header = fits.getheader(result.cleaned[0])
-    assert "gain 2 e-/ADU, read noise 5 e-, saturation 120000 e-" in "".join(header["HISTORY"])
+    assert "gain 2 e-/ADU, read noise 5 e-, saturation 120000 e-" in " ".join(c.strip() for c in header["HISTORY"])
 
 
 def test_missing_frames_and_bad_options(tmp_path):
@@ -273,7 +296,7 @@ def test_frames_are_cleaned_here_when_workers_fail(tmp_path, monkeypatch, comman
 
 def test_a_frame_whose_header_contradicts_its_folder_is_listed(tmp_path, capsys):
     night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
-    header = fits.Header({"IMAGETYP": "Flat Field", "EXPTIME": 5.0, "FILTER": "UNK"})
+    header = fits.Header({"IMAGETYP": "Flat Field", "EXPTIME": 0.0, "FILTER": "UNK"})  # a bias, mislabelled
     fits.PrimaryHDU(synthetic.bias_frame(np.random.default_rng(3)), header=header).writeto(tmp_path / "bias" / "odd.fits")
     result = reduce(night.folder, progress=False, jobs=1, verbose=True, summary=False)
     row = result.frames[result.frames["name"] == "odd.fits"][0]
@@ -414,3 +437,134 @@ def test_calibrated_saturation_keeps_every_saturated_pixel_protected():
     assert np.all(saturated_after_flat >= level)
     assert level == pytest.approx(96000.0 / flat[~mask].max())
     assert calibrated_saturation(96000.0, np.full((4, 4), 0.9)) == 96000.0  # never above the camera's
+
+
+# -- screening biases, and the flats' saturation limit -----------------------------------------
+
+
+def test_a_science_frame_misfiled_in_bias_is_rejected(tmp_path, capsys):
+    from ccdlab.calibrate import master_bias
+
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
+    science = fits.open(night.science[0])
+    header = science[0].header.copy()
+    header["EXPTIME"] = 180.0  # IMAGETYP 'object'
+    fits.PrimaryHDU(science[0].data, header=header).writeto(tmp_path / "bias" / "misfiled.fits")
+    science.close()
+    result = reduce(night.folder, progress=False, jobs=1, verbose=True, summary=False)
+    row = result.frames[result.frames["name"] == "misfiled.fits"][0]
+    assert row["frame_type"] == "bias" and row["conflict"]  # the folder still types it
+    assert row["status"] == "rejected"
+    assert row["reason"] == "180 s exposure with IMAGETYP 'object': a science frame, not a bias (a bias is ~0 s)"
+    assert "misfiled.fits (bias, rejected): 180 s exposure" in capsys.readouterr().out  # as rejected flats are
+    assert np.array_equal(fits.getdata(result.master_bias), master_bias(night.bias))  # the master did not move
+    history = " ".join(card.strip() for card in fits.getheader(result.master_bias)["HISTORY"])
+    assert "ccdlab: master bias, median of 5 bias frames" in history
+    assert "ccdlab: rejected bias misfiled.fits: 180 s exposure with IMAGETYP 'object'" in history
+
+
+def test_a_bias_with_light_in_it_is_rejected_by_its_level(tmp_path):
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
+    lit = synthetic.bias_frame(np.random.default_rng(5)) + np.uint16(40)  # a light leak: 40 ADU
+    fits.PrimaryHDU(lit, header=fits.Header({"IMAGETYP": "dark", "EXPTIME": 0.001})).writeto(tmp_path / "bias" / "lit.fits")
+    result = reduce(night.folder, progress=False, jobs=1, verbose=False, summary=False)
+    row = result.frames[result.frames["name"] == "lit.fits"][0]
+    assert row["status"] == "rejected" and row["reason"].startswith("level 310.0 ADU, 40.0 ADU from the biases' median 270.0")
+    assert list(result.used["name"][:5]) == [p.name for p in night.bias]
+
+
+def test_no_usable_bias_stops_before_anything_is_written(small_night, tmp_path):
+    folder = copy_night(small_night, tmp_path)
+    for path in sorted((folder / "bias").iterdir()):
+        with fits.open(path, mode="update") as hdul:
+            hdul[0].header["IMAGETYP"], hdul[0].header["EXPTIME"] = "object", 60.0
+    before = tree(tmp_path)
+    with pytest.raises(ReductionError, match=r"No usable bias frame among the 2 in .*60 s exposure with IMAGETYP 'object'"):
+        reduce(folder, progress=False, verbose=False)
+    assert tree(tmp_path) == before
+
+
+def test_the_flats_saturation_limit_follows_the_camera(tmp_path):
+    from ccdlab.calibrate import master_bias, screen_flats
+
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
+    screening = screen_flats(night.flats, master_bias(night.bias))
+    levels = dict(zip(screening["name"], screening["level"]))
+    # 38,400 e- at 1.6 e-/ADU saturate at 24,000 ADU: flats above 0.75 x that, 18,000 ADU, are not used
+    result = reduce(night.folder, satlevel=38400, progress=False, jobs=1, verbose=False, summary=False)
+    rows = {str(r["name"]): r for r in result.frames if r["frame_type"] == "flat"}
+    assert {n for n, r in rows.items() if r["status"] == "rejected"} == {n for n, level in levels.items() if level > 18000}
+    assert 0 < sum(r["status"] == "used" for r in rows.values()) < len(rows)  # some of each
+    for name, row in rows.items():
+        if row["status"] == "rejected":
+            assert row["reason"] == (
+                f"saturated or non-linear: {levels[name]:.0f} ADU above bias > 18000 ADU, the limit: "
+                "0.75 x the camera's saturation (38400 e- = 24000 ADU)"
+            )
+
+
+# -- ccdlab outputs and raw frames named like them ---------------------------------------------
+
+
+def test_only_stamped_masters_are_skipped_as_ccdlab_outputs(tmp_path):
+    from ccdlab.io import write_frame
+
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=5)
+    shutil.copy(night.science[0], tmp_path / "science" / "master_field.fits")  # a raw frame, oddly named
+    write_frame(tmp_path / "previous" / "master_bias.fits", np.zeros(synthetic.SHAPE), fits.Header({"IMAGETYP": "bias"}))
+    result = reduce(night.folder, out=tmp_path / "out", progress=False, jobs=1, verbose=False, summary=False)
+    rows = {str(r["name"]): r for r in result.frames}
+    assert rows["master_field.fits"]["status"] == "used" and rows["master_field.fits"]["cosmic_pixels"] > 0
+    assert (tmp_path / "out" / "master_field.fb.fits").is_file()
+    assert rows["master_bias.fits"]["status"] == "ignored"
+    assert rows["master_bias.fits"]["reason"] == "a ccdlab output, not a raw frame"
+
+
+# -- frames with an overscan -------------------------------------------------------------------
+
+
+def add_overscan(night_folder, dest, width=8):
+    """Copy a night, giving every frame `width` overscan columns and a bias drifting row by row.
+
+    Each frame gets its own drift (a sine over the rows plus an offset), added to the data and
+    recorded, noise-free, in the overscan at 100 ADU + drift: once the overscan is subtracted
+    every frame is the original minus 100 ADU, so the calibrated frames must come out the same.
+    """
+    for index, path in enumerate(sorted(night_folder.rglob("*.fits"))):
+        if "reduced" in path.parts:
+            continue
+        with fits.open(path) as hdul:
+            data, header = hdul[0].data.astype(np.float32), hdul[0].header.copy()
+        ny, nx = data.shape
+        drift = np.round(15 * np.sin(np.arange(ny) / 9.0 + index) + 3 * index).astype(np.float32)[:, None]
+        raw = np.empty((ny, nx + width), np.float32)
+        raw[:, :nx] = data + drift
+        raw[:, nx:] = 100.0 + drift
+        header["BIASSEC"] = f"[{nx + 1}:{nx + width},1:{ny}]"
+        header["TRIMSEC"] = f"[1:{nx},1:{ny}]"
+        target = dest / path.relative_to(night_folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fits.PrimaryHDU(raw, header=header).writeto(target)
+    return dest
+
+
+def test_a_night_with_overscan_calibrates_like_the_same_night_without(reduced, tmp_path):
+    night, plain, _ = reduced
+    folder = add_overscan(night.folder, tmp_path / "overscan")
+    result = reduce(folder, progress=False, jobs=1, verbose=False, summary=False)
+    assert len(result.rejected) == 0 and len(result.calibrated) == len(plain.calibrated) == 3
+    bias_shift = np.median(fits.getdata(plain.master_bias) - fits.getdata(result.master_bias))
+    assert bias_shift == pytest.approx(100.0, abs=1e-3)  # the overscan took the 100 ADU and the drift out
+    for ours, theirs in zip(result.calibrated, plain.calibrated):
+        data, header = read_frame(ours)
+        expected, _ = read_frame(theirs)
+        assert data.shape == expected.shape == synthetic.SHAPE  # trimmed
+        assert np.array_equal(np.isnan(data), np.isnan(expected))
+        np.testing.assert_allclose(data, expected, rtol=1e-5, atol=1e-3, equal_nan=True)
+        assert list(header["HISTORY"])[0] == "ccdlab: overscan subtracted row by row (median of BIASSEC"
+    on_inputs = ("ccdlab: on {n} of {n} inputs before combining, overscan subtracted row by row (median "
+                 "of BIASSEC [257:264,1:256]); trimmed to TRIMSEC [1:256,1:256]")
+    for master, count in ((result.master_bias, 5), (result.master_flats["R"], 5)):
+        cards = list(fits.getheader(master)["HISTORY"])
+        assert on_inputs.format(n=count) in " ".join(card.strip() for card in cards)
+        assert all(len(card) <= 72 for card in cards)

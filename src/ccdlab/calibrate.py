@@ -2,6 +2,8 @@
 
 The steps a careful astronomer takes, each a small function:
 
+- :func:`screen_biases`: look at every bias frame first and say which ones are not biases, and
+  why (another size, a long exposure not called a bias, a level unlike the others);
 - :func:`master_bias`: the median of the bias frames (the zero level and its pattern);
 - :func:`screen_flats`: look at every flat first and say which ones are unusable, and why
   (another filter or size, too faint, saturated);
@@ -13,13 +15,17 @@ The steps a careful astronomer takes, each a small function:
 - :func:`calibrate_frame`: ``(raw - bias) / flat``, with masked and unusable pixels set to NaN,
   and HISTORY cards saying what was done.
 
-All images are in ADU; a normalised flat has no unit.
+All images are in ADU; a normalised flat has no unit. :func:`master_bias_history` and
+:meth:`MasterFlat.history` give the HISTORY cards that record how a master was made, each card at
+most 72 characters (:func:`history_cards`).
 """
 
 from __future__ import annotations
 
 import math
 import os
+import textwrap
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,20 +33,29 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
+from .camera import DEFAULT_GAIN, DEFAULT_SATLEVEL
 from .combine import DEFAULT_MEM_LIMIT, combine
-from .inventory import header_value
+from .inventory import header_value, type_frame
 from .io import FrameError, read_frame, read_header, read_rows
 from .overscan import correct_overscan, overscan_layout
 
 __all__ = [
     "FILTER_KEYS",
     "DEFAULT_MIN_LEVEL",
+    "FLAT_SATURATION_FRACTION",
     "DEFAULT_MAX_LEVEL",
     "DEFAULT_MASK_THRESHOLD",
+    "BIAS_LONGEST_EXPTIME",
+    "BIAS_LEVEL_SPREAD",
+    "BIAS_LEVEL_MARGIN",
+    "HISTORY_WIDTH",
     "CalibrationError",
     "MasterFlat",
     "illuminated_region",
+    "history_cards",
+    "screen_biases",
     "master_bias",
+    "master_bias_history",
     "screen_flats",
     "master_flat",
     "master_flats",
@@ -52,11 +67,25 @@ __all__ = [
 FILTER_KEYS = ("FILTER", "FILTNAME", "FILTER1", "FILT")
 #: A flat fainter than this (ADU above bias, illuminated median) is too noisy to use.
 DEFAULT_MIN_LEVEL = 1000.0
-#: A flat brighter than this (ADU above bias) is saturated or non-linear (the course camera
-#: saturates at 96,000 e- = 60,000 ADU; keep flats below ~75% of that).
-DEFAULT_MAX_LEVEL = 45000.0
+#: A flat brighter than this fraction of the camera's saturation (above bias) is saturated or
+#: non-linear; ``ccdlab reduce`` applies it to the camera it was given.
+FLAT_SATURATION_FRACTION = 0.75
+#: A flat brighter than this (ADU above bias) is saturated or non-linear: 0.75 x the course
+#: camera's saturation (96,000 e- / 1.6 e-/ADU = 60,000 ADU), i.e. 45,000 ADU.
+DEFAULT_MAX_LEVEL = FLAT_SATURATION_FRACTION * DEFAULT_SATLEVEL / DEFAULT_GAIN
 #: Pixels receiving less than this fraction of the central light are masked.
 DEFAULT_MASK_THRESHOLD = 0.8
+#: A frame exposed longer than this (seconds) whose header does not call it a bias is not one
+#: (a bias is a ~0 s readout; the inventory takes a 'dark' of <= 0.01 s as a bias).
+BIAS_LONGEST_EXPTIME = 1.0
+#: A bias whose level is farther from the others' median than this many robust standard
+#: deviations of the levels (plus :data:`BIAS_LEVEL_MARGIN`) is not like the others.
+BIAS_LEVEL_SPREAD = 10.0
+#: ADU added to the allowed distance, so that biases whose levels agree to the ADU pass.
+BIAS_LEVEL_MARGIN = 5.0
+#: The longest text one HISTORY card holds (80 columns minus the keyword); astropy cuts longer
+#: lines mid-word into several cards.
+HISTORY_WIDTH = 72
 
 
 class CalibrationError(ValueError):
@@ -108,6 +137,193 @@ def _region_median(values: np.ndarray) -> float:
     return float(np.median(finite)) if finite.size else math.nan
 
 
+def history_cards(text: str) -> list[str]:
+    """Split a HISTORY sentence into lines that each fit one card, at spaces, indenting the rest.
+
+    astropy cuts a longer HISTORY line every 72 characters, mid-word; ccdlab splits its own.
+
+    Examples
+    --------
+    >>> history_cards("ccdlab: short")
+    ['ccdlab: short']
+    >>> for card in history_cards("ccdlab: rejected flat C0_20181013-124905-134.fits: saturated or "
+    ...                           "non-linear: 60000 ADU above bias > 45000"):
+    ...     print(card)
+    ccdlab: rejected flat C0_20181013-124905-134.fits: saturated or
+      non-linear: 60000 ADU above bias > 45000
+    """
+    return textwrap.wrap(text, HISTORY_WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
+
+
+def _fits_box(region: tuple[slice, slice]) -> str:
+    """numpy ``(rows, columns)`` slices -> FITS section ``[x1:x2,y1:y2]``."""
+    rows, cols = region
+    return f"[{cols.start + 1}:{cols.stop},{rows.start + 1}:{rows.stop}]"
+
+
+def _raw_layout(path):
+    """-> (header, raw shape, overscan layout or None) of a file, reading its header only."""
+    header = read_header(path)
+    if "ZNAXIS1" in header:
+        raw_shape = (int(header["ZNAXIS2"]), int(header["ZNAXIS1"]))
+    else:
+        raw_shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
+    try:
+        layout = overscan_layout(header, raw_shape)
+    except ValueError as exc:
+        raise FrameError(str(exc)) from exc
+    return header, raw_shape, layout
+
+
+def _overscan_cards(items) -> list[str]:
+    """HISTORY cards saying which inputs of a master were overscan-corrected ([] when none)."""
+    done = []
+    for item in items:
+        if _is_path(item):
+            try:
+                layout = _raw_layout(item)[2]
+            except (FrameError, OSError):
+                continue
+            if layout is not None:
+                done.append(layout.describe())
+    if not done:
+        return []
+    how = done[0] if len(set(done)) == 1 else "overscan subtracted and trimmed as each header declares"
+    return history_cards(f"ccdlab: on {len(done)} of {len(list(items))} inputs before combining, {how}")
+
+
+def _rejection_cards(table: Table, kind: str, limit: int = 10) -> list[str]:
+    """HISTORY cards naming each frame left out of a master and why (the first ``limit`` of them)."""
+    rejected = [row for row in table if not row["used"]]
+    cards = []
+    for row in rejected[:limit]:
+        reason = textwrap.shorten(str(row["reason"]), 2 * HISTORY_WIDTH - 12, placeholder=" ...")
+        cards += history_cards(f"ccdlab: rejected {kind} {row['name']}: {reason}")
+    if len(rejected) > limit:
+        cards.append(f"ccdlab: and {len(rejected) - limit} more {kind} frames rejected")
+    return cards
+
+
+def _robust_outliers(levels: list[float], spread: float, margin: float) -> tuple[float, float, list[bool]]:
+    """-> (centre, allowed distance, outlier flags) of levels: median, spread x 1.4826 MAD + margin."""
+    values = np.asarray(levels, dtype=float)
+    centre = float(np.median(values))
+    scatter = 1.4826 * float(np.median(np.abs(values - centre)))
+    allowed = spread * scatter + margin
+    return centre, allowed, [bool(abs(v - centre) > allowed) for v in values]
+
+
+def screen_biases(
+    files,
+    longest_exptime: float = BIAS_LONGEST_EXPTIME,
+    spread: float = BIAS_LEVEL_SPREAD,
+    margin: float = BIAS_LEVEL_MARGIN,
+    region_fraction: float = 0.5,
+) -> Table:
+    """Look at every bias frame and say whether it can be used, and if not, why.
+
+    A frame is left out when it cannot be read; when its size differs from most of the others';
+    when it was exposed longer than ``longest_exptime`` and its header does not call it a bias
+    (a science frame or a flat misfiled in bias/); or, among three frames or more, when its
+    median level lies farther from the frames' median than ``spread`` robust standard deviations
+    of the levels plus ``margin`` ADU (light, or another readout mode).
+
+    Parameters
+    ----------
+    files : list of path-like or 2-D arrays
+        The bias frames (arrays have no header: only their size and level are checked).
+    longest_exptime : float
+        Seconds; see :data:`BIAS_LONGEST_EXPTIME`.
+    spread, margin : float
+        The level test: see :data:`BIAS_LEVEL_SPREAD` and :data:`BIAS_LEVEL_MARGIN`.
+    region_fraction : float
+        Size of the central box where the level is measured (see :func:`illuminated_region`).
+
+    Returns
+    -------
+    astropy.table.Table
+        One row per frame: ``name``, ``exptime`` (s, NaN when unknown), ``imagetyp``, ``level``
+        (median ADU, after the overscan correction a header declares), ``used`` (bool) and
+        ``reason`` (empty when used), plus ``path``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = [np.full((8, 8), level) for level in (270.0, 271.0, 269.0, 1210.0)]
+    >>> table = screen_biases(frames)
+    >>> [bool(used) for used in table["used"]]
+    [True, True, True, False]
+    >>> str(table["reason"][3])
+    "level 1210.0 ADU, 939.5 ADU from the biases' median 270.5 (more than 19.8): light in it?"
+    """
+    items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
+    measured = [_measure_bias(item, index, region_fraction) for index, item in enumerate(items)]
+    rows = [row for row, _ in measured]
+    common = Counter(shape for _, shape in measured if shape is not None).most_common(1)
+    for row, shape in measured:
+        if row["used"]:
+            row["reason"] = _bias_misfit(row, shape, common[0][0], longest_exptime)
+            row["used"] = not row["reason"]
+    kept = [row for row in rows if row["used"]]
+    if len(kept) >= 3:
+        centre, allowed, outliers = _robust_outliers([row["level"] for row in kept], spread, margin)
+        for row, outlier in zip(kept, outliers):
+            if outlier:
+                row["used"] = False
+                row["reason"] = (f"level {row['level']:.1f} ADU, {abs(row['level'] - centre):.1f} ADU from the biases' "
+                                 f"median {centre:.1f} (more than {allowed:.1f}): light in it?")
+    names = ["name", "exptime", "imagetyp", "level", "used", "reason", "path"]
+    table = Table(rows=[[r[n] for n in names] for r in rows] or None, names=names,
+                  dtype=[str, float, str, float, bool, str, str])
+    table["exptime"].unit = "s"
+    table["level"].unit = "adu"
+    table["level"].format = ".1f"
+    return table
+
+
+def _measure_bias(item, index: int, region_fraction: float) -> tuple[dict, tuple | None]:
+    """-> (screening row, shape or None when unreadable) of one bias: header values and level."""
+    label = _label(item, index, "bias")
+    row = {"name": Path(label).name if _is_path(item) else label, "exptime": math.nan, "imagetyp": "",
+           "kind": "bias", "level": math.nan, "used": True, "reason": "", "path": str(item) if _is_path(item) else ""}
+    try:
+        if _is_path(item):
+            header = _raw_layout(item)[0]
+            row["exptime"] = _float_or_nan(header_value(header, ("EXPTIME", "EXPOSURE", "ITIME")))
+            row["imagetyp"] = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
+            row["kind"] = type_frame(header).frame_type  # what the header alone says, no folder hint
+        _, shape, values = _read_region(item, region_fraction)
+    except (FrameError, OSError) as exc:
+        row["used"], row["reason"] = False, f"unreadable: {exc}"
+        return row, None
+    row["level"] = _region_median(values)
+    return row, tuple(shape)
+
+
+def _bias_misfit(row: dict, shape: tuple, common: tuple, longest_exptime: float) -> str:
+    """Why one bias does not fit (another size, a long exposure not called a bias, no level), or ''."""
+    if shape != common:
+        return f"{shape[1]} x {shape[0]} pixels, unlike the other biases ({common[1]} x {common[0]})"
+    if row["exptime"] > longest_exptime and row["kind"] != "bias":
+        return _not_a_bias(row)
+    if not math.isfinite(row["level"]):
+        return "all-NaN central region: no level measured"
+    return ""
+
+
+def _float_or_nan(value) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def _not_a_bias(row: dict) -> str:
+    what = {"science": "a science frame, ", "flat": "a flat, ", "dark": "a dark, "}.get(row.get("kind"), "")
+    typ = f"IMAGETYP {row['imagetyp']!r}" if row["imagetyp"] else "no IMAGETYP"
+    return f"{row['exptime']:g} s exposure with {typ}: {what}not a bias (a bias is ~0 s)"
+
+
 def master_bias(
     files,
     method: str = "median",
@@ -151,6 +367,35 @@ def master_bias(
     return combine(items, method=method, sigma_clip=sigma_clip, mem_limit=mem_limit, progress=progress)
 
 
+def master_bias_history(screening: Table, method: str = "median") -> list[str]:
+    """The HISTORY cards of a master bias made from the frames a :func:`screen_biases` table used.
+
+    They say how many frames were combined and how, the overscan correction their headers asked
+    for (if any), and which frames were rejected and why.
+
+    Parameters
+    ----------
+    screening : astropy.table.Table
+        From :func:`screen_biases`.
+    method : str
+        The combination used (as in :func:`master_bias`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> table = screen_biases([np.full((8, 8), 270.0)] * 3 + [np.full((4, 4), 270.0)])
+    >>> for card in master_bias_history(table):
+    ...     print(card)
+    ccdlab: master bias, median of 3 bias frames
+    ccdlab: rejected bias bias #3 (an array): 4 x 4 pixels, unlike the other
+      biases (8 x 8)
+    """
+    used = [row["path"] for row in screening if row["used"] and row["path"]]
+    count = int(np.sum(screening["used"])) if len(screening) else 0
+    cards = [f"ccdlab: master bias, {method} of {count} bias frame{'s' if count != 1 else ''}"]
+    return cards + _overscan_cards(used) + _rejection_cards(screening, "bias")
+
+
 def _flat_filter(header: fits.Header | None) -> str:
     if header is None:
         return ""
@@ -165,15 +410,7 @@ def _read_region(item, region_fraction: float):
             raise FrameError(f"a flat must be a 2-D image; got shape {data.shape}")
         rows, cols = illuminated_region(data.shape, region_fraction)
         return "", data.shape, data[rows, cols]
-    header = read_header(item)
-    if "ZNAXIS1" in header:
-        raw_shape = (int(header["ZNAXIS2"]), int(header["ZNAXIS1"]))
-    else:
-        raw_shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
-    try:
-        layout = overscan_layout(header, raw_shape)
-    except ValueError as exc:
-        raise FrameError(str(exc)) from exc
+    header, raw_shape, layout = _raw_layout(item)
     if layout is not None:
         data, _ = correct_overscan(read_frame(item)[0], header, layout)
         rows, cols = illuminated_region(data.shape, region_fraction)
@@ -284,6 +521,11 @@ class MasterFlat:
     level : float
         Median of the combined, bias-subtracted and per-flat normalised flats before the final
         normalisation (close to 1).
+    method : str
+        How the flats were combined ('median' by default).
+    region_fraction : float
+        Size of the central box where each flat, and the result, were normalised (see
+        :func:`illuminated_region`).
 
     Examples
     --------
@@ -298,6 +540,8 @@ class MasterFlat:
     used: list = field(default_factory=list)
     screening: Table | None = None
     level: float = 1.0
+    method: str = "median"
+    region_fraction: float = 0.5
 
     def __array__(self, dtype=None, copy=None):
         return np.asarray(self.data, dtype=dtype)
@@ -313,6 +557,40 @@ class MasterFlat:
         if self.screening is None:
             return []
         return [(str(r["name"]), str(r["reason"])) for r in self.screening if not r["used"]]
+
+    def history(self, bias_name: str = "the master bias") -> list[str]:
+        """The HISTORY cards that record how this flat was made, each at most 72 characters.
+
+        They say how many flats were combined and how, the master bias subtracted, the central
+        box where the flats were normalised, the overscan correction their headers asked for (if
+        any), and which flats were rejected and why.
+
+        Parameters
+        ----------
+        bias_name : str
+            What to call the master bias, e.g. its file name.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> flat = master_flat([np.full((8, 8), 20000.0)] * 3, master_bias=np.zeros((8, 8)))
+        >>> for card in flat.history("master_bias.fits"):
+        ...     print(card)
+        ccdlab: master flat, median of 3 flats minus master_bias.fits
+        ccdlab: each flat divided by its median in the box [3:6,3:6]
+        ccdlab: normalised to a median of 1 in that box (50% of each side)
+        """
+        what = f"master flat ({self.filter})" if self.filter else "master flat"
+        count = len(self.used)
+        box = _fits_box(illuminated_region(self.data.shape, self.region_fraction))
+        cards = history_cards(f"ccdlab: {what}, {self.method} of {count} flat{'s' if count != 1 else ''} minus {bias_name}")
+        cards += history_cards(f"ccdlab: each flat divided by its median in the box {box}")
+        cards += history_cards(f"ccdlab: normalised to a median of 1 in that box ({100 * self.region_fraction:g}% of each side)")
+        paths = [path for path in self.used if _is_path(path) and Path(path).is_file()]
+        cards += _overscan_cards(paths)
+        if self.screening is not None:
+            cards += _rejection_cards(self.screening, "flat")
+        return cards
 
 
 def _summarise_reasons(table: Table) -> str:
@@ -409,7 +687,8 @@ def master_flat(
         )
     data /= np.float32(level)
     used = [row["path"] or row["name"] for row in table if row["used"]]
-    return MasterFlat(data=data, filter=filter, used=used, screening=table, level=level)
+    return MasterFlat(data=data, filter=filter, used=used, screening=table, level=level, method=method,
+                      region_fraction=region_fraction)
 
 
 def master_flats(files, master_bias, **options) -> dict[str, MasterFlat]:
@@ -505,6 +784,9 @@ def calibrate_frame(
     mask=None,
     header: fits.Header | None = None,
     overscan: bool = True,
+    *,
+    names: dict | None = None,
+    mask_threshold: float | None = None,
 ) -> tuple[np.ndarray, fits.Header]:
     """Calibrate a science frame: ``(raw - bias) / flat``, bad pixels set to NaN.
 
@@ -523,13 +805,20 @@ def calibrate_frame(
         The header to extend when ``raw`` is an array.
     overscan : bool
         Apply the overscan correction a header declares (default True).
+    names : dict, optional
+        What HISTORY calls the masters given as arrays, by ``'bias'``, ``'flat'`` and ``'mask'``:
+        usually their file names, e.g. ``{"bias": "master_bias.fits"}``. A master given as a
+        file is named by its file name anyway.
+    mask_threshold : float, optional
+        The threshold the mask was made with (:func:`vignetting_mask`), recorded in HISTORY.
 
     Returns
     -------
     data : numpy.ndarray
         float32 in ADU; NaN where masked or where the flat is <= 0 or NaN.
     header : astropy.io.fits.Header
-        With ``BUNIT = 'adu'`` and one HISTORY card per step.
+        With ``BUNIT = 'adu'`` and HISTORY cards saying what was done with which master (the
+        bias subtracted: ``'ccdlab: subtracted ...'``), each card at most 72 characters.
 
     Raises
     ------
@@ -544,6 +833,9 @@ def calibrate_frame(
     >>> data, hdr = calibrate_frame(raw, bias, flat)
     >>> data.tolist()
     [[1000.0, 2000.0], [500.0, nan]]
+    >>> hdr = calibrate_frame(raw, bias, flat, flat < 0.8, names={"bias": "master_bias.fits"}, mask_threshold=0.8)[1]
+    >>> list(hdr["HISTORY"])[0]
+    'ccdlab: subtracted master_bias.fits (median 270.0 ADU)'
     """
     if _is_path(raw):
         data, hdr = read_frame(raw)
@@ -559,8 +851,13 @@ def calibrate_frame(
             data, hdr = correct_overscan(data, hdr)
         except ValueError as exc:
             raise CalibrationError(f"{label}: {exc}") from exc
+    names = dict(names or {})
     bias, bias_name = _frame_arg(master_bias, "master bias")
     flat, flat_name = _frame_arg(master_flat, "master flat")
+    bias_name = names.get("bias") or bias_name
+    if names.get("flat"):
+        filt = master_flat.filter if isinstance(master_flat, MasterFlat) else ""
+        flat_name = f"{names['flat']} ({filt})" if filt else names["flat"]
     for other, name in ((bias, "master bias"), (flat, "master flat")):
         if other.shape != data.shape:
             raise CalibrationError(
@@ -588,9 +885,18 @@ def calibrate_frame(
     np.divide(out, flat, out=out, where=~bad)
     out[bad] = np.nan
     hdr["BUNIT"] = ("adu", "bias-subtracted, flat-fielded counts")
-    hdr.add_history(f"ccdlab: subtracted {bias_name} (median {np.nanmedian(bias[::8, ::8]):.1f} ADU)")
-    hdr.add_history(f"ccdlab: divided by {flat_name}")
     n_bad = int(bad.sum())
     what = "masked or flat <= 0" if mask is not None else "flat <= 0 or NaN"
-    hdr.add_history(f"ccdlab: {n_bad} pixels ({100 * n_bad / bad.size:.1f}%) set to NaN: {what}")
+    cards = [
+        f"ccdlab: subtracted {bias_name} (median {np.nanmedian(bias[::8, ::8]):.1f} ADU)",
+        f"ccdlab: divided by {flat_name}",
+        f"ccdlab: {n_bad} pixels ({100 * n_bad / bad.size:.1f}%) set to NaN: {what}",
+    ]
+    if mask is not None and (names.get("mask") or mask_threshold is not None):
+        which = f"mask {names['mask']}" if names.get("mask") else "mask"
+        how = f": pixels below {float(mask_threshold):g} of the flat's central level" if mask_threshold is not None else ""
+        cards.append(f"ccdlab: {which}{how}")
+    for card in cards:
+        for line in history_cards(card):
+            hdr.add_history(line)
     return out, hdr

@@ -130,15 +130,25 @@ def _number(value) -> float:
         return math.nan
 
 
-def _explicit(name: str, value, unit: str, allow_zero: bool = False) -> float:
+#: For each explicit value: its name in messages, its unit, the option of ``ccdlab reduce`` and
+#: the keyword of :func:`camera_parameters`, and the course camera's value (an example to give).
+_OPTIONS = {
+    "gain": ("gain", "e-/ADU", "--gain", DEFAULT_GAIN),
+    "readnoise": ("read noise", "electrons", "--readnoise", DEFAULT_READNOISE),
+    "satlevel": ("saturation level", "electrons", "--satlevel", DEFAULT_SATLEVEL),
+}
+
+
+def _explicit(keyword: str, value, allow_zero: bool = False) -> float:
+    """An option's value as a float, or a CameraError naming the option to pass."""
+    name, unit, option, example = _OPTIONS[keyword]
     number = _number(value)
     ok = math.isfinite(number) and (number >= 0 if allow_zero else number > 0)
     if not ok:
-        need = "zero or more" if allow_zero else "a positive number"
+        need = "zero or more" if allow_zero else "a positive number of"
         raise CameraError(
-            f"The {name} must be {need} in {unit}; got {value!r}. Give the camera's value "
-            f"(the course camera has gain {DEFAULT_GAIN} e-/ADU, read noise {DEFAULT_READNOISE:g} e-, "
-            f"saturation {DEFAULT_SATLEVEL:g} e-)."
+            f"The {name} must be {need} {unit}, got {value!r}: pass the camera's value, e.g. "
+            f"{option} {example:g} (or {keyword}={example:g} in Python)."
         )
     return number
 
@@ -213,7 +223,7 @@ def camera_parameters(
     'option'
     """
     if gain is not None:
-        gain_value, gain_source = _explicit("gain", gain, "e-/ADU"), "option"
+        gain_value, gain_source = _explicit("gain", gain), "option"
     else:
         gain_value, key = _from_header(header, GAIN_KEYS, _GAIN_RANGE, "gain", "e-/ADU")
         gain_source = f"header {key}" if key else "default"
@@ -221,7 +231,7 @@ def camera_parameters(
             gain_value = DEFAULT_GAIN
 
     if readnoise is not None:
-        readnoise_value, readnoise_source = _explicit("read noise", readnoise, "electrons", allow_zero=True), "option"
+        readnoise_value, readnoise_source = _explicit("readnoise", readnoise, allow_zero=True), "option"
     else:
         readnoise_value, key = _from_header(header, READNOISE_KEYS, _READNOISE_RANGE, "read noise", "e-")
         readnoise_source = f"header {key}" if key else "default"
@@ -229,7 +239,7 @@ def camera_parameters(
             readnoise_value = DEFAULT_READNOISE
 
     if satlevel is not None:
-        satlevel_value, satlevel_source = _explicit("saturation level", satlevel, "electrons"), "option"
+        satlevel_value, satlevel_source = _explicit("satlevel", satlevel), "option"
     else:
         adu, key = _from_header(header, SATURATION_KEYS, _SATURATION_ADU_RANGE, "saturation level", "ADU")
         if key:

@@ -13,6 +13,7 @@ from other telescopes are corrected and trimmed before anything else is done wit
 from __future__ import annotations
 
 import re
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -139,11 +140,11 @@ class OverscanLayout:
         --------
         >>> layout = overscan_layout(fits.Header({"BIASSEC": "[101:110,1:50]", "TRIMSEC": "[1:100,1:50]"}), (50, 110))
         >>> layout.describe()
-        'Overscan subtracted row by row (median of BIASSEC [101:110,1:50]); trimmed to TRIMSEC [1:100,1:50]'
+        'overscan subtracted row by row (median of BIASSEC [101:110,1:50]); trimmed to TRIMSEC [1:100,1:50]'
         """
         how = {"row": "row by row", "column": "column by column", "frame": "as one level"}[self.per]
         return (
-            f"Overscan subtracted {how} (median of BIASSEC {self.biassec}); "
+            f"overscan subtracted {how} (median of BIASSEC {self.biassec}); "
             f"trimmed to {self.data_keyword} {self.datasec}"
         )
 
@@ -267,7 +268,7 @@ def correct_overscan(
         float32, overscan-subtracted and trimmed (or the input as float32 when nothing is declared).
     header : astropy.io.fits.Header
         A copy, with BIASSEC/TRIMSEC/DATASEC removed, CRPIX1/2 (and LTV1/2) shifted to the trimmed
-        frame and a HISTORY card saying what was done.
+        frame and HISTORY cards (``ccdlab: overscan subtracted ...``) saying what was done.
 
     Examples
     --------
@@ -288,5 +289,6 @@ def correct_overscan(
     for key in ("BIASSEC", "TRIMSEC", "DATASEC"):
         header.remove(key, ignore_missing=True, remove_all=True)
     _shift_reference_pixels(header, layout)
-    header.add_history(layout.describe())
+    for line in textwrap.wrap(f"ccdlab: {layout.describe()}", 72, subsequent_indent="  ", break_on_hyphens=False):
+        header.add_history(line)  # one card each: astropy would cut a longer line mid-word
     return np.ascontiguousarray(out, dtype=np.float32), header

@@ -38,23 +38,28 @@ from tqdm.auto import tqdm
 
 from .calibrate import (
     DEFAULT_MASK_THRESHOLD,
+    FLAT_SATURATION_FRACTION,
     CalibrationError,
     calibrate_frame,
+    history_cards,
     master_bias,
+    master_bias_history,
     master_flat,
+    screen_biases,
     vignetting_mask,
 )
 from .camera import CameraError, CameraParameters, CameraWarning, camera_parameters
 from .combine import CombineError, CombineWarning
 from .cosmics import CosmicsError, remove_cosmics
 from .inventory import conflicts, describe_conflicts, scan
-from .io import FITS_SUFFIXES, FrameError, atomic_write_hdul, read_frame, read_header, write_frame
+from .io import FITS_SUFFIXES, STAMP_KEY, FrameError, atomic_write_hdul, read_frame, read_header, write_frame
 from .paths import RAW_FOLDERS, DataNotFoundError, ensure_dir, find_data_dir, is_raw_folder
 
 __all__ = [
     "ReductionError",
     "ReductionResult",
     "calibrated_saturation",
+    "flat_max_level",
     "output_name",
     "reduce",
     "add_arguments",
@@ -75,6 +80,20 @@ class ReductionError(ValueError):
 EXPECTED_ERRORS = EXPECTED_ERRORS + (ReductionError,)
 
 _OUTPUT_MARKERS = (".fb.fits", ".proc.fits")
+_MASTER_PREFIXES = ("master_", "mask")
+
+
+def _is_ccdlab_output(name: str, path: str) -> bool:
+    """A calibrated or cleaned frame by its name, or a master or mask by its name and CCDLAB stamp."""
+    lower = name.lower()
+    if lower.endswith(_OUTPUT_MARKERS):
+        return True
+    if not lower.startswith(_MASTER_PREFIXES):
+        return False
+    try:
+        return STAMP_KEY in read_header(path)
+    except (FrameError, OSError):  # unreadable: the inventory already says why
+        return False
 
 
 def output_name(raw_name: str, step: str) -> str:
@@ -257,6 +276,31 @@ def calibrated_saturation(satlevel: float, master_flat, mask=None) -> float:
     return float(satlevel) / max(peak, 1.0)
 
 
+def flat_max_level(camera: CameraParameters) -> float:
+    """The brightest usable flat for a camera, in ADU above bias: 0.75 x its saturation in ADU.
+
+    Above it a flat is saturated or no longer linear (see
+    :data:`ccdlab.calibrate.FLAT_SATURATION_FRACTION`).
+
+    Examples
+    --------
+    >>> from ccdlab.camera import camera_parameters
+    >>> flat_max_level(camera_parameters())  # the course camera: 96,000 e- / 1.6 e-/ADU
+    45000.0
+    >>> flat_max_level(camera_parameters(gain=2.0, satlevel=80000))
+    30000.0
+    """
+    return FLAT_SATURATION_FRACTION * camera.satlevel_adu
+
+
+def _flat_reason(reason: str, camera: CameraParameters) -> str:
+    """A flat's rejection reason, saying where the saturation limit comes from."""
+    if not reason.startswith("saturated"):
+        return reason
+    return (f"{reason} ADU, the limit: {FLAT_SATURATION_FRACTION:g} x the camera's saturation "
+            f"({camera.satlevel:g} e- = {camera.satlevel_adu:.0f} ADU)")
+
+
 def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satlevel: float, options: dict,
                camera_satlevel: float | None = None) -> int:
     """Clean one calibrated frame and write its ``.proc.fits``; return the cosmic-ray pixel count."""
@@ -264,7 +308,7 @@ def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satl
     crmask, cleaned = remove_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
     count = int(crmask.sum())
     header["NCOSMIC"] = (count, "pixels flagged as cosmic rays by ccdlab")
-    history = (
+    history = history_cards(
         f"ccdlab: cosmic rays removed (astroscrappy L.A.Cosmic): {count} pixels; "
         f"gain {gain:g} e-/ADU, read noise {readnoise:g} e-, saturation {camera_satlevel or satlevel:g} e- "
         f"({satlevel:.0f} e- after flat-fielding)"
@@ -320,7 +364,7 @@ def _frames_table(data_dir: Path, out_dir: Path) -> Table:
     exclude = ["reduced", "truth"]
     if _inside(out_dir, data_dir) and out_dir.resolve() != data_dir.resolve():
         exclude.append(out_dir.name)
-    table = scan(data_dir, exclude=tuple(exclude))
+    table = scan(data_dir, exclude=tuple(exclude), warn=False)  # the notes report conflicts
     keep = [not _inside(Path(p), out_dir) or out_dir.resolve() == data_dir.resolve() for p in table["path"]]
     table = table[np.array(keep, dtype=bool)] if len(table) else table
     frames = Table()
@@ -369,7 +413,8 @@ def reduce(
         is created only once the night is known to hold bias, flat and science frames.
     gain, readnoise, satlevel : float, optional
         Camera values (e-/ADU, e-, e-). By default from the headers when plausible, else the
-        course camera's 1.6 e-/ADU, 14 e-, 96,000 e- (see :mod:`ccdlab.camera`).
+        course camera's 1.6 e-/ADU, 14 e-, 96,000 e- (see :mod:`ccdlab.camera`). The saturation
+        also sets the brightest usable flat (:func:`flat_max_level`).
     jobs : int, optional
         Worker processes for cosmic-ray cleaning; default: one per core.
     progress : bool
@@ -391,8 +436,9 @@ def reduce(
     ------
     ReductionError
         ``data_dir`` is itself a raw folder (pass its parent); ``out`` is a raw folder or inside
-        one; ``jobs`` < 1; no bias, flat or science frames were found (then nothing is created,
-        not even ``out``); no usable flat; or a master flat without positive pixels.
+        one; ``jobs`` < 1; no bias, flat or science frames were found, or no bias frame passes
+        :func:`ccdlab.calibrate.screen_biases` (then nothing is created, not even ``out``); no
+        usable flat; or a master flat without positive pixels.
     ccdlab.paths.DataNotFoundError
         ``data_dir`` does not exist.
 
@@ -429,7 +475,7 @@ def reduce(
     # Sort out what each file is for.
     for i, row in enumerate(frames):
         name = str(row["name"])
-        if name.lower().endswith(_OUTPUT_MARKERS) or name.lower().startswith(("master_", "mask")):
+        if _is_ccdlab_output(name, str(row["path"])):
             _set(frames, i, "ignored", "a ccdlab output, not a raw frame")
         elif row["frame_type"] == "dark":
             _set(frames, i, "ignored", "dark frame: this reduction has no dark step")
@@ -463,22 +509,27 @@ def reduce(
         # Camera values, from the first science frame's header.
         header = read_header(frames["path"][indices("science")[0]])
         camera = camera_parameters(header, gain=gain, readnoise=readnoise, satlevel=satlevel)
+
+        # Every bias screened first (size, exposure, level), before anything is written.
+        bias_rows = indices("bias")
+        screening = screen_biases([frames["path"][i] for i in bias_rows])
+        for i, screened in zip(bias_rows, screening):
+            if not screened["used"]:
+                _set(frames, i, "rejected", str(screened["reason"]))
+        bias_rows = indices("bias")
+        if not bias_rows:
+            shown = "; ".join(f"{r['name']}: {r['reason']}" for r in screening[:3])
+            raise ReductionError(
+                f"No usable bias frame among the {len(screening)} in {data_dir} ({shown}): put real bias "
+                "frames (~0 s exposures, IMAGETYP 'bias') in bias/."
+            )
         ensure_dir(out_dir)
 
-        # Master bias, from the biases of the most common size.
-        bias_rows = indices("bias")
-        shapes = Counter(tuple(frames["shape"][i]) for i in bias_rows)
-        shape = shapes.most_common(1)[0][0]
-        for i in bias_rows:
-            if tuple(frames["shape"][i]) != shape:
-                _set(frames, i, "rejected", f"{frames['shape'][i][1]} x {frames['shape'][i][0]} pixels, unlike the other biases ({shape[1]} x {shape[0]})")
-        bias_rows = indices("bias")
+        # Master bias, from the biases that passed.
         bias_paths = [frames["path"][i] for i in bias_rows]
         bias = master_bias(bias_paths, progress=progress)
         bias_path = write_frame(
-            out_dir / "master_bias.fits", bias,
-            history=f"ccdlab: master bias, median of {len(bias_paths)} bias frames",
-            inputs=bias_paths,
+            out_dir / "master_bias.fits", bias, history=master_bias_history(screening), inputs=bias_paths,
         )
         for i in bias_rows:
             frames["output"][i] = bias_path.name
@@ -489,11 +540,12 @@ def reduce(
         for i in flat_rows:
             by_filter.setdefault(str(frames["filter"][i]), []).append(i)
         several = len(by_filter) > 1
+        max_level = flat_max_level(camera)
         flats, flat_paths, mask_paths, masks, fractions = {}, {}, {}, {}, {}
         for filt, rows in sorted(by_filter.items()):
             paths = [frames["path"][i] for i in rows]
             try:
-                flat = master_flat(paths, bias, filter=filt, progress=progress)
+                flat = master_flat(paths, bias, filter=filt, max_level=max_level, progress=progress)
             except CalibrationError as exc:
                 for i in rows:
                     _set(frames, i, "rejected", f"no usable flat in this filter: {exc}")
@@ -501,14 +553,11 @@ def reduce(
                 continue
             for i, screened in zip(rows, flat.screening):
                 if not screened["used"]:
-                    _set(frames, i, "rejected", str(screened["reason"]))
+                    _set(frames, i, "rejected", _flat_reason(str(screened["reason"]), camera))
             suffix = f"_{_safe_filter(filt)}" if several else ""
             flat_path = write_frame(
                 out_dir / f"master_flat{suffix}.fits", flat.data,
-                header=fits.Header({"FILTER": filt}),
-                history=[f"ccdlab: master flat, median of {len(flat.used)} bias-subtracted flats,",
-                         "each divided by its central median; normalised to 1 in the centre"],
-                inputs=flat.used,
+                header=fits.Header({"FILTER": filt}), history=flat.history(bias_path.name), inputs=flat.used,
             )
             if not np.any(np.asarray(flat.data) > 0):
                 raise ReductionError(
@@ -541,8 +590,9 @@ def reduce(
                 _set(frames, i, "rejected", f"no master flat in filter {filt or 'none'} (flats: {', '.join(sorted(flats)) or 'none'})")
                 continue
             path = Path(frames["path"][i])
+            names = {"bias": bias_path.name, "flat": flat_paths[key].name, "mask": mask_paths[key].name}
             try:
-                data, hdr = calibrate_frame(path, bias, flats[key], masks[key])
+                data, hdr = calibrate_frame(path, bias, flats[key], masks[key], names=names, mask_threshold=mask_threshold)
             except (CalibrationError, FrameError) as exc:
                 _set(frames, i, "rejected", str(exc))
                 continue
