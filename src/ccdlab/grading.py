@@ -492,7 +492,7 @@ def _clean(text: str) -> str:
 # "Copy of 01_fits_files.ipynb", "01_fits_files (1).ipynb", "01_fits_files_solved-checkpoint.ipynb".
 _NAME_NOISE = re.compile(
     r"(?<![^\W_])(copy\s+of|copy|checkpoint|solved|solutions?|answers?|done|final|finished|completed?"
-    r"|submission|submitted|student|notebook|v\d+|\d+)(?![^\W_])",
+    r"|submission|submitted|homework|assignment|notebook|v\d+)(?![^\W_])",
     re.IGNORECASE,
 )
 
