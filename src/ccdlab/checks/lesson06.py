@@ -10,7 +10,6 @@ import numpy as np
 from . import answers, boolean_mask, image, number
 from .lesson03 import master_bias_of
 from .lesson04 import mask_of, master_flat_of
-from .lesson05 import calibrated_of
 
 LESSON = "06_cosmic_rays"
 
