@@ -94,6 +94,13 @@ def test_reduced_dir_is_idempotent(tmp_path):
     assert first == second == tmp_path.resolve() / "reduced" and first.is_dir()
 
 
+def test_pipeline_dir_sits_inside_reduced_and_is_idempotent(tmp_path):
+    assert not paths.pipeline_dir(tmp_path, create=False).exists()
+    first = paths.pipeline_dir(tmp_path)
+    assert first == paths.pipeline_dir(tmp_path) == tmp_path.resolve() / "reduced" / "ccdlab"
+    assert first.is_dir() and not paths.is_raw_folder(first)
+
+
 def test_ensure_dir_refuses_a_file(tmp_path):
     (tmp_path / "f").write_text("x")
     with pytest.raises(NotADirectoryError, match="is a file"):

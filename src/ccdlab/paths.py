@@ -31,6 +31,7 @@ __all__ = [
     "find_data_dir",
     "raw_dir",
     "reduced_dir",
+    "pipeline_dir",
     "ensure_dir",
     "is_raw_folder",
 ]
@@ -226,6 +227,24 @@ def reduced_dir(data_dir: str | os.PathLike | None = None, create: bool = True) 
     'reduced'
     """
     path = find_data_dir(data_dir) / "reduced"
+    return ensure_dir(path) if create else path
+
+
+def pipeline_dir(data_dir: str | os.PathLike | None = None, create: bool = True) -> Path:
+    """Return (and by default create) ``reduced/ccdlab/``: a reduction made by ccdlab itself.
+
+    Lessons that need frames they can trust (the stacking lesson) keep ccdlab's own reduction
+    here, apart from the student's files in ``reduced/``, so a slip in an earlier lesson neither
+    spoils the later one nor is overwritten by it.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     pipeline_dir(tmp).relative_to(Path(tmp).resolve()).as_posix()
+    'reduced/ccdlab'
+    """
+    path = reduced_dir(data_dir, create=False) / "ccdlab"
     return ensure_dir(path) if create else path
 
 

@@ -427,7 +427,7 @@ class Night:
         """
         from ..inventory import scan
 
-        return self.memo("table", lambda: scan(self.data_dir))
+        return self.memo("table", lambda: scan(self.data_dir, warn=False))  # the notebook's own scan warns
 
     def files(self, frame_type: str) -> list[str]:
         """Paths of one frame type, sorted (as the notebooks list them).

@@ -27,7 +27,8 @@ def proc_name(raw_path) -> str:
 
 
 def cleaned_frames_of(night) -> list:
-    """``(data, header)`` of every cleaned science frame: from reduced/ when there, else computed.
+    """``(data, header)`` of every cleaned science frame: from ccdlab's own reduction
+    (:func:`ccdlab.paths.pipeline_dir`, what the lesson stacks) when there, else computed.
 
     Not kept (four full-size frames are 270 MB): :func:`aligned_of` keeps what is needed.
 
@@ -38,12 +39,12 @@ def cleaned_frames_of(night) -> list:
     """
     from ..cosmics import remove_cosmics
     from ..io import read_frame
-    from ..paths import reduced_dir
+    from ..paths import pipeline_dir
     from .lesson04 import mask_of
     from .lesson05 import calibrated_of
 
     cam = camera_of(night)
-    out = reduced_dir(night.data_dir, create=False)
+    out = pipeline_dir(night.data_dir, create=False)
     frames = []
     for raw in night.files("science"):
         path = out / proc_name(raw)
@@ -309,7 +310,7 @@ def snr_gain(night, star_snr, snr_gain):
     expected = values["gain"]
     if expected is None or not math.isfinite(expected):
         return [Part("star_snr", True, reference=star_snr), Part("snr_gain", True, reference=snr_gain)]
-    n, n_eff = values["n"], values["n_effective"]
+    n = values["n"]
     part = number("snr_gain", snr_gain, expected, rtol=0.03,
                   hint="Divide each star's S/N in the stack by its S/N in the first frame, and take the median "
                        "over the stars.", reference=expected)
