@@ -1,4 +1,4 @@
-"""Tests of ccdlab.calibrate: masters, flat screening, vignetting mask, calibrated frames."""
+"""Tests of ccdlab.calibrate: masters, vignetting mask, calibrated frames (screening: test_screening)."""
 
 import re
 
@@ -19,7 +19,6 @@ from ccdlab.calibrate import (
     master_flat,
     master_flats,
     screen_biases,
-    screen_flats,
     vignetting_mask,
 )
 from ccdlab.combine import CombineWarning
@@ -35,11 +34,11 @@ def bias(night):
     return master_bias(night.bias)
 
 
-def test_illuminated_region():
-    assert illuminated_region((100, 200)) == (slice(25, 75), slice(50, 150))
-    assert illuminated_region((10, 10), 1.0) == (slice(0, 10), slice(0, 10))
-    with pytest.raises(CalibrationError, match="between 0 and 1"):
-        illuminated_region((10, 10), 0)
+def test_the_screening_can_still_be_imported_from_calibrate():
+    from ccdlab import calibrate, screening
+
+    for name in screening.__all__:
+        assert name in calibrate.__all__ and getattr(calibrate, name) is getattr(screening, name)
 
 
 def test_master_bias_is_the_median(night, bias):
@@ -62,35 +61,6 @@ def test_master_flat_recovers_the_known_flat(night, bias):
     assert np.median(flat.data[rows, cols]) == pytest.approx(1.0, abs=1e-6)
     assert flat.filter == "R" and len(flat.used) == 5 and flat.rejected == []
     assert np.asarray(flat).shape == synthetic.SHAPE
-
-
-def test_screening_gives_reasons(tmp_path, night, bias):
-    rng = np.random.default_rng(1)
-    good = night.flats[0]
-    faint = tmp_path / "faint.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 300.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
-    bright = tmp_path / "bright.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 52000.0), header=fits.Header({"FILTER": "R"})).writeto(bright)
-    dark = tmp_path / "dark.fits"
-    fits.PrimaryHDU(synthetic.bias_frame(rng), header=fits.Header({"FILTER": "R"})).writeto(dark)
-    small = tmp_path / "small.fits"
-    fits.PrimaryHDU(np.zeros((64, 64), np.uint16) + 20000, header=fits.Header({"FILTER": "R"})).writeto(small)
-    other = tmp_path / "other.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 18000.0), header=fits.Header({"FILTER": "V"})).writeto(other)
-    empty = np.full(synthetic.SHAPE, np.nan, np.float32)
-    junk = tmp_path / "junk.fits"
-    junk.write_text("not a FITS file")
-    table = screen_flats([good, faint, bright, dark, small, other, empty, junk], bias, filter="R")
-    reasons = dict(zip(table["name"], table["reason"]))
-    assert list(table["used"]) == [True] + [False] * 7
-    assert reasons["faint.fits"].startswith("too faint: 3")
-    assert reasons["bright.fits"].startswith("saturated or non-linear: 52")
-    assert "<= 0" in reasons["dark.fits"]
-    assert reasons["small.fits"].startswith("different shape: 64 x 64")
-    assert reasons["other.fits"] == "wrong filter: V (wanted R)"
-    assert reasons["flat #6 (an array)"].startswith("all-NaN illuminated region")
-    assert reasons["junk.fits"].startswith("unreadable")
-    assert 15000 < table["level"][0] < 21000
 
 
 def test_master_flat_skips_rejected_flats(tmp_path, night, bias):
@@ -207,61 +177,12 @@ def test_calibrate_frame_refuses_a_flat_without_positive_pixels(tmp_path, value)
         calibrate_frame(np.full((3, 3), 1100.0), np.full((3, 3), 100.0), flat_path)
 
 
-# -- screening biases ---------------------------------------------------------------------------
+# -- HISTORY ------------------------------------------------------------------------------------
 
 
 def write(path, data, **cards):
     fits.PrimaryHDU(data, header=fits.Header(cards)).writeto(path)
     return path
-
-
-def test_bias_screening_keeps_the_biases_of_a_normal_night(night):
-    table = screen_biases(night.bias)
-    assert list(table["used"]) == [True] * 5 and set(table["reason"]) == {""}
-    assert all(abs(level - synthetic.BIAS_LEVEL) < 2 for level in table["level"])
-    assert list(table["exptime"]) == [0.001] * 5 and set(table["imagetyp"]) == {"dark"}
-
-
-def test_bias_screening_rejects_long_exposures_not_called_biases(tmp_path, night):
-    rng = np.random.default_rng(4)
-    bias = synthetic.bias_frame(rng)
-    files = list(night.bias) + [
-        write(tmp_path / "object.fits", bias, IMAGETYP="object", EXPTIME=180.0),
-        write(tmp_path / "flat.fits", bias, IMAGETYP="flat", EXPTIME=5.0),
-        write(tmp_path / "dark.fits", bias, IMAGETYP="dark", EXPTIME=60.0),
-        write(tmp_path / "untyped.fits", bias, EXPTIME=30.0),
-        write(tmp_path / "long_bias.fits", bias, IMAGETYP="BIAS", EXPTIME=30.0),  # the header says bias: kept
-        write(tmp_path / "short_object.fits", bias, IMAGETYP="object", EXPTIME=0.0),  # ~0 s: a bias in effect
-    ]
-    table = screen_biases(files)
-    reasons = dict(zip(table["name"], table["reason"]))
-    assert reasons["object.fits"] == "180 s exposure with IMAGETYP 'object': a science frame, not a bias (a bias is ~0 s)"
-    assert reasons["flat.fits"] == "5 s exposure with IMAGETYP 'flat': a flat, not a bias (a bias is ~0 s)"
-    assert reasons["dark.fits"] == "60 s exposure with IMAGETYP 'dark': a dark, not a bias (a bias is ~0 s)"
-    assert reasons["untyped.fits"] == "30 s exposure with no IMAGETYP: not a bias (a bias is ~0 s)"
-    assert reasons["long_bias.fits"] == reasons["short_object.fits"] == ""
-
-
-def test_bias_screening_rejects_a_level_unlike_the_others(tmp_path, night):
-    lit = write(tmp_path / "lit.fits", synthetic.bias_frame(np.random.default_rng(6)) + np.uint16(12))
-    table = screen_biases(list(night.bias) + [lit])
-    assert list(table["used"]) == [True] * 5 + [False]
-    assert table["reason"][5].startswith("level 282.0 ADU, 12.0 ADU from the biases' median 270.0 (more than ")
-    # the test needs three frames: with two, neither can be told to be the odd one
-    assert list(screen_biases([night.bias[0], lit])["used"]) == [True, True]
-    # biases agreeing to within the margin (a few ADU) all pass, however small their scatter
-    steady = [np.full((8, 8), 270.0)] * 4 + [np.full((8, 8), 274.0)]
-    assert all(screen_biases(steady)["used"])
-
-
-def test_bias_screening_rejects_other_sizes_and_unreadable_files(tmp_path, night):
-    junk = tmp_path / "junk.fits"
-    junk.write_text("not a FITS file")
-    small = write(tmp_path / "small.fits", np.zeros((64, 64), np.uint16) + 270)
-    table = screen_biases(list(night.bias) + [small, junk])
-    reasons = dict(zip(table["name"], table["reason"]))
-    assert reasons["small.fits"] == "64 x 64 pixels, unlike the other biases (256 x 256)"
-    assert reasons["junk.fits"].startswith("unreadable")
 
 
 def test_master_bias_history_lists_the_rejected_frames(tmp_path, night):
@@ -272,9 +193,6 @@ def test_master_bias_history_lists_the_rejected_frames(tmp_path, night):
         "ccdlab: rejected bias misfiled.fits: 180 s exposure with IMAGETYP",
         "  'object': a science frame, not a bias (a bias is ~0 s)",
     ]
-
-
-# -- HISTORY ------------------------------------------------------------------------------------
 
 
 def test_history_cards_fit_and_keep_every_word():

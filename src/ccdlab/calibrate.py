@@ -18,14 +18,16 @@ The steps a careful astronomer takes, each a small function:
 All images are in ADU; a normalised flat has no unit. :func:`master_bias_history` and
 :meth:`MasterFlat.history` give the HISTORY cards that record how a master was made, each card at
 most 72 characters (:func:`history_cards`).
+
+The screening (:func:`screen_biases`, :func:`screen_flats`, their limits such as
+:data:`DEFAULT_MAX_LEVEL`, and :func:`illuminated_region`) lives in :mod:`ccdlab.screening` and
+can be imported from here too.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import textwrap
-from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,11 +35,26 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from .camera import DEFAULT_GAIN, DEFAULT_SATLEVEL
 from .combine import DEFAULT_MEM_LIMIT, combine
-from .inventory import header_value, type_frame
-from .io import FrameError, read_frame, read_header, read_rows
-from .overscan import correct_overscan, overscan_layout
+from .io import FrameError, read_frame
+from .overscan import correct_overscan
+from .screening import (
+    BIAS_LEVEL_MARGIN,
+    BIAS_LEVEL_SPREAD,
+    BIAS_LONGEST_EXPTIME,
+    DEFAULT_MAX_LEVEL,
+    DEFAULT_MIN_LEVEL,
+    FILTER_KEYS,
+    FLAT_SATURATION_FRACTION,
+    CalibrationError,
+    _frame_data,
+    _is_path,
+    _raw_layout,
+    _region_median,
+    illuminated_region,
+    screen_biases,
+    screen_flats,
+)
 
 __all__ = [
     "FILTER_KEYS",
@@ -63,59 +80,11 @@ __all__ = [
     "calibrate_frame",
 ]
 
-#: Header keywords naming the filter, in order of preference.
-FILTER_KEYS = ("FILTER", "FILTNAME", "FILTER1", "FILT")
-#: A flat fainter than this (ADU above bias, illuminated median) is too noisy to use.
-DEFAULT_MIN_LEVEL = 1000.0
-#: A flat brighter than this fraction of the camera's saturation (above bias) is saturated or
-#: non-linear; ``ccdlab reduce`` applies it to the camera it was given.
-FLAT_SATURATION_FRACTION = 0.75
-#: A flat brighter than this (ADU above bias) is saturated or non-linear: 0.75 x the course
-#: camera's saturation (96,000 e- / 1.6 e-/ADU = 60,000 ADU), i.e. 45,000 ADU.
-DEFAULT_MAX_LEVEL = FLAT_SATURATION_FRACTION * DEFAULT_SATLEVEL / DEFAULT_GAIN
 #: Pixels receiving less than this fraction of the central light are masked.
 DEFAULT_MASK_THRESHOLD = 0.8
-#: A frame exposed longer than this (seconds) whose header does not call it a bias is not one
-#: (a bias is a ~0 s readout; the inventory takes a 'dark' of <= 0.01 s as a bias).
-BIAS_LONGEST_EXPTIME = 1.0
-#: A bias whose level is farther from the others' median than this many robust standard
-#: deviations of the levels (plus :data:`BIAS_LEVEL_MARGIN`) is not like the others.
-BIAS_LEVEL_SPREAD = 10.0
-#: ADU added to the allowed distance, so that biases whose levels agree to the ADU pass.
-BIAS_LEVEL_MARGIN = 5.0
 #: The longest text one HISTORY card holds (80 columns minus the keyword); astropy cuts longer
 #: lines mid-word into several cards.
 HISTORY_WIDTH = 72
-
-
-class CalibrationError(ValueError):
-    """Calibration cannot go on; the message names the frame and says what to do."""
-
-
-def illuminated_region(shape: tuple[int, int], fraction: float = 0.5) -> tuple[slice, slice]:
-    """The central box used to measure a flat's level: ``fraction`` of each side.
-
-    Vignetting darkens the edges and corners, so a flat's brightness is measured in the middle.
-
-    Examples
-    --------
-    >>> illuminated_region((4108, 4096))
-    (slice(1027, 3081, None), slice(1024, 3072, None))
-    """
-    if not 0 < fraction <= 1:
-        raise CalibrationError(f"The illuminated region is a fraction of the frame between 0 and 1; got {fraction}.")
-    ny, nx = shape
-    hy, hx = max(1, round(ny * fraction / 2)), max(1, round(nx * fraction / 2))
-    cy, cx = ny // 2, nx // 2
-    return slice(max(0, cy - hy), min(ny, cy + hy)), slice(max(0, cx - hx), min(nx, cx + hx))
-
-
-def _is_path(item) -> bool:
-    return isinstance(item, (str, os.PathLike))
-
-
-def _label(item, index: int, kind: str) -> str:
-    return str(item) if _is_path(item) else f"{kind} #{index} (an array)"
 
 
 def _frame_arg(frame, what: str) -> tuple[np.ndarray, str]:
@@ -123,18 +92,7 @@ def _frame_arg(frame, what: str) -> tuple[np.ndarray, str]:
     if isinstance(frame, MasterFlat):
         name = f"{what} ({frame.filter})" if frame.filter else what
         return np.asarray(frame.data, dtype=np.float32), name
-    if _is_path(frame):
-        data, _ = read_frame(frame)
-        return data, Path(frame).name
-    data = np.asarray(frame, dtype=np.float32)
-    if data.ndim != 2:
-        raise CalibrationError(f"The {what} must be a 2-D image (or a file); got an array of shape {data.shape}.")
-    return data, what
-
-
-def _region_median(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if finite.size else math.nan
+    return _frame_data(frame, what), Path(frame).name if _is_path(frame) else what
 
 
 def history_cards(text: str) -> list[str]:
@@ -159,20 +117,6 @@ def _fits_box(region: tuple[slice, slice]) -> str:
     """numpy ``(rows, columns)`` slices -> FITS section ``[x1:x2,y1:y2]``."""
     rows, cols = region
     return f"[{cols.start + 1}:{cols.stop},{rows.start + 1}:{rows.stop}]"
-
-
-def _raw_layout(path):
-    """-> (header, raw shape, overscan layout or None) of a file, reading its header only."""
-    header = read_header(path)
-    if "ZNAXIS1" in header:
-        raw_shape = (int(header["ZNAXIS2"]), int(header["ZNAXIS1"]))
-    else:
-        raw_shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
-    try:
-        layout = overscan_layout(header, raw_shape)
-    except ValueError as exc:
-        raise FrameError(str(exc)) from exc
-    return header, raw_shape, layout
 
 
 def _overscan_cards(items) -> list[str]:
@@ -202,126 +146,6 @@ def _rejection_cards(table: Table, kind: str, limit: int = 10) -> list[str]:
     if len(rejected) > limit:
         cards.append(f"ccdlab: and {len(rejected) - limit} more {kind} frames rejected")
     return cards
-
-
-def _robust_outliers(levels: list[float], spread: float, margin: float) -> tuple[float, float, list[bool]]:
-    """-> (centre, allowed distance, outlier flags) of levels: median, spread x 1.4826 MAD + margin."""
-    values = np.asarray(levels, dtype=float)
-    centre = float(np.median(values))
-    scatter = 1.4826 * float(np.median(np.abs(values - centre)))
-    allowed = spread * scatter + margin
-    return centre, allowed, [bool(abs(v - centre) > allowed) for v in values]
-
-
-def screen_biases(
-    files,
-    longest_exptime: float = BIAS_LONGEST_EXPTIME,
-    spread: float = BIAS_LEVEL_SPREAD,
-    margin: float = BIAS_LEVEL_MARGIN,
-    region_fraction: float = 0.5,
-) -> Table:
-    """Look at every bias frame and say whether it can be used, and if not, why.
-
-    A frame is left out when it cannot be read; when its size differs from most of the others';
-    when it was exposed longer than ``longest_exptime`` and its header does not call it a bias
-    (a science frame or a flat misfiled in bias/); or, among three frames or more, when its
-    median level lies farther from the frames' median than ``spread`` robust standard deviations
-    of the levels plus ``margin`` ADU (light, or another readout mode).
-
-    Parameters
-    ----------
-    files : list of path-like or 2-D arrays
-        The bias frames (arrays have no header: only their size and level are checked).
-    longest_exptime : float
-        Seconds; see :data:`BIAS_LONGEST_EXPTIME`.
-    spread, margin : float
-        The level test: see :data:`BIAS_LEVEL_SPREAD` and :data:`BIAS_LEVEL_MARGIN`.
-    region_fraction : float
-        Size of the central box where the level is measured (see :func:`illuminated_region`).
-
-    Returns
-    -------
-    astropy.table.Table
-        One row per frame: ``name``, ``exptime`` (s, NaN when unknown), ``imagetyp``, ``level``
-        (median ADU, after the overscan correction a header declares), ``used`` (bool) and
-        ``reason`` (empty when used), plus ``path``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> frames = [np.full((8, 8), level) for level in (270.0, 271.0, 269.0, 1210.0)]
-    >>> table = screen_biases(frames)
-    >>> [bool(used) for used in table["used"]]
-    [True, True, True, False]
-    >>> str(table["reason"][3])
-    "level 1210.0 ADU, 939.5 ADU from the biases' median 270.5 (more than 19.8): light in it?"
-    """
-    items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
-    measured = [_measure_bias(item, index, region_fraction) for index, item in enumerate(items)]
-    rows = [row for row, _ in measured]
-    common = Counter(shape for _, shape in measured if shape is not None).most_common(1)
-    for row, shape in measured:
-        if row["used"]:
-            row["reason"] = _bias_misfit(row, shape, common[0][0], longest_exptime)
-            row["used"] = not row["reason"]
-    kept = [row for row in rows if row["used"]]
-    if len(kept) >= 3:
-        centre, allowed, outliers = _robust_outliers([row["level"] for row in kept], spread, margin)
-        for row, outlier in zip(kept, outliers):
-            if outlier:
-                row["used"] = False
-                row["reason"] = (f"level {row['level']:.1f} ADU, {abs(row['level'] - centre):.1f} ADU from the biases' "
-                                 f"median {centre:.1f} (more than {allowed:.1f}): light in it?")
-    names = ["name", "exptime", "imagetyp", "level", "used", "reason", "path"]
-    table = Table(rows=[[r[n] for n in names] for r in rows] or None, names=names,
-                  dtype=[str, float, str, float, bool, str, str])
-    table["exptime"].unit = "s"
-    table["level"].unit = "adu"
-    table["level"].format = ".1f"
-    return table
-
-
-def _measure_bias(item, index: int, region_fraction: float) -> tuple[dict, tuple | None]:
-    """-> (screening row, shape or None when unreadable) of one bias: header values and level."""
-    label = _label(item, index, "bias")
-    row = {"name": Path(label).name if _is_path(item) else label, "exptime": math.nan, "imagetyp": "",
-           "kind": "bias", "level": math.nan, "used": True, "reason": "", "path": str(item) if _is_path(item) else ""}
-    try:
-        if _is_path(item):
-            header = _raw_layout(item)[0]
-            row["exptime"] = _float_or_nan(header_value(header, ("EXPTIME", "EXPOSURE", "ITIME")))
-            row["imagetyp"] = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
-            row["kind"] = type_frame(header).frame_type  # what the header alone says, no folder hint
-        _, shape, values = _read_region(item, region_fraction)
-    except (FrameError, OSError) as exc:
-        row["used"], row["reason"] = False, f"unreadable: {exc}"
-        return row, None
-    row["level"] = _region_median(values)
-    return row, tuple(shape)
-
-
-def _bias_misfit(row: dict, shape: tuple, common: tuple, longest_exptime: float) -> str:
-    """Why one bias does not fit (another size, a long exposure not called a bias, no level), or ''."""
-    if shape != common:
-        return f"{shape[1]} x {shape[0]} pixels, unlike the other biases ({common[1]} x {common[0]})"
-    if row["exptime"] > longest_exptime and row["kind"] != "bias":
-        return _not_a_bias(row)
-    if not math.isfinite(row["level"]):
-        return "all-NaN central region: no level measured"
-    return ""
-
-
-def _float_or_nan(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
-def _not_a_bias(row: dict) -> str:
-    what = {"science": "a science frame, ", "flat": "a flat, ", "dark": "a dark, "}.get(row.get("kind"), "")
-    typ = f"IMAGETYP {row['imagetyp']!r}" if row["imagetyp"] else "no IMAGETYP"
-    return f"{row['exptime']:g} s exposure with {typ}: {what}not a bias (a bias is ~0 s)"
 
 
 def master_bias(
@@ -395,113 +219,6 @@ def master_bias_history(screening: Table, method: str = "median") -> list[str]:
     cards = [f"ccdlab: master bias, {method} of {count} bias frame{'s' if count != 1 else ''}"]
     return cards + _overscan_cards(used) + _rejection_cards(screening, "bias")
 
-
-def _flat_filter(header: fits.Header | None) -> str:
-    if header is None:
-        return ""
-    return str(header_value(header, FILTER_KEYS, "")).strip()
-
-
-def _read_region(item, region_fraction: float):
-    """-> (filter, shape, region values in ADU) of one flat, reading only its central rows."""
-    if not _is_path(item):
-        data = np.asarray(item, dtype=np.float32)
-        if data.ndim != 2:
-            raise FrameError(f"a flat must be a 2-D image; got shape {data.shape}")
-        rows, cols = illuminated_region(data.shape, region_fraction)
-        return "", data.shape, data[rows, cols]
-    header, raw_shape, layout = _raw_layout(item)
-    if layout is not None:
-        data, _ = correct_overscan(read_frame(item)[0], header, layout)
-        rows, cols = illuminated_region(data.shape, region_fraction)
-        return _flat_filter(header), data.shape, data[rows, cols]
-    rows, cols = illuminated_region(raw_shape, region_fraction)
-    block = read_rows(item, rows.start, rows.stop)
-    return _flat_filter(header), raw_shape, block[:, cols]
-
-
-def screen_flats(
-    files,
-    master_bias=None,
-    filter: str | None = None,
-    min_level: float = DEFAULT_MIN_LEVEL,
-    max_level: float = DEFAULT_MAX_LEVEL,
-    region_fraction: float = 0.5,
-) -> Table:
-    """Look at every flat and say whether it can be used, and if not, why.
-
-    Parameters
-    ----------
-    files : list of path-like or 2-D arrays
-        The flats.
-    master_bias : 2-D array or path-like, optional
-        Subtracted before the level is measured (recommended: the level is then the light).
-    filter : str, optional
-        The filter wanted; flat files in another filter are rejected (arrays, which have no
-        header, are taken as given). By default no filter is rejected here (mixed filters are
-        handled by :func:`master_flat`).
-    min_level, max_level : float
-        Acceptable median level in ADU above bias, in the illuminated centre.
-    region_fraction : float
-        Size of the central box where the level is measured (see :func:`illuminated_region`).
-
-    Returns
-    -------
-    astropy.table.Table
-        One row per flat: ``name``, ``filter``, ``level`` (ADU above bias), ``used`` (bool) and
-        ``reason`` (empty when used), plus ``path``.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> flats = [np.full((8, 8), 20000.0), np.full((8, 8), 300.0)]
-    >>> table = screen_flats(flats, master_bias=np.full((8, 8), 270.0))
-    >>> [bool(used) for used in table["used"]], str(table["reason"][1])
-    ([True, False], 'too faint: 30 ADU above bias < 1000')
-    """
-    items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
-    bias = None
-    if master_bias is not None:
-        bias, _ = _frame_arg(master_bias, "master bias")
-    rows = []
-    for index, item in enumerate(items):
-        label = _label(item, index, "flat")
-        row = {"name": Path(label).name if _is_path(item) else label, "filter": "", "level": math.nan,
-               "used": False, "reason": "", "path": str(item) if _is_path(item) else ""}
-        rows.append(row)
-        try:
-            filt, shape, values = _read_region(item, region_fraction)
-        except (FrameError, OSError) as exc:
-            row["reason"] = f"unreadable: {exc}"
-            continue
-        row["filter"] = filt
-        if bias is not None and tuple(shape) != bias.shape:
-            row["reason"] = f"different shape: {shape[1]} x {shape[0]} but the master bias is {bias.shape[1]} x {bias.shape[0]}"
-            continue
-        if filter is not None and filt != filter and _is_path(item):  # an array has no header: taken as given
-            row["reason"] = f"wrong filter: {filt or 'none'} (wanted {filter})"
-            continue
-        if bias is not None:
-            brow, bcol = illuminated_region(bias.shape, region_fraction)
-            values = values - bias[brow, bcol]
-        level = _region_median(values)
-        row["level"] = level
-        if not math.isfinite(level):
-            row["reason"] = "all-NaN illuminated region: no light measured"
-        elif level <= 0:
-            row["reason"] = f"median {level:.0f} ADU above bias <= 0: a bias or dark typed as a flat?"
-        elif level < min_level:
-            row["reason"] = f"too faint: {level:.0f} ADU above bias < {min_level:g}"
-        elif level > max_level:
-            row["reason"] = f"saturated or non-linear: {level:.0f} ADU above bias > {max_level:g}"
-        else:
-            row["used"] = True
-    names = ["name", "filter", "level", "used", "reason", "path"]
-    table = Table(rows=[[r[n] for n in names] for r in rows] or None, names=names,
-                  dtype=[str, str, float, bool, str, str])
-    table["level"].unit = "adu"
-    table["level"].format = ".1f"
-    return table
 
 
 @dataclass
