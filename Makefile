@@ -32,7 +32,7 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 data: $(STAMP)
-	$(PY) data_fetch.py $(if $(SIZE),--size $(SIZE),) $(if $(FORCE),--force,)
+	$(PY) data_fetch.py $(if $(SIZE),--size $(SIZE),) $(if $(filter 1 yes true,$(FORCE)),--force,)
 
 # JupyterLab refuses to run as root unless told (containers, some workshop servers).
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u 2>/dev/null)),--allow-root,)

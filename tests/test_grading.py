@@ -382,6 +382,8 @@ def test_identify_student_ignores_what_browsers_and_colab_add(tmp_path):
     assert identify_student(tmp_path / "Copy of bob_01_demo.ipynb", "01_demo", root=tmp_path) == "bob"
     # a name that merely contains a noise word or digits is kept
     assert identify_student(tmp_path / "donna42_01_demo.ipynb", "01_demo", root=tmp_path) == "donna42"
+    assert identify_student(tmp_path / "redone_01_demo.ipynb", "01_demo", root=tmp_path) == "redone"
+    assert identify_student(tmp_path / "Copeland_01_demo (2).ipynb", "01_demo", root=tmp_path) == "Copeland"
 
 
 def test_suspect_cells():

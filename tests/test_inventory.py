@@ -330,3 +330,11 @@ def test_other_files_lists_what_scan_skips(tmp_path):
     names = [p.relative_to(tmp_path).as_posix() for p in inventory.other_files(tmp_path)]
     assert names == ["bias/.DS_Store", "bias/._b1.fits", "bias/notes.txt"]
     assert inventory.other_files(tmp_path, recursive=False) == []
+
+
+def test_folder_hints_with_a_relative_path_and_an_absolute_root(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    header = fits.Header()
+    typing = inventory.type_frame(header, "data/science/M31/x.fits", root=str(tmp_path / "data"))
+    assert typing.frame_type == "science" and "science/" in typing.note
+    assert inventory.type_frame(header, tmp_path / "data" / "science" / "x.fits", root="data/science").frame_type == "science"

@@ -110,3 +110,11 @@ def test_bias_screening_rejects_other_sizes_and_unreadable_files(tmp_path, night
     reasons = dict(zip(table["name"], table["reason"]))
     assert reasons["small.fits"] == "64 x 64 pixels, unlike the other biases (256 x 256)"
     assert reasons["junk.fits"].startswith("unreadable")
+
+
+def test_an_array_that_is_not_an_image_is_said_so_not_called_unreadable():
+    biases = [np.full((8, 8), 270.0)] * 3 + [np.zeros(8)]
+    reason = str(screen_biases(biases)["reason"][3])
+    assert reason == "not a 2-D image: an array of shape (8,)"
+    flats = screen_flats([np.full((8, 8), 20000.0), np.zeros(8)], min_level=1.0)
+    assert str(flats["reason"][1]) == "not a 2-D image: an array of shape (8,)"

@@ -226,7 +226,7 @@ def _blank_region(region: list[str], used_later: set[str], where: str) -> list[s
             if unpacked and set(unpacked) <= used_later and not set(unpacked) & blanked:
                 # one call unpacked into several names stays one line: `a, b = ..., ...`
                 blanked.update(unpacked)
-                out.append(f"{', '.join(unpacked)} = {', '.join('...' for _ in unpacked)}  # your code here")
+                out.append(f"{', '.join(unpacked)} = {', '.join('...' for _ in unpacked)}{BLANK[3:]}")
                 continue
             for target in targets:
                 for name in _assigned_names(target):

@@ -36,7 +36,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .combine import DEFAULT_MEM_LIMIT, combine
-from .io import FrameError, read_frame
+from .io import HISTORY_WIDTH, FrameError, history_cards, read_frame
 from .overscan import correct_overscan
 from .screening import (
     BIAS_LEVEL_MARGIN,
@@ -82,9 +82,6 @@ __all__ = [
 
 #: Pixels receiving less than this fraction of the central light are masked.
 DEFAULT_MASK_THRESHOLD = 0.8
-#: The longest text one HISTORY card holds (80 columns minus the keyword); astropy cuts longer
-#: lines mid-word into several cards.
-HISTORY_WIDTH = 72
 
 
 def _frame_arg(frame, what: str) -> tuple[np.ndarray, str]:
@@ -93,24 +90,6 @@ def _frame_arg(frame, what: str) -> tuple[np.ndarray, str]:
         name = f"{what} ({frame.filter})" if frame.filter else what
         return np.asarray(frame.data, dtype=np.float32), name
     return _frame_data(frame, what), Path(frame).name if _is_path(frame) else what
-
-
-def history_cards(text: str) -> list[str]:
-    """Split a HISTORY sentence into lines that each fit one card, at spaces, indenting the rest.
-
-    astropy cuts a longer HISTORY line every 72 characters, mid-word; ccdlab splits its own.
-
-    Examples
-    --------
-    >>> history_cards("ccdlab: short")
-    ['ccdlab: short']
-    >>> for card in history_cards("ccdlab: rejected flat C0_20181013-124905-134.fits: saturated or "
-    ...                           "non-linear: 60000 ADU above bias > 45000"):
-    ...     print(card)
-    ccdlab: rejected flat C0_20181013-124905-134.fits: saturated or
-      non-linear: 60000 ADU above bias > 45000
-    """
-    return textwrap.wrap(text, HISTORY_WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
 
 
 def _fits_box(region: tuple[slice, slice]) -> str:
@@ -388,8 +367,9 @@ def master_flat(
     levels = [float(row["level"]) for row in table if row["used"]]
     if not good:
         raise CalibrationError(
-            f"No usable flat among {len(items)}: {_summarise_reasons(table)}. Take new flats, or relax "
-            "min_level/max_level if the camera differs from the course's."
+            f"No usable flat among {len(items)}: {_summarise_reasons(table)}. Take new flats; if they are "
+            "good and the camera is not the course's, give its saturation (ccdlab reduce --satlevel, or "
+            "min_level/max_level in Python)."
         )
     data = combine(
         good, method=method, sigma_clip=sigma_clip, mem_limit=mem_limit, progress=progress,

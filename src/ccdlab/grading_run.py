@@ -213,7 +213,7 @@ def copy_data(source, dest) -> Path:
     def ignore(folder, names):
         skip = set(shutil.ignore_patterns(".ipynb_checkpoints")(folder, names))
         if Path(folder) == source:
-            skip |= {name for name in names if name in NOT_COPIED}
+            skip |= {name for name in names if name.lower() in NOT_COPIED}
         return skip
 
     shutil.copytree(source, dest, symlinks=False, ignore=ignore)

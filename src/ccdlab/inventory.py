@@ -32,7 +32,7 @@ from .io import FrameError, is_fits_name, read_header
 
 __all__ = [
     "COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "NOTE_PREFIXES", "InventoryWarning", "FrameTyping", "type_frame", "classify",
-    "header_value", "scan", "other_files", "frames_of_type", "conflicts", "describe_conflicts",
+    "header_value", "exposure_time", "image_type", "scan", "other_files", "frames_of_type", "conflicts", "describe_conflicts",
 ]
 
 #: The frame types ccdlab knows.
@@ -113,6 +113,28 @@ def _float(value) -> float:
     return result
 
 
+def exposure_time(header: fits.Header) -> float:
+    """The exposure time in seconds (EXPTIME, EXPOSURE or ITIME), NaN when the header has none.
+
+    Examples
+    --------
+    >>> exposure_time(fits.Header({"EXPOSURE": 30})), exposure_time(fits.Header())
+    (30.0, nan)
+    """
+    return _float(header_value(header, _EXPTIME_KEYS))
+
+
+def image_type(header: fits.Header) -> str:
+    """The header's own word for the frame type (IMAGETYP, else OBSTYPE), stripped; '' when none.
+
+    Examples
+    --------
+    >>> image_type(fits.Header({"OBSTYPE": " zero "}))
+    'zero'
+    """
+    return str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
+
+
 def _hint_folders(path: Path, root: Path | None) -> list[str]:
     """The folder names that may hint a frame's type, nearest first.
 
@@ -122,12 +144,12 @@ def _hint_folders(path: Path, root: Path | None) -> list[str]:
     parent = Path(path).parent
     if root is None:
         return list(reversed(parent.parts[-3:]))
-    root = Path(root)
+    parent, root = Path(os.path.abspath(parent)), Path(os.path.abspath(root))
     try:
         inner = parent.relative_to(root).parts
     except ValueError:  # not under the root: only the frame's own folder may hint
         return [parent.name]
-    return list(reversed((Path(os.path.abspath(root)).name, *inner)))
+    return list(reversed((root.name, *inner)))
 
 
 def _folder_hint(path: Path | None, root: Path | None = None) -> tuple[str | None, str]:
@@ -213,8 +235,8 @@ def type_frame(
     >>> type_frame(fits.Header({"IMAGETYP": "BIAS"}), "science/n1/b1.fits", root="science/n1").frame_type
     'bias'
     """
-    imagetyp = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
-    exptime = _float(header_value(header, _EXPTIME_KEYS))
+    imagetyp = image_type(header)
+    exptime = exposure_time(header)
     from_header = _from_imagetyp(imagetyp) if imagetyp else None
     unrecognised = bool(imagetyp) and from_header is None
     note = f"IMAGETYP {imagetyp!r}" if from_header else ""
@@ -301,7 +323,7 @@ def _row(path: Path, root: Path | None = None) -> dict:
         note=note,
         conflict=conflict,
         imagetyp=str(header.get("IMAGETYP", "") or ""),
-        exptime=_float(header_value(header, _EXPTIME_KEYS)),
+        exptime=exposure_time(header),
         filter=str(header_value(header, _FILTER_KEYS, "")).strip(),
         naxis1=int(header.get("ZNAXIS1", header.get("NAXIS1", 0))),
         naxis2=int(header.get("ZNAXIS2", header.get("NAXIS2", 0))),

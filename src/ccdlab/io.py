@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import textwrap
 import tempfile
 import warnings
 from pathlib import Path
@@ -33,6 +34,8 @@ __all__ = [
     "read_rows",
     "frame_shape",
     "write_frame",
+    "HISTORY_WIDTH",
+    "history_cards",
     "atomic_output",
     "atomic_write_hdul",
     "atomic_write_text",
@@ -383,6 +386,29 @@ def _written_by_ccdlab(path: Path) -> bool:
         return False
 
 
+#: The longest text one HISTORY card holds (80 columns minus the keyword); astropy cuts longer
+#: lines mid-word into several cards.
+HISTORY_WIDTH = 72
+
+
+def history_cards(text: str) -> list[str]:
+    """Split a HISTORY sentence into lines that each fit one card, at spaces, indenting the rest.
+
+    astropy cuts a longer HISTORY line every 72 characters, mid-word; ccdlab splits its own.
+
+    Examples
+    --------
+    >>> history_cards("ccdlab: short")
+    ['ccdlab: short']
+    >>> for card in history_cards("ccdlab: rejected flat C0_20181013-124905-134.fits: saturated or "
+    ...                           "non-linear: 60000 ADU above bias > 45000"):
+    ...     print(card)
+    ccdlab: rejected flat C0_20181013-124905-134.fits: saturated or
+      non-linear: 60000 ADU above bias > 45000
+    """
+    return textwrap.wrap(text, HISTORY_WIDTH, subsequent_indent="  ", break_on_hyphens=False) or [""]
+
+
 def write_frame(
     path: str | os.PathLike,
     data: np.ndarray,
@@ -456,9 +482,9 @@ def write_frame(
         header.remove(key, ignore_missing=True, remove_all=True)
     header[STAMP_KEY] = (__version__, "written by ccdlab")
     lines = [history] if isinstance(history, str) else list(history)
+    lines += [f"input: {source.name}" for source in inputs]
     for line in lines:
-        header.add_history(line)
-    for source in inputs:
-        header.add_history(f"input: {source.name}")
+        for card in history_cards(str(line)):
+            header.add_history(card)
     hdu = fits.PrimaryHDU(np.asarray(data, dtype=np.float32), header=header)
     return atomic_write_hdul(fits.HDUList([hdu]), path, overwrite=True)

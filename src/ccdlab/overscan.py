@@ -13,11 +13,12 @@ from other telescopes are corrected and trimmed before anything else is done wit
 from __future__ import annotations
 
 import re
-import textwrap
 from dataclasses import dataclass
 
 import numpy as np
 from astropy.io import fits
+
+from .io import history_cards
 
 __all__ = [
     "OverscanLayout",
@@ -289,6 +290,6 @@ def correct_overscan(
     for key in ("BIASSEC", "TRIMSEC", "DATASEC"):
         header.remove(key, ignore_missing=True, remove_all=True)
     _shift_reference_pixels(header, layout)
-    for line in textwrap.wrap(f"ccdlab: {layout.describe()}", 72, subsequent_indent="  ", break_on_hyphens=False):
-        header.add_history(line)  # one card each: astropy would cut a longer line mid-word
+    for line in history_cards(f"ccdlab: {layout.describe()}"):
+        header.add_history(line)
     return np.ascontiguousarray(out, dtype=np.float32), header

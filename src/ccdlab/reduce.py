@@ -41,7 +41,6 @@ from .calibrate import (
     FLAT_SATURATION_FRACTION,
     CalibrationError,
     calibrate_frame,
-    history_cards,
     master_bias,
     master_bias_history,
     master_flat,
@@ -308,7 +307,7 @@ def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satl
     crmask, cleaned = remove_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
     count = int(crmask.sum())
     header["NCOSMIC"] = (count, "pixels flagged as cosmic rays by ccdlab")
-    history = history_cards(
+    history = (  # write_frame splits it into cards
         f"ccdlab: cosmic rays removed (astroscrappy L.A.Cosmic): {count} pixels; "
         f"gain {gain:g} e-/ADU, read noise {readnoise:g} e-, saturation {camera_satlevel or satlevel:g} e- "
         f"({satlevel:.0f} e- after flat-fielding)"

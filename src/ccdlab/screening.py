@@ -26,7 +26,7 @@ from astropy.io import fits
 from astropy.table import Table
 
 from .camera import DEFAULT_GAIN, DEFAULT_SATLEVEL
-from .inventory import header_value, type_frame
+from .inventory import exposure_time, header_value, image_type, type_frame
 from .io import FrameError, read_frame, read_header, read_rows
 from .overscan import correct_overscan, overscan_layout
 
@@ -213,12 +213,12 @@ def _measure_bias(item, index: int, region_fraction: float) -> tuple[dict, tuple
     try:
         if _is_path(item):
             header = _raw_layout(item)[0]
-            row["exptime"] = _float_or_nan(header_value(header, ("EXPTIME", "EXPOSURE", "ITIME")))
-            row["imagetyp"] = str(header.get("IMAGETYP", header.get("OBSTYPE", "")) or "").strip()
+            row["exptime"] = exposure_time(header)
+            row["imagetyp"] = image_type(header)
             row["kind"] = type_frame(header).frame_type  # what the header alone says, no folder hint
         _, shape, values = _read_region(item, region_fraction)
     except (FrameError, OSError) as exc:
-        row["used"], row["reason"] = False, f"unreadable: {exc}"
+        row["used"], row["reason"] = False, _unusable(exc)
         return row, None
     row["level"] = _region_median(values)
     return row, tuple(shape)
@@ -235,17 +235,18 @@ def _bias_misfit(row: dict, shape: tuple, common: tuple, longest_exptime: float)
     return ""
 
 
-def _float_or_nan(value) -> float:
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
-
-
 def _not_a_bias(row: dict) -> str:
     what = {"science": "a science frame, ", "flat": "a flat, ", "dark": "a dark, "}.get(row.get("kind"), "")
     typ = f"IMAGETYP {row['imagetyp']!r}" if row["imagetyp"] else "no IMAGETYP"
     return f"{row['exptime']:g} s exposure with {typ}: {what}not a bias (a bias is ~0 s)"
+
+
+class _NotAnImage(FrameError):
+    """An array given as a frame is not 2-D (said as it is, not as an unreadable file)."""
+
+
+def _unusable(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, _NotAnImage) else f"unreadable: {exc}"
 
 
 def _flat_filter(header: fits.Header | None) -> str:
@@ -255,11 +256,11 @@ def _flat_filter(header: fits.Header | None) -> str:
 
 
 def _read_region(item, region_fraction: float):
-    """-> (filter, shape, region values in ADU) of one flat, reading only its central rows."""
+    """-> (filter, shape, region values in ADU) of one frame, reading only its central rows."""
     if not _is_path(item):
         data = np.asarray(item, dtype=np.float32)
         if data.ndim != 2:
-            raise FrameError(f"a flat must be a 2-D image; got shape {data.shape}")
+            raise _NotAnImage(f"not a 2-D image: an array of shape {data.shape}")
         rows, cols = illuminated_region(data.shape, region_fraction)
         return "", data.shape, data[rows, cols]
     header, raw_shape, layout = _raw_layout(item)
@@ -324,7 +325,7 @@ def screen_flats(
         try:
             filt, shape, values = _read_region(item, region_fraction)
         except (FrameError, OSError) as exc:
-            row["reason"] = f"unreadable: {exc}"
+            row["reason"] = _unusable(exc)
             continue
         row["filter"] = filt
         if bias is not None and tuple(shape) != bias.shape:

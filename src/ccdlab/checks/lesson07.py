@@ -40,7 +40,8 @@ def cleaned_frames_of(night) -> list:
     from ..cosmics import remove_cosmics
     from ..io import read_frame
     from ..paths import pipeline_dir
-    from .lesson04 import mask_of
+    from ..reduce import calibrated_saturation
+    from .lesson04 import mask_of, master_flat_of
     from .lesson05 import calibrated_of
 
     cam = camera_of(night)
@@ -52,7 +53,8 @@ def cleaned_frames_of(night) -> list:
             frames.append(read_frame(path))
             continue
         data, header = calibrated_of(night, raw)
-        frames.append((remove_cosmics(data, cam.gain, cam.readnoise, cam.satlevel, mask=mask_of(night))[1], header))
+        satlevel = calibrated_saturation(cam.satlevel, master_flat_of(night))  # as ccdlab.reduce does
+        frames.append((remove_cosmics(data, cam.gain, cam.readnoise, satlevel, mask=mask_of(night))[1], header))
     return frames
 
 
