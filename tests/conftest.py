@@ -22,3 +22,12 @@ def tiny_night() -> Path:
     Treat it as read-only: copy it (``shutil.copytree``) before changing anything.
     """
     return Path(os.environ["CCDLAB_NOTEBOOK_DATA"])
+
+
+@pytest.fixture(scope="session")
+def calibration_night(tmp_path_factory):
+    """A small synthetic night with a known flat (tests/synthetic.py), shared by the calibration
+    and screening tests; treat it as read-only."""
+    import synthetic
+
+    return synthetic.make_night(tmp_path_factory.mktemp("calibration-night"), n_science=1)

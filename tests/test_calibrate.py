@@ -25,13 +25,8 @@ from ccdlab.combine import CombineWarning
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    return synthetic.make_night(tmp_path_factory.mktemp("night"), n_science=1)
-
-
-@pytest.fixture(scope="module")
-def bias(night):
-    return master_bias(night.bias)
+def bias(calibration_night):
+    return master_bias(calibration_night.bias)
 
 
 def test_the_screening_can_still_be_imported_from_calibrate():
@@ -41,8 +36,8 @@ def test_the_screening_can_still_be_imported_from_calibrate():
         assert name in calibrate.__all__ and getattr(calibrate, name) is getattr(screening, name)
 
 
-def test_master_bias_is_the_median(night, bias):
-    stack = np.array([fits.getdata(p).astype(np.float32) for p in night.bias])
+def test_master_bias_is_the_median(calibration_night, bias):
+    stack = np.array([fits.getdata(p).astype(np.float32) for p in calibration_night.bias])
     assert np.array_equal(bias, np.median(stack, axis=0))
     assert abs(np.median(bias) - synthetic.BIAS_LEVEL) < 1
 
@@ -52,10 +47,10 @@ def test_master_bias_needs_frames():
         master_bias([])
 
 
-def test_master_flat_recovers_the_known_flat(night, bias):
-    flat = master_flat(night.flats, bias)
+def test_master_flat_recovers_the_known_flat(calibration_night, bias):
+    flat = master_flat(calibration_night.flats, bias)
     field = synthetic.unvignetted()
-    rms = np.sqrt(np.mean((flat.data[field] / night.flat[field] - 1) ** 2))
+    rms = np.sqrt(np.mean((flat.data[field] / calibration_night.flat[field] - 1) ** 2))
     assert rms < 0.01  # measured: 0.3% with 5 flats
     rows, cols = illuminated_region(flat.shape)
     assert np.median(flat.data[rows, cols]) == pytest.approx(1.0, abs=1e-6)
@@ -63,10 +58,10 @@ def test_master_flat_recovers_the_known_flat(night, bias):
     assert np.asarray(flat).shape == synthetic.SHAPE
 
 
-def test_master_flat_skips_rejected_flats(tmp_path, night, bias):
+def test_master_flat_skips_rejected_flats(tmp_path, calibration_night, bias):
     faint = tmp_path / "faint.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(np.random.default_rng(2), night.flat, 200.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
-    flat = master_flat(list(night.flats) + [faint], bias)
+    fits.PrimaryHDU(synthetic.flat_frame(np.random.default_rng(2), calibration_night.flat, 200.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
+    flat = master_flat(list(calibration_night.flats) + [faint], bias)
     assert len(flat.used) == 5
     assert [name for name, _ in flat.rejected] == ["faint.fits"]
 
@@ -98,16 +93,16 @@ def test_no_usable_flat_lists_the_reasons(bias):
         master_flats([], bias)
 
 
-def test_a_single_flat_is_allowed_with_a_warning(night, bias):
+def test_a_single_flat_is_allowed_with_a_warning(calibration_night, bias):
     with pytest.warns(CombineWarning, match="Only one frame"):
-        flat = master_flat(night.flats[:1], bias)
+        flat = master_flat(calibration_night.flats[:1], bias)
     assert len(flat.used) == 1
 
 
-def test_vignetting_mask_matches_the_truth(night, bias):
-    flat = master_flat(night.flats, bias)
+def test_vignetting_mask_matches_the_truth(calibration_night, bias):
+    flat = master_flat(calibration_night.flats, bias)
     mask = vignetting_mask(flat)
-    truth = night.flat < 0.8
+    truth = calibration_night.flat < 0.8
     assert (mask != truth).mean() < 0.005  # only pixels right at the edge may differ
     assert mask[:, synthetic.bad_column()].all()  # the dark column
     assert mask.dtype == bool
@@ -126,11 +121,11 @@ def test_vignetting_mask_options_and_errors():
         vignetting_mask(np.full((10, 10), np.nan))
 
 
-def test_calibrate_frame_arithmetic_and_history(night, bias):
-    flat = master_flat(night.flats, bias)
+def test_calibrate_frame_arithmetic_and_history(calibration_night, bias):
+    flat = master_flat(calibration_night.flats, bias)
     mask = vignetting_mask(flat)
-    data, header = calibrate_frame(night.science[0], bias, flat, mask)
-    raw = fits.getdata(night.science[0]).astype(np.float32)
+    data, header = calibrate_frame(calibration_night.science[0], bias, flat, mask)
+    raw = fits.getdata(calibration_night.science[0]).astype(np.float32)
     good = ~mask
     np.testing.assert_allclose(data[good], ((raw - bias) / flat.data)[good], rtol=1e-6)
     assert np.isnan(data[mask]).all()
@@ -153,13 +148,13 @@ def test_calibrate_frame_from_files_and_bad_flat_pixels(tmp_path):
     assert "subtracted master_bias.fits" in "\n".join(header["HISTORY"]) and header["OBJECT"] == "M31"
 
 
-def test_calibrate_frame_shape_mismatch_names_the_frame(night, bias):
+def test_calibrate_frame_shape_mismatch_names_the_frame(calibration_night, bias):
     with pytest.raises(CalibrationError, match=r"wcs\.fits is 256 x 256 pixels but the master bias is 10 x 10"):
-        calibrate_frame(night.science[0], np.zeros((10, 10)), np.ones((10, 10)))
+        calibrate_frame(calibration_night.science[0], np.zeros((10, 10)), np.ones((10, 10)))
     with pytest.raises(CalibrationError, match="master flat is 10 x 10"):
-        calibrate_frame(night.science[0], bias, np.ones((10, 10)))
+        calibrate_frame(calibration_night.science[0], bias, np.ones((10, 10)))
     with pytest.raises(CalibrationError, match="The mask is 10 x 10"):
-        calibrate_frame(night.science[0], bias, np.ones(synthetic.SHAPE), mask=np.zeros((10, 10), bool))
+        calibrate_frame(calibration_night.science[0], bias, np.ones(synthetic.SHAPE), mask=np.zeros((10, 10), bool))
     with pytest.raises(CalibrationError, match="2-D image"):
         calibrate_frame(np.ones(5), bias, np.ones(synthetic.SHAPE))
     with pytest.raises(CalibrationError, match="master bias must be a 2-D image"):
@@ -185,9 +180,9 @@ def write(path, data, **cards):
     return path
 
 
-def test_master_bias_history_lists_the_rejected_frames(tmp_path, night):
+def test_master_bias_history_lists_the_rejected_frames(tmp_path, calibration_night):
     misfiled = write(tmp_path / "misfiled.fits", synthetic.bias_frame(np.random.default_rng(4)), IMAGETYP="object", EXPTIME=180.0)
-    cards = master_bias_history(screen_biases(list(night.bias) + [misfiled]))
+    cards = master_bias_history(screen_biases(list(calibration_night.bias) + [misfiled]))
     assert cards == [
         "ccdlab: master bias, median of 5 bias frames",
         "ccdlab: rejected bias misfiled.fits: 180 s exposure with IMAGETYP",
@@ -206,9 +201,9 @@ def test_history_cards_fit_and_keep_every_word():
     assert list(header["HISTORY"]) == cards  # astropy keeps each as one card
 
 
-def test_master_flat_history_names_the_box_and_the_rejected_flats(tmp_path, night, bias):
-    bright = write(tmp_path / "bright.fits", synthetic.flat_frame(np.random.default_rng(1), night.flat, 52000.0), FILTER="R")
-    flat = master_flat(list(night.flats) + [bright], bias)
+def test_master_flat_history_names_the_box_and_the_rejected_flats(tmp_path, calibration_night, bias):
+    bright = write(tmp_path / "bright.fits", synthetic.flat_frame(np.random.default_rng(1), calibration_night.flat, 52000.0), FILTER="R")
+    flat = master_flat(list(calibration_night.flats) + [bright], bias)
     cards = flat.history("master_bias.fits")
     assert cards[:3] == [
         "ccdlab: master flat (R), median of 5 flats minus master_bias.fits",
@@ -222,11 +217,11 @@ def test_master_flat_history_names_the_box_and_the_rejected_flats(tmp_path, nigh
     assert DEFAULT_MAX_LEVEL == 45000.0  # the course camera's 0.75 x 60,000 ADU
 
 
-def test_calibrate_frame_history_names_the_master_files_and_the_mask_threshold(night, bias):
-    flat = master_flat(night.flats, bias)
+def test_calibrate_frame_history_names_the_master_files_and_the_mask_threshold(calibration_night, bias):
+    flat = master_flat(calibration_night.flats, bias)
     mask = vignetting_mask(flat, threshold=0.7)
     names = {"bias": "master_bias.fits", "flat": "master_flat.fits", "mask": "mask.fits"}
-    _, header = calibrate_frame(night.science[0], bias, flat, mask, names=names, mask_threshold=0.7)
+    _, header = calibrate_frame(calibration_night.science[0], bias, flat, mask, names=names, mask_threshold=0.7)
     cards = list(header["HISTORY"])
     assert cards[0].startswith("ccdlab: subtracted master_bias.fits (median 270")
     assert cards[1] == "ccdlab: divided by master_flat.fits (R)"

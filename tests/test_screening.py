@@ -10,13 +10,8 @@ from ccdlab.screening import CalibrationError, illuminated_region, screen_biases
 
 
 @pytest.fixture(scope="module")
-def night(tmp_path_factory):
-    return synthetic.make_night(tmp_path_factory.mktemp("night"), n_science=1)
-
-
-@pytest.fixture(scope="module")
-def bias(night):
-    return master_bias(night.bias)
+def bias(calibration_night):
+    return master_bias(calibration_night.bias)
 
 
 def test_illuminated_region():
@@ -26,19 +21,19 @@ def test_illuminated_region():
         illuminated_region((10, 10), 0)
 
 
-def test_screening_gives_reasons(tmp_path, night, bias):
+def test_screening_gives_reasons(tmp_path, calibration_night, bias):
     rng = np.random.default_rng(1)
-    good = night.flats[0]
+    good = calibration_night.flats[0]
     faint = tmp_path / "faint.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 300.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
+    fits.PrimaryHDU(synthetic.flat_frame(rng, calibration_night.flat, 300.0), header=fits.Header({"FILTER": "R"})).writeto(faint)
     bright = tmp_path / "bright.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 52000.0), header=fits.Header({"FILTER": "R"})).writeto(bright)
+    fits.PrimaryHDU(synthetic.flat_frame(rng, calibration_night.flat, 52000.0), header=fits.Header({"FILTER": "R"})).writeto(bright)
     dark = tmp_path / "dark.fits"
     fits.PrimaryHDU(synthetic.bias_frame(rng), header=fits.Header({"FILTER": "R"})).writeto(dark)
     small = tmp_path / "small.fits"
     fits.PrimaryHDU(np.zeros((64, 64), np.uint16) + 20000, header=fits.Header({"FILTER": "R"})).writeto(small)
     other = tmp_path / "other.fits"
-    fits.PrimaryHDU(synthetic.flat_frame(rng, night.flat, 18000.0), header=fits.Header({"FILTER": "V"})).writeto(other)
+    fits.PrimaryHDU(synthetic.flat_frame(rng, calibration_night.flat, 18000.0), header=fits.Header({"FILTER": "V"})).writeto(other)
     empty = np.full(synthetic.SHAPE, np.nan, np.float32)
     junk = tmp_path / "junk.fits"
     junk.write_text("not a FITS file")
@@ -63,17 +58,17 @@ def write(path, data, **cards):
     return path
 
 
-def test_bias_screening_keeps_the_biases_of_a_normal_night(night):
-    table = screen_biases(night.bias)
+def test_bias_screening_keeps_the_biases_of_a_normal_night(calibration_night):
+    table = screen_biases(calibration_night.bias)
     assert list(table["used"]) == [True] * 5 and set(table["reason"]) == {""}
     assert all(abs(level - synthetic.BIAS_LEVEL) < 2 for level in table["level"])
     assert list(table["exptime"]) == [0.001] * 5 and set(table["imagetyp"]) == {"dark"}
 
 
-def test_bias_screening_rejects_long_exposures_not_called_biases(tmp_path, night):
+def test_bias_screening_rejects_long_exposures_not_called_biases(tmp_path, calibration_night):
     rng = np.random.default_rng(4)
     bias = synthetic.bias_frame(rng)
-    files = list(night.bias) + [
+    files = list(calibration_night.bias) + [
         write(tmp_path / "object.fits", bias, IMAGETYP="object", EXPTIME=180.0),
         write(tmp_path / "flat.fits", bias, IMAGETYP="flat", EXPTIME=5.0),
         write(tmp_path / "dark.fits", bias, IMAGETYP="dark", EXPTIME=60.0),
@@ -90,23 +85,23 @@ def test_bias_screening_rejects_long_exposures_not_called_biases(tmp_path, night
     assert reasons["long_bias.fits"] == reasons["short_object.fits"] == ""
 
 
-def test_bias_screening_rejects_a_level_unlike_the_others(tmp_path, night):
+def test_bias_screening_rejects_a_level_unlike_the_others(tmp_path, calibration_night):
     lit = write(tmp_path / "lit.fits", synthetic.bias_frame(np.random.default_rng(6)) + np.uint16(12))
-    table = screen_biases(list(night.bias) + [lit])
+    table = screen_biases(list(calibration_night.bias) + [lit])
     assert list(table["used"]) == [True] * 5 + [False]
     assert table["reason"][5].startswith("level 282.0 ADU, 12.0 ADU from the biases' median 270.0 (more than ")
     # the test needs three frames: with two, neither can be told to be the odd one
-    assert list(screen_biases([night.bias[0], lit])["used"]) == [True, True]
+    assert list(screen_biases([calibration_night.bias[0], lit])["used"]) == [True, True]
     # biases agreeing to within the margin (a few ADU) all pass, however small their scatter
     steady = [np.full((8, 8), 270.0)] * 4 + [np.full((8, 8), 274.0)]
     assert all(screen_biases(steady)["used"])
 
 
-def test_bias_screening_rejects_other_sizes_and_unreadable_files(tmp_path, night):
+def test_bias_screening_rejects_other_sizes_and_unreadable_files(tmp_path, calibration_night):
     junk = tmp_path / "junk.fits"
     junk.write_text("not a FITS file")
     small = write(tmp_path / "small.fits", np.zeros((64, 64), np.uint16) + 270)
-    table = screen_biases(list(night.bias) + [small, junk])
+    table = screen_biases(list(calibration_night.bias) + [small, junk])
     reasons = dict(zip(table["name"], table["reason"]))
     assert reasons["small.fits"] == "64 x 64 pixels, unlike the other biases (256 x 256)"
     assert reasons["junk.fits"].startswith("unreadable")
