@@ -7,7 +7,7 @@ Examples::
     python data_fetch.py --size tiny --dest /tmp/night
     python data_fetch.py --url https://example.org/night.zip --sha256 HEX
 
-This is a thin front of ``ccdlab.fetch`` (the same options as ``ccdlab fetch``); run it with
+This is a thin front of ``ccdlab fetch`` (:mod:`ccdlab.commands.fetch`, the same options); run it with
 ``--help`` for every option. Run with a Python that lacks ccdlab's dependencies (the system
 ``python3``, say), it hands over to the course's ``.venv`` when there is one, or says in one
 sentence how to install them.
@@ -49,16 +49,20 @@ def _running(python: Path) -> bool:
         return False
 
 
-def _import_fetch():
-    """Import ``ccdlab.fetch``; from the source tree beside this script when ccdlab is not installed."""
+def _import_ccdlab():
+    """Import ccdlab and its scientific dependencies; from the source tree beside this script when
+    ccdlab is not installed. Return the command line module."""
     try:
-        from ccdlab import fetch
+        import ccdlab  # noqa: F401
     except ModuleNotFoundError as exc:
         if exc.name != "ccdlab":
             raise
         sys.path.insert(0, str(HERE / "src"))  # a fresh checkout without `pip install -e .`
-        from ccdlab import fetch
-    return fetch
+    import ccdlab.data.fetch  # noqa: F401  (numpy, astropy...: missing ones are reported below)
+    from ccdlab import cli
+    from ccdlab.commands import fetch
+
+    return cli, fetch
 
 
 def _missing_dependencies(argv: list[str] | None) -> int:
@@ -90,7 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     if sys.version_info < (3, 10):
         return _missing_dependencies(argv)
     try:
-        fetch = _import_fetch()
+        cli, fetch = _import_ccdlab()
     except ImportError as exc:  # numpy, astropy, ... missing (or built for another Python)
         if (exc.name or "").startswith("ccdlab."):
             raise  # a broken checkout, not a missing dependency: show it
@@ -99,15 +103,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="data_fetch.py",
         description="Create the course's synthetic night (offline, seeded, verified by checksums), "
-        "or download real data safely and sort it into bias/, flats/ and science/.",
+        "or get real data safely and sort it into bias/, flats/ and science/.",
     )
     fetch.add_arguments(parser)
-    args = parser.parse_args(argv)
-    try:
-        return fetch.run(args)
-    except KeyboardInterrupt:
-        print("Interrupted; nothing half-written was left behind. Run the command again to resume.", file=sys.stderr)
-        return 130
+    return cli.run_command("fetch", parser.parse_args(argv))
 
 
 if __name__ == "__main__":

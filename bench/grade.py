@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from ccdlab.grading import grade, load_solutions
-from ccdlab.markers import EXERCISE_RE, cell_source
+from ccdlab.classroom.grading import grade, load_solutions
+from ccdlab.classroom.markers import EXERCISE_RE, cell_source
 from ccdlab.paths import project_root
 
 KINDS = ("solution", "blank", "error", "loop", "crash", "invalid")
@@ -52,9 +52,9 @@ def make_submission(kind: str, solution, student, path: Path) -> None:
 
 def make_data(dest: Path, size: str) -> Path:
     try:
-        from ccdlab.fetch import fetch_default
+        from ccdlab.data.fetch import fetch_default
     except ImportError:
-        from ccdlab.simulate import make_night
+        from ccdlab.data.simulate import make_night
 
         make_night(dest, size=size, progress=False)
     else:
@@ -84,7 +84,7 @@ def main(argv=None) -> int:
         if student_path.is_file():
             student = nbformat.read(student_path, as_version=4)
         else:  # not generated yet: make it the way 'make notebooks' does
-            from ccdlab.authoring import make_student
+            from ccdlab.classroom.authoring import make_student
 
             student = make_student(solution, name)
         pairs.append((name, solution, student))

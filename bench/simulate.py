@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from ccdlab.fetch import ensure_default  # noqa: E402
-from ccdlab.simulate import DEFAULT_SEED, SIZES  # noqa: E402
+from ccdlab.data.fetch import ensure_default  # noqa: E402
+from ccdlab.data.simulate import DEFAULT_SEED, SIZES  # noqa: E402
 
 
 def folder_bytes(folder: Path) -> int:

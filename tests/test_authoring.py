@@ -1,4 +1,4 @@
-"""Tests for ccdlab.authoring: solution notebooks -> student notebooks, and `ccdlab student`."""
+"""Tests for ccdlab.classroom.authoring: solution notebooks -> student notebooks, and `ccdlab student`."""
 
 import argparse
 import ast
@@ -6,8 +6,10 @@ import ast
 import nbformat
 import pytest
 
-from ccdlab import authoring
-from ccdlab.authoring import (
+from ccdlab import cli
+from ccdlab.classroom import authoring
+from ccdlab.commands import student as student_command
+from ccdlab.classroom.authoring import (
     BLANK,
     MARKDOWN_BLANK,
     AuthoringError,
@@ -20,7 +22,7 @@ from ccdlab.authoring import (
     student_text,
     validate_solution,
 )
-from ccdlab.markers import exercises_in
+from ccdlab.classroom.markers import exercises_in
 
 
 def code(source, **kwargs):
@@ -266,7 +268,7 @@ def test_generate_bad_inputs(tmp_path):
 
 def parse(argv):
     parser = argparse.ArgumentParser(prog="ccdlab student")
-    authoring.add_arguments(parser)
+    student_command.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -278,29 +280,29 @@ def test_add_arguments_defaults():
 def test_run_writes_then_check_passes(tmp_path, capsys):
     solutions = write_solutions(tmp_path / "solutions")
     out = tmp_path / "notebooks"
-    assert authoring.run(parse([str(solutions), "--out", str(out)])) == 0
+    assert cli.run_command("student", parse([str(solutions), "--out", str(out)])) == 0
     assert "2 written" in capsys.readouterr().out
-    assert authoring.run(parse([str(solutions), "--out", str(out), "--check"])) == 0
+    assert cli.run_command("student", parse([str(solutions), "--out", str(out), "--check"])) == 0
     assert "in sync" in capsys.readouterr().out
 
 
 def test_run_check_fails_when_out_of_sync(tmp_path, capsys):
     solutions = write_solutions(tmp_path / "solutions")
     out = tmp_path / "notebooks"
-    assert authoring.run(parse([str(solutions), "--out", str(out), "--check"])) == 1
+    assert cli.run_command("student", parse([str(solutions), "--out", str(out), "--check"])) == 1
     err = capsys.readouterr().err
     assert "out of date" in err and "make notebooks" in err
     assert not out.exists()
 
 
 def test_run_bad_input_is_one_sentence_not_a_traceback(tmp_path, capsys):
-    assert authoring.run(parse([str(tmp_path / "nope")])) == 2
+    assert cli.run_command("student", parse([str(tmp_path / "nope")])) == 1
     err = capsys.readouterr().err
     assert err.startswith("ccdlab student:") and "Traceback" not in err
     bad = tmp_path / "bad"
     bad.mkdir()
     nbformat.write(notebook(code("### BEGIN SOLUTION\nx = 1")), bad / "01_bad.ipynb")
-    assert authoring.run(parse([str(bad), "--out", str(tmp_path / "out")])) == 2
+    assert cli.run_command("student", parse([str(bad), "--out", str(tmp_path / "out")])) == 1
     assert "01_bad.ipynb, cell 1" in capsys.readouterr().err
 
 
@@ -352,7 +354,7 @@ def test_words_in_strings_and_comments_do_not_count_as_uses():
 
 
 def test_run_refresh_setup_rewrites_the_solutions_setup_cells_then_generates(tmp_path, monkeypatch, capsys):
-    from ccdlab import setup_cell
+    from ccdlab.course import setup as setup_cell
 
     solutions = tmp_path / "solutions"
     solutions.mkdir()
@@ -360,11 +362,11 @@ def test_run_refresh_setup_rewrites_the_solutions_setup_cells_then_generates(tmp
                    solutions / "01_demo.ipynb")
     monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
     out = tmp_path / "notebooks"
-    assert authoring.run(parse([str(solutions), "--out", str(out), "--refresh-setup"])) == 0
+    assert cli.run_command("student", parse([str(solutions), "--out", str(out), "--refresh-setup"])) == 0
     assert "refreshed the setup cell" in capsys.readouterr().out
     for folder in (solutions, out):
         cells = nbformat.read(folder / "01_demo.ipynb", as_version=4).cells
         assert "git+https://example.org/course" in cells[1].source and cells[2].source == "x = 1"
     # a second run has nothing left to refresh
-    assert authoring.run(parse([str(solutions), "--out", str(out), "--refresh-setup"])) == 0
+    assert cli.run_command("student", parse([str(solutions), "--out", str(out), "--refresh-setup"])) == 0
     assert "refreshed" not in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""Tests of ccdlab.colab with a stand-in google.colab module and temporary Drive and /content folders."""
+"""Tests of ccdlab.data.colab with a stand-in google.colab module and temporary Drive and /content folders."""
 
 from __future__ import annotations
 
@@ -11,10 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from ccdlab import colab, fetch, manifest, paths
-from ccdlab.colab import ColabError, prepare_colab_data, save_to_drive, sync_folder
-from ccdlab.fetch import DatasetExistsError
-from ccdlab.manifest import ManifestError
+from ccdlab.data import colab, fetch, manifest
+from ccdlab import cli
+from ccdlab.commands import fetch as fetch_command
+from ccdlab import paths
+from ccdlab.data.colab import ColabError, prepare_colab_data, save_to_drive, sync_folder
+from ccdlab.data.fetch import DatasetExistsError
+from ccdlab.data.manifest import ManifestError
 
 
 @pytest.fixture
@@ -180,8 +183,8 @@ def test_sync_folder_mirror_and_errors(tmp_path):
 
 def test_run_on_colab_prepares_drive_data(fake_colab, capsys):
     parser = argparse.ArgumentParser()
-    fetch.add_arguments(parser)
-    assert fetch.run(parser.parse_args(["--size", "tiny", "--no-progress"])) == 0
+    fetch_command.add_arguments(parser)
+    assert cli.run_command("fetch", parser.parse_args(["--size", "tiny", "--no-progress"])) == 0
     out = capsys.readouterr().out
     assert str(fake_colab.local) in out and "Google Drive" in out
     assert manifest.verify_manifest(fake_colab.drive) == []

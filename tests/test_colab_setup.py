@@ -10,8 +10,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from ccdlab import colab, exercises, paths, setup_cell
-from ccdlab.setup_cell import SetupError, cell_source, start
+from ccdlab.classroom.authoring import refresh_setup_cell
+
+from ccdlab.data import colab
+from ccdlab.course import exercises, setup as setup_cell
+from ccdlab import paths
+from ccdlab.course.setup import SetupError, cell_source, start
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -62,10 +66,21 @@ def fake_colab(tmp_path, monkeypatch):
 def fresh_runtime(monkeypatch):
     """ccdlab not installed yet (as on a fresh Colab machine); pip calls are recorded, not run."""
     runs = []
-    monkeypatch.setattr(subprocess, "run", lambda command, check=False, **kw: runs.append(command))
+
+    def pip(command, check=False, **kw):
+        runs.append(command)
+        return subprocess.CompletedProcess(command, runs.returncode if hasattr(runs, "returncode") else 0,
+                                           "", getattr(runs, "stderr", ""))
+
+    runs = _Runs()
+    monkeypatch.setattr(subprocess, "run", pip)
     real_find_spec = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "ccdlab" else real_find_spec(name, *a))
     return runs
+
+
+class _Runs(list):
+    """The pip commands the cell ran; set ``returncode`` and ``stderr`` to make pip fail."""
 
 
 def run_cell(lesson, source=None):
@@ -77,14 +92,15 @@ def run_cell(lesson, source=None):
 def test_cell_source_is_the_template_for_the_lesson():
     text = cell_source("03_master_bias")
     assert text.splitlines()[-1] == 'data_dir = start("03_master_bias")'
-    assert setup_cell.DRIVE_COURSE in text and "MyDrive/ccdlab, then run this cell again" in text
+    assert str(setup_cell.DRIVE_COURSES) in text and "MyDrive/ccdlab-course, then run this cell again" in text
+    assert "sys.exit" not in text and "check=True" not in text  # failures are one sentence, not SystemExit
     compile(text, "setup", "exec")
 
 
 def test_cell_source_with_a_published_repository(monkeypatch):
     monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
     text = cell_source("03_master_bias")
-    assert 'else "git+https://example.org/course"' in text
+    assert 'source = "git+https://example.org/course"' in text
     compile(text, "setup", "exec")
 
 
@@ -120,8 +136,9 @@ def test_locally_missing_data_is_one_sentence(tmp_path, monkeypatch):
 
 
 def test_a_fresh_colab_without_a_course_copy_says_what_to_do(fake_colab, fresh_runtime):
-    with pytest.raises(SystemExit, match="Copy the course folder .* MyDrive/ccdlab"):
+    with pytest.raises(Exception, match="Copy the course folder .* MyDrive/ccdlab-course") as info:
         run_cell("01_fits_files")
+    assert type(info.value).__name__ == "SetupFailed" and len(info.value._render_traceback_()) == 1
     assert fake_colab.mounts == ["/content/drive"] and fresh_runtime == []
 
 
@@ -140,13 +157,46 @@ def test_a_fresh_colab_mounts_installs_and_works_on_a_local_copy_of_drive(fake_c
     assert "working copy" in out and "save_to_drive()" in out
 
 
-def test_the_cell_installs_from_a_course_copy_on_drive(fake_colab, fresh_runtime, tmp_path):
+def _cell_with(course, local) -> str:
+    return (cell_source("01_fits_files").replace(str(setup_cell.DRIVE_COURSES), repr((str(course),)))
+            .replace(setup_cell.LOCAL_COURSE, str(local)))
+
+
+def _course_on_drive(folder):
+    (folder / "src" / "ccdlab").mkdir(parents=True)
+    (folder / "src" / "ccdlab" / "__init__.py").write_text("")
+    (folder / "pyproject.toml").write_text("[project]\n")
+    (folder / "README.md").write_text("# course\n")
+    (folder / "notebooks").mkdir()
+    (folder / "notebooks" / "00.ipynb").write_text("{}")
+    (folder / "data" / "bias").mkdir(parents=True)
+    return folder
+
+
+@pytest.mark.parametrize("name", ["ccdlab-course", "ccdlab"])
+def test_the_cell_installs_from_a_local_copy_of_the_course_on_drive(fake_colab, fresh_runtime, tmp_path, name):
+    """pip writes build/ and egg-info beside the sources: it must install from the Colab disk, not Drive."""
     fake_colab.data_on_drive = True
-    course = tmp_path / "course"
-    course.mkdir()
-    (course / "pyproject.toml").write_text("[project]\n")
-    run_cell("01_fits_files", cell_source("01_fits_files").replace(setup_cell.DRIVE_COURSE, str(course)))
-    assert fresh_runtime[0][-1] == str(course)
+    course = _course_on_drive(tmp_path / "MyDrive" / name)
+    before = sorted(p.relative_to(course) for p in course.rglob("*"))
+    local = tmp_path / "content" / "ccdlab-course"
+    run_cell("01_fits_files", _cell_with(course, local))
+    assert fresh_runtime[0][:5] == [sys.executable, "-m", "pip", "install", "--quiet"]
+    assert fresh_runtime[0][-1] == str(local)
+    assert sorted(p.name for p in local.iterdir()) == ["README.md", "pyproject.toml", "src"]
+    assert sorted(p.relative_to(course) for p in course.rglob("*")) == before  # the Drive copy is untouched
+
+
+def test_both_drive_folder_names_are_looked_for():
+    assert setup_cell.DRIVE_COURSES == ("/content/drive/MyDrive/ccdlab-course", "/content/drive/MyDrive/ccdlab")
+
+
+def test_a_failed_install_is_one_sentence(fake_colab, fresh_runtime, tmp_path):
+    course = _course_on_drive(tmp_path / "MyDrive" / "ccdlab-course")
+    fresh_runtime.returncode, fresh_runtime.stderr = 1, "Collecting numpy\nERROR: No space left on device\n"
+    with pytest.raises(Exception, match="Installing ccdlab failed .ERROR: No space left on device.") as info:
+        run_cell("01_fits_files", _cell_with(course, tmp_path / "local"))
+    assert type(info.value).__name__ == "SetupFailed" and len(info.value._render_traceback_()) == 1
 
 
 def test_with_ccdlab_installed_the_cell_skips_pip_and_mounts_once(fake_colab, monkeypatch):
@@ -191,9 +241,9 @@ def test_refresh_setup_cell(tmp_path, monkeypatch):
     old = cell_source("03_master_bias")
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 03"),
                                                    nbformat.v4.new_code_cell(old), nbformat.v4.new_code_cell("x = 1")]), path)
-    assert setup_cell.refresh_setup_cell(path) is False
+    assert refresh_setup_cell(path) is False
     monkeypatch.setattr(setup_cell, "COURSE_REPOSITORY", "git+https://example.org/course")
-    assert setup_cell.refresh_setup_cell(path) is True
+    assert refresh_setup_cell(path) is True
     cells = nbformat.read(path, as_version=4).cells
     assert "git+https://example.org/course" in cells[1].source and cells[2].source == "x = 1"
 
@@ -202,5 +252,5 @@ def test_refresh_setup_cell_refuses_a_notebook_without_one(tmp_path):
     path = tmp_path / "a.ipynb"
     nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("print('hello')")]), path)
     with pytest.raises(ValueError, match="not a setup cell"):
-        setup_cell.refresh_setup_cell(path)
+        refresh_setup_cell(path)
     assert "hello" in path.read_text()

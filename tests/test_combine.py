@@ -225,7 +225,7 @@ def test_bad_inputs(tmp_path):
         combine(str(tmp_path / "bias"))
     with pytest.raises(CombineError, match="3-D stack"):
         combine(np.ones(5))
-    with pytest.raises(CombineError, match="Frame #1 is not a 2-D image"):
+    with pytest.raises(CombineError, match="frame #1 must be a 2-D image"):
         combine([np.ones((2, 2)), np.ones((2, 2, 2))])
     with pytest.raises(CombineError, match="list of file paths"):
         combine(42)

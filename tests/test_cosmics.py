@@ -160,7 +160,7 @@ def test_astroscrappy_options_pass_through():
         ((0, 14, 96000), {}, "gain must be a positive number"),
         ((-1.6, 14, 96000), {}, "gain must be a positive number"),
         ((np.nan, 14, 96000), {}, "gain must be a positive number"),
-        ((1.6, -1, 96000), {}, "readnoise must be zero or more"),
+        ((1.6, -1, 96000), {}, "readnoise must be zero or a positive number"),
         ((1.6, 14, 0), {}, "satlevel must be a positive number"),
         ((1.6, 14, 96000), {"satlevel_unit": "volts"}, "satlevel_unit must be"),
         ((1.6, 14, 96000), {"mask": np.zeros((3, 3), bool)}, "The mask is"),

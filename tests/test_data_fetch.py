@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from ccdlab import fetch, manifest
+from ccdlab.commands import fetch as fetch_command
+from ccdlab.data import fetch, manifest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "data_fetch.py"
@@ -36,14 +37,14 @@ def test_main_creates_then_verifies(data_fetch, tmp_path, capsys):
 def test_main_error_is_one_sentence(data_fetch, tmp_path, capsys):
     assert data_fetch.main(["--sha256", "0" * 64, "--dest", str(tmp_path)]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and err.count("\n") == 1
+    assert err.startswith("ccdlab fetch: ") and err.count("\n") == 1
 
 
 def test_main_interrupted(data_fetch, tmp_path, capsys, monkeypatch):
     def interrupt(args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(fetch, "run", interrupt)
+    monkeypatch.setattr(fetch_command, "run", interrupt)
     assert data_fetch.main(["--dest", str(tmp_path)]) == 130
     assert "nothing half-written" in capsys.readouterr().err
 
@@ -82,7 +83,7 @@ def test_script_end_to_end(tmp_path):
 def test_script_help_lists_the_options(tmp_path):
     result = run_script("--help", cwd=tmp_path)
     assert result.returncode == 0
-    for option in ("--size", "--dest", "--url", "--sha256", "--name", "--force", "--seed"):
+    for option in ("--size", "--dest", "--url", "--sha256", "--force", "--seed"):
         assert option in result.stdout
 
 

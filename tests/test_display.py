@@ -1,4 +1,4 @@
-"""Tests for ccdlab.display and ccdlab.explorer (Agg backend, set in conftest.py)."""
+"""Tests for ccdlab.display and ccdlab.display.explorer (Agg backend, set in conftest.py)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -7,6 +7,7 @@ from astropy.stats import sigma_clipped_stats
 from astropy.visualization import AsinhStretch, LinearStretch, LogStretch, PercentileInterval, ZScaleInterval
 
 from ccdlab import display
+from ccdlab.display import images
 from ccdlab.display import (
     GridPlot,
     ImagePlot,
@@ -18,8 +19,8 @@ from ccdlab.display import (
     show_image,
     stretch_explorer,
 )
-from ccdlab.explorer import StretchExplorer
-from ccdlab.explorer import stretch_explorer as explorer_factory
+from ccdlab.display.explorer import StretchExplorer
+from ccdlab.display.explorer import stretch_explorer as explorer_factory
 
 
 @pytest.fixture(autouse=True)
@@ -242,11 +243,11 @@ def test_histogram_counts_the_pixels_in_the_window():
 def test_histogram_of_raw_adu_uses_whole_adu_bins():
     rng = np.random.default_rng(2)
     data = np.round(rng.normal(270.0, 9.0, (128, 128)))
-    edges = display._histogram_bins(data.ravel(), 180.0, 360.0, None)
+    edges = images._histogram_bins(data.ravel(), 180.0, 360.0, None)
     assert np.allclose(edges - np.floor(edges), 0.5)
     assert np.all(np.diff(edges) == np.diff(edges)[0]) and np.diff(edges)[0] >= 1
-    assert display._histogram_bins(data.ravel() + 0.3, 180.0, 360.0, None) == 100
-    assert display._histogram_bins(data.ravel(), 180.0, 360.0, 17) == 17
+    assert images._histogram_bins(data.ravel() + 0.3, 180.0, 360.0, None) == 100
+    assert images._histogram_bins(data.ravel(), 180.0, 360.0, 17) == 17
 
 
 def test_histogram_log_axis_and_given_axes(frame):

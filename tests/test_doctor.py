@@ -1,4 +1,4 @@
-"""Tests for ccdlab.doctor, on tiny nights written into temporary folders."""
+"""Tests for ccdlab.data.doctor, on tiny nights written into temporary folders."""
 
 import argparse
 import hashlib
@@ -17,8 +17,15 @@ from astropy.io import fits
 
 import ccdlab.io
 import ccdlab.paths
-from ccdlab import cli, doctor, inventory
-from ccdlab.doctor import MINIMUM_VERSIONS, Check, Report, add_arguments, diagnose, run
+from ccdlab import cli, inventory
+from ccdlab.data import doctor
+from ccdlab import cli
+from ccdlab.commands.doctor import add_arguments
+from ccdlab.data.doctor import MINIMUM_VERSIONS, Check, Report, diagnose
+
+
+def run(args):
+    return cli.run_command("doctor", args)
 from ccdlab.paths import FETCH_COMMAND
 
 ROOT = Path(__file__).resolve().parents[1]

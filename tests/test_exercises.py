@@ -1,4 +1,4 @@
-"""Tests for ccdlab.exercises (the student-facing checks) and the lesson checks in ccdlab.checks."""
+"""Tests for ccdlab.course.exercises (the student-facing checks) and the lesson checks in ccdlab.course.checks."""
 
 import json
 
@@ -7,8 +7,8 @@ import pytest
 from astropy.io import fits
 from astropy.stats import sigma_clipped_stats
 
-from ccdlab import checks, results
-from ccdlab.checks import (
+from ccdlab.course import checks, results
+from ccdlab.course.checks import (
     NO_REFERENCE,
     Night,
     Part,
@@ -21,7 +21,7 @@ from ccdlab.checks import (
     number,
     text,
 )
-from ccdlab.exercises import Answers, check, current_lesson, progress, set_lesson, summary
+from ccdlab.course.exercises import Answers, check, current_lesson, progress, set_lesson, summary
 
 SHAPE = (40, 48)  # (NAXIS2, NAXIS1): not square, so swapped axes are caught
 
@@ -124,7 +124,7 @@ def test_single_answer_is_returned_bare(night_dir, capsys):
         assert check("0.9", favourite=41) == 42
         assert check("0.9", favourite=42) == 42
     finally:
-        checks._REGISTRY["00_getting_started"].remove(checks.find_check("00_getting_started", ["favourite"]))
+        checks.registry._REGISTRY["00_getting_started"].remove(checks.find_check("00_getting_started", ["favourite"]))
 
 
 def test_answers_show_nothing_when_left_bare():
@@ -400,7 +400,7 @@ def test_lesson02_display_range_blank_and_bad(night_dir, capsys):
 
 def test_forget_nights():
     checks.forget_nights()
-    assert checks._NIGHTS == {}
+    assert checks.nights._NIGHTS == {}
 
 
 # --------------------------------------------------------------------------------- lessons 03-07
@@ -410,7 +410,7 @@ def test_forget_nights():
 
 @pytest.fixture(scope="module")
 def sim_dir(tmp_path_factory):
-    from ccdlab.simulate import make_night
+    from ccdlab.data.simulate import make_night
 
     return make_night(tmp_path_factory.mktemp("sim") / "data", size="tiny", progress=False)
 
@@ -511,7 +511,7 @@ def test_lesson04_flats(sim, capsys):
     assert last().status == "correct"
     assert np.array_equal(check("4.3", master_flat=flat * 0.9), flat)
     assert "0.9 times the expected" in capsys.readouterr().out
-    from ccdlab.checks import lesson04
+    from ccdlab.course.checks import lesson04
     check("4.3", master_flat=lesson04._flat_by_hand(sim, subtract_bias=False, every_flat=False))
     assert "bias is still in the flats" in capsys.readouterr().out
     check("4.3", master_flat=lesson04._flat_by_hand(sim, subtract_bias=True, every_flat=True))
@@ -619,7 +619,7 @@ def test_lesson06_camera_and_cosmics(sim, masters, capsys):
 
 
 def test_lesson07_stack_and_snr_gain(sim, capsys):
-    from ccdlab.checks import lesson07
+    from ccdlab.course.checks import lesson07
     from ccdlab.stack import align_frames, stack_frames
 
     set_lesson("07_stacking")

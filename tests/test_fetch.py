@@ -1,4 +1,4 @@
-"""Tests of ccdlab.fetch (synthetic default, downloads from a local HTTP server) and ccdlab.manifest."""
+"""Tests of ccdlab.data.fetch (synthetic default, downloads from a local HTTP server) and ccdlab.data.manifest."""
 
 from __future__ import annotations
 
@@ -20,10 +20,15 @@ import numpy as np
 import pytest
 from astropy.io import fits
 
-from ccdlab import fetch, manifest
-from ccdlab.fetch import DatasetExistsError, FetchError, FetchReport
-from ccdlab.manifest import ManifestError
-from ccdlab.simulate import make_night
+from ccdlab.data import fetch, manifest
+from ccdlab.data.archive import safe_extract
+from ccdlab.data.sorting import sort_frames
+from ccdlab.data import download as dl
+from ccdlab import cli
+from ccdlab.commands import fetch as fetch_command
+from ccdlab.data.fetch import DatasetExistsError, FetchError, FetchReport
+from ccdlab.data.manifest import ManifestError
+from ccdlab.data.simulate import make_night
 
 
 # --- fixtures ---------------------------------------------------------------------------------
@@ -292,42 +297,33 @@ def test_archive_without_frames_is_refused(server, tmp_path, cache):
     assert_untouched(tmp_path / "data")
 
 
-def test_download_bad_inputs():
-    with pytest.raises(FetchError, match="not a URL"):
-        fetch.download("file:///etc/passwd")
+def test_download_bad_inputs(tmp_path):
+    with pytest.raises(FetchError, match="neither a file nor a URL"):
+        dl.download("gopher://example.org/a.zip")
     with pytest.raises(FetchError, match="64 hex digits"):
-        fetch.download("https://example.org/a.zip", sha256="abc")
+        dl.download("https://example.org/a.zip", sha256="abc")
+    with pytest.raises(FetchError, match="does not exist"):
+        dl.download(str(tmp_path / "none.zip"))
+    os.mkfifo(tmp_path / "pipe.zip")
+    with pytest.raises(FetchError, match="named pipe"):
+        dl.download(f"file://{tmp_path / 'pipe.zip'}")
+
+
+def test_a_local_file_is_used_in_place_and_checked(tmp_path):
+    path = tmp_path / "night.zip"
+    path.write_bytes(b"PK\x05\x06" + bytes(18))
+    digest = manifest.sha256_file(path)
+    assert dl.download(str(path)) == path and dl.download(f"file://{path}", sha256=digest) == path
+    with pytest.raises(FetchError, match="does not match the expected SHA-256"):
+        dl.download(str(path), sha256="0" * 64)
+    assert path.read_bytes() == b"PK\x05\x06" + bytes(18)
 
 
 def test_download_reuses_cache(server, tmp_path, cache):
     (server.root / "a.fits").write_bytes(frame_bytes(np.zeros((4, 4)), IMAGETYP="flat"))
-    first = fetch.download(f"{server.url}/a.fits", progress=False, cache=cache)
+    first = dl.download(f"{server.url}/a.fits", progress=False, cache=cache)
     (server.root / "a.fits").unlink()
-    assert fetch.download(f"{server.url}/a.fits", progress=False, cache=cache) == first
-
-
-def test_named_datasets(server, night, tmp_path, cache, monkeypatch):
-    archive = write_zip(server.root / "night.zip", night_members(night))
-    monkeypatch.setattr(fetch, "REGISTRY", {})
-    fetch.register_dataset("git-demo", f"{server.url}/night.zip", manifest.sha256_file(archive), "demo night")
-    report = fetch.fetch_named("git-demo", tmp_path / "data", progress=False, cache=cache)
-    assert report.status == "downloaded" and "bias" in report.placed
-    with pytest.raises(FetchError, match="Unknown dataset 'other'.*git-demo"):
-        fetch.fetch_named("other", tmp_path / "data")
-
-
-def test_register_dataset_bad_inputs(monkeypatch):
-    monkeypatch.setattr(fetch, "REGISTRY", {})
-    with pytest.raises(ValueError, match="letters, digits"):
-        fetch.register_dataset("bad name", "https://e.org/a.zip", "0" * 64)
-    with pytest.raises(ValueError, match="64 hex digits"):
-        fetch.register_dataset("ok", "https://e.org/a.zip", "0" * 10)
-    with pytest.raises(ValueError, match="must start with http"):
-        fetch.register_dataset("ok", "/local/a.zip", "0" * 64)
-    assert fetch.REGISTRY == {}
-
-
-# --- safe extraction and sorting --------------------------------------------------------------
+    assert dl.download(f"{server.url}/a.fits", progress=False, cache=cache) == first
 
 
 def test_safe_extract_skips_inner_links_and_refuses_special_files(tmp_path):
@@ -340,7 +336,7 @@ def test_safe_extract_skips_inner_links_and_refuses_special_files(tmp_path):
         link.type = tarfile.SYMTYPE
         link.linkname = "a.fits"
         tf.addfile(link)
-    files = fetch.safe_extract(archive, tmp_path / "out")
+    files = safe_extract(archive, tmp_path / "out")
     assert [p.name for p in files] == ["a.fits"]
     assert not (tmp_path / "out" / "night" / "bias" / "b.fits").exists()
     fifo = tmp_path / "fifo.tar"
@@ -349,7 +345,7 @@ def test_safe_extract_skips_inner_links_and_refuses_special_files(tmp_path):
         info.type = tarfile.FIFOTYPE
         tf.addfile(info)
     with pytest.raises(FetchError, match="special file"):
-        fetch.safe_extract(fifo, tmp_path / "out2")
+        safe_extract(fifo, tmp_path / "out2")
     assert not (tmp_path / "out2" / "night").exists()
 
 
@@ -378,10 +374,10 @@ def test_safe_extract_without_data_filter_copies_checked_members(tmp_path, old_t
         link.type = tarfile.SYMTYPE
         link.linkname = "a.fits"
         tf.addfile(link)
-    files = fetch.safe_extract(archive, tmp_path / "out")
+    files = safe_extract(archive, tmp_path / "out")
     assert [p.relative_to(tmp_path / "out").as_posix() for p in files] == ["night/bias/a.fits", "night/flats/b.fits"]
     assert files[1].read_bytes() == b"de" * 1000
-    files = fetch.safe_extract(tmp_path / "links.tar", tmp_path / "out2")
+    files = safe_extract(tmp_path / "links.tar", tmp_path / "out2")
     assert [p.name for p in files] == ["a.fits"] and files[0].read_bytes() == b"xyz"
     assert (tmp_path / "out2" / "night" / "empty").is_dir() and not (tmp_path / "out2" / "night" / "bias" / "b.fits").exists()
 
@@ -409,7 +405,7 @@ def test_safe_extract_without_data_filter_refuses_unsafe_tar(tmp_path, old_tarfi
         tf.addfile(info, io.BytesIO(b"x") if kind == tarfile.REGTYPE else None)
     target = tmp_path / "deep" / "out"
     with pytest.raises(FetchError, match=message):
-        fetch.safe_extract(archive, target)
+        safe_extract(archive, target)
     assert list(target.iterdir()) == []  # nothing written, not even the safe member
     assert not (tmp_path / "evil.fits").exists() and not (tmp_path / "deep" / "evil.fits").exists()
 
@@ -421,21 +417,21 @@ def test_safe_extract_refuses_zip_symlink(tmp_path):
         info.external_attr = (0o120777 << 16)
         zf.writestr(info, "../../etc/passwd")
     with pytest.raises(FetchError, match="symbolic link"):
-        fetch.safe_extract(archive, tmp_path / "out")
+        safe_extract(archive, tmp_path / "out")
 
 
 def test_safe_extract_checks_disk_space(tmp_path, monkeypatch):
     archive = write_zip(tmp_path / "a.zip", {"a.fits": b"x" * 1000})
     monkeypatch.setattr(fetch.shutil, "disk_usage", lambda path: SimpleNamespace(free=10, total=10, used=0))
     with pytest.raises(FetchError, match="free some space"):
-        fetch.safe_extract(archive, tmp_path / "out")
+        safe_extract(archive, tmp_path / "out")
 
 
 def test_safe_extract_refuses_single_fits(tmp_path):
     path = tmp_path / "a.fits"
     path.write_bytes(frame_bytes(np.zeros((4, 4))))
     with pytest.raises(FetchError, match="single FITS file"):
-        fetch.safe_extract(path, tmp_path / "out")
+        safe_extract(path, tmp_path / "out")
 
 
 def test_sort_frames_disambiguates_names(tmp_path):
@@ -443,7 +439,7 @@ def test_sort_frames_disambiguates_names(tmp_path):
         folder = tmp_path / "in" / "00" / night_name / "bias"
         folder.mkdir(parents=True)
         (folder / "b.fits").write_bytes(frame_bytes(np.zeros((4, 4)), IMAGETYP="zero"))
-    placed, aside = fetch.sort_frames(tmp_path / "in", tmp_path / "stage")
+    placed, aside = sort_frames(tmp_path / "in", tmp_path / "stage")
     assert placed == {"bias": ["b.fits", "n2_bias_b.fits"]} and aside == []
 
 
@@ -454,7 +450,7 @@ def test_sort_frames_takes_folder_hints_only_from_inside_the_archive(tmp_path):
     (extracted / "x.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
     (extracted / "flats").mkdir()
     (extracted / "flats" / "f.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
-    placed, aside = fetch.sort_frames(extracted, tmp_path / "stage")
+    placed, aside = sort_frames(extracted, tmp_path / "stage")
     assert placed == {"flats": ["f.fits"]}
     assert [name for name, _ in aside] == ["x.fits"]
 
@@ -544,10 +540,10 @@ def test_report_summary_lists_folders_and_left_aside(tmp_path):
 
 
 def test_cache_dir_follows_environment(tmp_path, monkeypatch):
-    monkeypatch.setenv(fetch.CACHE_ENV, str(tmp_path / "c"))
-    assert fetch.cache_dir() == tmp_path / "c"
-    monkeypatch.delenv(fetch.CACHE_ENV)
-    assert fetch.cache_dir().name == "ccdlab"
+    monkeypatch.setenv(dl.CACHE_ENV, str(tmp_path / "c"))
+    assert dl.cache_dir() == tmp_path / "c"
+    monkeypatch.delenv(dl.CACHE_ENV)
+    assert dl.cache_dir().name == "ccdlab"
 
 
 # --- command line -----------------------------------------------------------------------------
@@ -555,21 +551,21 @@ def test_cache_dir_follows_environment(tmp_path, monkeypatch):
 
 def parse(*argv: str) -> argparse.Namespace:
     parser = argparse.ArgumentParser()
-    fetch.add_arguments(parser)
+    fetch_command.add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
 def test_run_creates_and_verifies(tmp_path, capsys):
-    assert fetch.run(parse("--size", "tiny", "--dest", str(tmp_path / "d"), "--no-progress")) == 0
+    assert cli.run_command("fetch", parse("--size", "tiny", "--dest", str(tmp_path / "d"), "--no-progress")) == 0
     assert "Wrote the tiny synthetic night" in capsys.readouterr().out
-    assert fetch.run(parse("--size", "tiny", "--dest", str(tmp_path / "d"))) == 0
+    assert cli.run_command("fetch", parse("--size", "tiny", "--dest", str(tmp_path / "d"))) == 0
     assert "nothing to do" in capsys.readouterr().out
 
 
 def test_run_downloads(server, night, tmp_path, capsys, monkeypatch):
-    monkeypatch.setenv(fetch.CACHE_ENV, str(tmp_path / "cache"))
+    monkeypatch.setenv(dl.CACHE_ENV, str(tmp_path / "cache"))
     archive = write_zip(server.root / "night.zip", night_members(night))
-    code = fetch.run(parse("--url", f"{server.url}/night.zip", "--sha256", manifest.sha256_file(archive),
+    code = cli.run_command("fetch", parse("--url", f"{server.url}/night.zip", "--sha256", manifest.sha256_file(archive),
                            "--dest", str(tmp_path / "d"), "--no-progress"))
     assert code == 0
     assert "flats/" in capsys.readouterr().out
@@ -578,33 +574,31 @@ def test_run_downloads(server, night, tmp_path, capsys, monkeypatch):
 @pytest.mark.parametrize(
     "argv, message",
     [
-        (["--url", "http://127.0.0.1:9/a.zip", "--name", "x"], "either --url or --name"),
         (["--sha256", "0" * 64], "together with --url"),
         (["--url", "http://127.0.0.1:9/a.zip", "--seed", "3"], "synthetic night only"),
         (["--seed", "-2"], "zero or a positive"),
-        (["--name", "no-such"], "Unknown dataset"),
         (["--url", "http://127.0.0.1:9/a.zip", "--sha256", "12"], "64 hex digits"),
     ],
 )
 def test_run_bad_options_print_one_sentence(tmp_path, capsys, argv, message):
-    assert fetch.run(parse(*argv, "--dest", str(tmp_path / "d"), "--no-progress")) == 1
+    assert cli.run_command("fetch", parse(*argv, "--dest", str(tmp_path / "d"), "--no-progress")) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and message in err and "Traceback" not in err
+    assert err.startswith("ccdlab fetch: ") and message in err and "Traceback" not in err
 
 
 def test_run_existing_other_dataset(tmp_path, capsys):
     fetch.fetch_default(tmp_path / "d", size="tiny", progress=False)
-    assert fetch.run(parse("--size", "workshop", "--dest", str(tmp_path / "d"), "--no-progress")) == 1
+    assert cli.run_command("fetch", parse("--size", "workshop", "--dest", str(tmp_path / "d"), "--no-progress")) == 1
     err = capsys.readouterr().err
     assert "--force" in err and str(tmp_path / "d") in err and err.count("\n") == 1
-    assert fetch.run(parse("--seed", "5", "--dest", str(tmp_path / "d"), "--no-progress")) == 1  # --seed is strict too
+    assert cli.run_command("fetch", parse("--seed", "5", "--dest", str(tmp_path / "d"), "--no-progress")) == 1  # --seed is strict too
     assert "not the workshop synthetic night (seed 5)" in capsys.readouterr().err
 
 
 def test_run_without_size_keeps_any_verified_night(tmp_path, capsys):
     dest = fetch.fetch_default(tmp_path / "d", size="tiny", progress=False)
     before = (dest / "manifest.json").stat().st_mtime_ns
-    assert fetch.run(parse("--dest", str(dest), "--no-progress")) == 0
+    assert cli.run_command("fetch", parse("--dest", str(dest), "--no-progress")) == 0
     out = capsys.readouterr().out
     assert out.count("\n") == 1 and "holds the tiny synthetic night" in out and "nothing to do" in out
     assert (dest / "manifest.json").stat().st_mtime_ns == before
@@ -619,7 +613,7 @@ def test_run_without_size_creates_the_workshop_night(tmp_path, capsys, monkeypat
 
     make_night_real = fetch.make_night
     monkeypatch.setattr(fetch, "make_night", make_night)
-    assert fetch.run(parse("--dest", str(tmp_path / "d"), "--no-progress")) == 0
+    assert cli.run_command("fetch", parse("--dest", str(tmp_path / "d"), "--no-progress")) == 0
     assert calls == [("workshop", fetch.DEFAULT_SEED)]
     assert "Wrote the workshop synthetic night" in capsys.readouterr().out
 
@@ -627,7 +621,7 @@ def test_run_without_size_creates_the_workshop_night(tmp_path, capsys, monkeypat
 def test_run_without_size_leaves_your_own_frames(tmp_path, capsys):
     (tmp_path / "d" / "science").mkdir(parents=True)
     (tmp_path / "d" / "science" / "m31.fits").write_bytes(frame_bytes(np.zeros((4, 4))))
-    assert fetch.run(parse("--dest", str(tmp_path / "d"), "--no-progress")) == 0
+    assert cli.run_command("fetch", parse("--dest", str(tmp_path / "d"), "--no-progress")) == 0
     assert "left alone" in capsys.readouterr().out
     assert sorted(p.name for p in (tmp_path / "d").rglob("*")) == ["m31.fits", "science"]
 
@@ -646,7 +640,7 @@ def changed_night(tmp_path) -> tuple[Path, Path, Path]:
 def test_run_without_size_warns_about_changed_files_and_starts(tmp_path, capsys):
     dest, flat, gone = changed_night(tmp_path)
     touched = flat.read_bytes()
-    assert fetch.run(parse("--dest", str(dest), "--no-progress")) == 0
+    assert cli.run_command("fetch", parse("--dest", str(dest), "--no-progress")) == 0
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err.startswith("Warning: ") and captured.err.count("\n") == 1
     assert f"flats/{flat.name} has changed" in captured.err and f"bias/{gone.name} is missing" in captured.err
@@ -658,10 +652,10 @@ def test_run_without_size_warns_about_changed_files_and_starts(tmp_path, capsys)
 
 def test_run_with_size_refuses_changed_files(tmp_path, capsys):
     dest, flat, gone = changed_night(tmp_path)
-    assert fetch.run(parse("--size", "tiny", "--dest", str(dest), "--no-progress")) == 1
+    assert cli.run_command("fetch", parse("--size", "tiny", "--dest", str(dest), "--no-progress")) == 1
     err = capsys.readouterr().err
-    assert err.startswith("Error: ") and err.count("\n") == 1 and flat.name in err and "--force --size tiny" in err
-    assert fetch.run(parse("--force", "--size", "tiny", "--dest", str(dest), "--no-progress")) == 0
+    assert err.startswith("ccdlab fetch: ") and err.count("\n") == 1 and flat.name in err and "--force --size tiny" in err
+    assert cli.run_command("fetch", parse("--force", "--size", "tiny", "--dest", str(dest), "--no-progress")) == 0
     assert gone.exists() and manifest.verify_manifest(dest) == []
 
 
@@ -670,7 +664,7 @@ def test_run_disk_errors_are_one_sentence(tmp_path, capsys, monkeypatch):
         raise OSError(28, "No space left on device", str(tmp_path / "d" / "bias"))
 
     monkeypatch.setattr(fetch, "ensure_default", full)
-    assert fetch.run(parse("--dest", str(tmp_path / "d"))) == 1
+    assert cli.run_command("fetch", parse("--dest", str(tmp_path / "d"))) == 1
     err = capsys.readouterr().err
     assert "No space left on device" in err and "free disk space" in err
 

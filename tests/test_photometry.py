@@ -183,7 +183,7 @@ def test_aperture_snr_bad_inputs():
         (dict(data=image, positions=xy, annulus=(15.0, 10.0)), "0 < radius <= r_in < r_out"),
         (dict(data=image, positions=xy, annulus=5.0), "annulus a pair"),
         (dict(data=image, positions=xy, gain=0.0), "gain must be a positive number"),
-        (dict(data=image, positions=xy, readnoise=-1.0), "readnoise must be a positive number"),
+        (dict(data=image, positions=xy, readnoise=-1.0), "readnoise must be zero or a positive number"),
         (dict(data=image, positions=xy, stack_method="sum"), "Unknown stack_method 'sum'"),
         (dict(data=image, positions=xy, background_noise="guess"), "background_noise must be None"),
         (dict(data=image, positions=xy, background_noise=-3.0), "background_noise must be a positive"),

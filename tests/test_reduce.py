@@ -1,4 +1,4 @@
-"""Tests of ccdlab.reduce (the pipeline and `ccdlab reduce`) and ccdlab.summary, on synthetic nights."""
+"""Tests of ccdlab.reduce (the pipeline and `ccdlab reduce`) and ccdlab.display.summary, on synthetic nights."""
 
 import argparse
 import hashlib
@@ -13,8 +13,14 @@ from matplotlib.figure import Figure
 import synthetic
 from ccdlab.io import read_frame
 from ccdlab.paths import DataNotFoundError
-from ccdlab.reduce import ReductionError, add_arguments, output_name, reduce, run
-from ccdlab.summary import save_summary, summary_figure
+from ccdlab import cli
+from ccdlab.commands.reduce import add_arguments
+from ccdlab.reduce import ReductionError, output_name, reduce
+
+
+def run(args):
+    return cli.run_command("reduce", args)
+from ccdlab.display.summary import save_summary, summary_figure
 
 
 def digests(folder):
@@ -26,7 +32,7 @@ def reduced(tmp_path_factory):
     """A night reduced once with two worker processes: (night, result, raw digests before)."""
     night = synthetic.make_night(tmp_path_factory.mktemp("night"), n_science=3)
     before = digests(night.folder)
-    result = reduce(night.folder, progress=False, jobs=2, verbose=False)
+    result = reduce(night.folder, progress=False, jobs=2, verbose=False, summary=save_summary)
     return night, result, before
 
 
@@ -213,7 +219,7 @@ def test_cli_bad_input_is_one_sentence(tmp_path, capsys, argv, message):
     code = run(parse(argv))
     err = capsys.readouterr().err
     assert code == 1
-    assert err.startswith("ccdlab reduce: error: ") and message in err and "Traceback" not in err
+    assert err.startswith("ccdlab reduce: ") and message in err and "Traceback" not in err
 
 
 def test_summary_figure_is_not_left_open(reduced, tmp_path):
@@ -229,8 +235,8 @@ def test_summary_figure_is_not_left_open(reduced, tmp_path):
 
 @pytest.fixture(scope="module")
 def simulated(tmp_path_factory):
-    """The data issue's realistic tiny night (ccdlab.simulate, with truth), reduced once."""
-    from ccdlab.simulate import make_night
+    """The data issue's realistic tiny night (ccdlab.data.simulate, with truth), reduced once."""
+    from ccdlab.data.simulate import make_night
 
     folder = make_night(tmp_path_factory.mktemp("simulated") / "data", size="tiny", progress=False)
     return folder, reduce(folder, progress=False, jobs=2, verbose=False, summary=False)
@@ -282,10 +288,10 @@ def test_simulated_night_cosmic_rays_found_and_star_cores_spared(simulated):
 
 @pytest.mark.parametrize("command", [["/no/such/python"], ["false"]])
 def test_frames_are_cleaned_here_when_workers_fail(tmp_path, monkeypatch, command):
-    import ccdlab.reduce
+    import ccdlab.parallel
 
     night = synthetic.make_night(tmp_path, n_science=2, n_cosmics=5)
-    monkeypatch.setattr(ccdlab.reduce, "_worker_command", lambda: command)
+    monkeypatch.setattr(ccdlab.parallel, "worker_command", lambda function: command)
     result = reduce(night.folder, progress=False, jobs=2, verbose=False, summary=False)
     assert len(result.cosmic_pixels) == 2 and all(c > 0 for c in result.cosmic_pixels.values())
     assert len(result.rejected) == 0
@@ -346,7 +352,7 @@ def test_a_raw_folder_as_data_dir_on_the_command_line(small_night, tmp_path, cap
     before = tree(tmp_path)
     assert run(parse([str(folder / "flats"), "--no-progress"])) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"ccdlab reduce: error: {(folder / 'flats').resolve()} is a raw folder: pass the folder")
+    assert err.startswith(f"ccdlab reduce: {(folder / 'flats').resolve()} is a raw folder: pass the folder")
     assert err.count("\n") == 1 and "Traceback" not in err
     assert tree(tmp_path) == before
 
@@ -422,7 +428,7 @@ def test_a_master_flat_without_positive_pixels_stops_the_reduction(small_night, 
     assert str(error.value).startswith(f"The master flat {flat_path} has no positive pixels (all NaN or <= 0)")
     assert run(parse([str(folder), "--no-progress", "--jobs", "1"])) == 1
     err = capsys.readouterr().err
-    assert err.startswith(f"ccdlab reduce: error: The master flat {flat_path}") and err.count("\n") == 1
+    assert err.startswith(f"ccdlab reduce: The master flat {flat_path}") and err.count("\n") == 1
     assert not list((folder / "reduced").glob("*.fb.fits"))
 
 

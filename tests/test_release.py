@@ -14,8 +14,10 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from ccdlab import release
-from ccdlab.release import ReleaseError, build_release, check_student_notebook, student_readme
+from ccdlab import cli
+from ccdlab.classroom import release
+from ccdlab.commands import release as release_command
+from ccdlab.classroom.release import ReleaseError, build_release, check_student_notebook, student_readme
 
 SOLUTION = "# EXERCISE 1.1 (2 points): Sum\n### BEGIN SOLUTION\ntotal = 1 + 1\n### END SOLUTION\ncheck('1.1', total=total)"
 STUDENT = "# EXERCISE 1.1 (2 points): Sum\ntotal = ...  # your code here\ncheck('1.1', total=total)"
@@ -39,10 +41,12 @@ def project(tmp_path):
     (root / "src" / "ccdlab" / "__init__.py").write_text("__version__ = '0'\n")
     (root / "src" / "ccdlab" / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
     (root / "src" / "ccdlab" / "night_truth.json").write_text("{}")
-    for name in release.INSTRUCTOR_MODULES + ("exercises.py",):
-        (root / "src" / "ccdlab" / name).write_text("")
-    (root / "src" / "ccdlab" / "checks").mkdir()
-    (root / "src" / "ccdlab" / "checks" / "grading.py").write_text("")  # not the top-level module: kept
+    (root / "src" / "ccdlab" / "classroom" / "grading").mkdir(parents=True)
+    (root / "src" / "ccdlab" / "classroom" / "release.py").write_text("")
+    (root / "src" / "ccdlab" / "classroom" / "grading" / "run.py").write_text("")
+    (root / "src" / "ccdlab" / "course" / "checks").mkdir(parents=True)
+    (root / "src" / "ccdlab" / "course" / "exercises.py").write_text("")
+    (root / "src" / "ccdlab" / "course" / "checks" / "classroom.py").write_text("")  # not the subpackage: kept
     (root / "src" / "ccdlab.egg-info").mkdir()
     (root / "pyproject.toml").write_text("[project]\nname = 'ccdlab'\n")
     (root / "data_fetch.py").write_text("print('fetch')\n")
@@ -64,7 +68,7 @@ def test_build_release_contents(project, tmp_path):
     assert folder == tmp_path / "out" / "ccdlab-course" and made["notebooks"] == ["01_demo.ipynb"]
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert files == [".ccdlab-release", "README.md", "data_fetch.py", "notebooks/01_demo.ipynb", "pyproject.toml",
-                     "src/ccdlab/__init__.py", "src/ccdlab/checks/grading.py", "src/ccdlab/exercises.py"]
+                     "src/ccdlab/__init__.py", "src/ccdlab/course/checks/classroom.py", "src/ccdlab/course/exercises.py"]
     handed = nbformat.read(folder / "notebooks" / "01_demo.ipynb", as_version=4)
     assert handed.cells[1].outputs == [] and handed.cells[1].execution_count is None
     assert handed.metadata["ccdlab"]["lesson"] == "01_demo"
@@ -124,32 +128,33 @@ def test_check_student_notebook():
 def test_student_readme():
     text = student_readme([("01_a.ipynb", 2, 3.0), ("02_b.ipynb", 1, 1.5)])
     assert "| `notebooks/02_b.ipynb` | 1 | 1.5 |" in text
-    assert ".venv/bin/pip install -e .  " in text and "pip install ." not in text
+    assert ".venv/bin/pip install -e '.[lab]'" in text and ".venv/bin/ccdlab lab" in text
+    assert "MyDrive/ccdlab-course" in text
     assert "Handing in" in text and "File > Download" in text and "solution" not in text.lower()
 
 
 def parse(*argv):
     parser = argparse.ArgumentParser()
-    release.add_arguments(parser)
+    release_command.add_arguments(parser)
     return parser.parse_args(list(argv))
 
 
 def test_cli_release(project, tmp_path, capsys):
-    code = release.run(parse(str(tmp_path / "out"), "--notebooks", str(project / "notebooks"),
+    code = cli.run_command("release", parse(str(tmp_path / "out"), "--notebooks", str(project / "notebooks"),
                              "--solutions", str(project / "solutions"), "--no-package"))
     assert code == 0 and "Hand out" in capsys.readouterr().out
     assert (tmp_path / "out" / "ccdlab-course.zip").is_file()
 
 
 def test_cli_release_bad_input(project, tmp_path, capsys):
-    code = release.run(parse(str(tmp_path / "out"), "--notebooks", str(tmp_path / "none")))
+    code = cli.run_command("release", parse(str(tmp_path / "out"), "--notebooks", str(tmp_path / "none")))
     err = capsys.readouterr().err
-    assert code == 2 and "No student notebooks" in err and "Traceback" not in err
+    assert code == 1 and "No student notebooks" in err and "Traceback" not in err
     (tmp_path / "ro").mkdir()
     (tmp_path / "ro" / "file").write_text("x")
-    code = release.run(parse(str(tmp_path / "ro" / "file" / "sub"), "--notebooks", str(project / "notebooks"),
+    code = cli.run_command("release", parse(str(tmp_path / "ro" / "file" / "sub"), "--notebooks", str(project / "notebooks"),
                              "--solutions", str(project / "solutions"), "--no-package"))
-    assert code == 2 and "choose a writable OUTDIR" in capsys.readouterr().err
+    assert code == 1 and "could not use" in capsys.readouterr().err
 
 
 def test_release_of_the_real_course(real_release):
@@ -160,7 +165,7 @@ def test_release_of_the_real_course(real_release):
     assert made["notebooks"] == sorted(p.name for p in (project_root() / "solutions").glob("*.ipynb"))
     with zipfile.ZipFile(made["zip"]) as archive:
         names = archive.namelist()
-    assert "ccdlab-course/src/ccdlab/exercises.py" in names and "ccdlab-course/pyproject.toml" in names
+    assert "ccdlab-course/src/ccdlab/course/exercises.py" in names and "ccdlab-course/pyproject.toml" in names
     assert not [n for n in names if "/solutions/" in n or "/tests/" in n or n.endswith((".fits", ".jsonl", "truth.json"))]
     for name in made["notebooks"]:
         text = (made["folder"] / "notebooks" / name).read_text()
@@ -204,7 +209,7 @@ def test_release_follows_a_stricter_umask(project, tmp_path):
 @pytest.fixture(scope="module")
 def real_release(tmp_path_factory):
     """The hand-out of the course's own notebooks, generated from solutions/."""
-    from ccdlab.authoring import generate
+    from ccdlab.classroom.authoring import generate
     from ccdlab.paths import project_root
 
     tmp = tmp_path_factory.mktemp("real")
@@ -214,12 +219,13 @@ def real_release(tmp_path_factory):
 
 def test_release_leaves_out_the_instructor_modules(real_release):
     package = real_release["folder"] / "src" / "ccdlab"
-    assert not [name for name in release.INSTRUCTOR_MODULES if (package / name).exists()]
-    assert (package / "exercises.py").is_file() and (package / "setup_cell.py").is_file()
-    assert sorted(p.name for p in (package / "checks").glob("lesson*.py"))[:2] == ["lesson00.py", "lesson01.py"]
+    assert not (package / release.INSTRUCTOR_PACKAGE).exists()
+    assert (package / "course" / "exercises.py").is_file() and (package / "course" / "setup.py").is_file()
+    assert sorted(p.name for p in (package / "course" / "checks").glob("lesson*.py"))[:2] == ["lesson00.py", "lesson01.py"]
     with zipfile.ZipFile(real_release["zip"]) as archive:
         names = archive.namelist()
-    assert not [n for n in names if n.rsplit("/", 1)[-1] in release.INSTRUCTOR_MODULES and "/checks/" not in n]
+    assert not [n for n in names if "/ccdlab/classroom/" in n]
+    assert [n for n in names if n.endswith("/ccdlab/commands/grade.py")]  # says it is an instructor's command
 
 
 def test_released_package_imports_and_runs_the_setup_cell(real_release, tiny_night):
@@ -228,14 +234,14 @@ def test_released_package_imports_and_runs_the_setup_cell(real_release, tiny_nig
     first = real_release["notebooks"][1]
     script = f"""
 import json, sys
-import ccdlab, ccdlab.exercises, ccdlab.setup_cell
+import ccdlab, ccdlab.course.exercises, ccdlab.course.setup
 assert ccdlab.__file__.startswith({str(folder / "src")!r}), ccdlab.__file__
 try:
-    import ccdlab.grading
+    import ccdlab.classroom.grading
 except ModuleNotFoundError:
     pass
 else:
-    sys.exit("ccdlab.grading should not be in the hand-out")
+    sys.exit("ccdlab.classroom.grading should not be in the hand-out")
 notebook = json.load(open({str(folder / "notebooks" / first)!r}))
 cell = next(c for c in notebook["cells"] if c["cell_type"] == "code")
 namespace = {{}}

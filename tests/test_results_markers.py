@@ -3,7 +3,8 @@ import json
 import nbformat
 import pytest
 
-from ccdlab import markers, results
+from ccdlab.classroom import markers
+from ccdlab.course import results
 
 
 def test_record_appends_json_lines(tmp_path, monkeypatch):

@@ -110,6 +110,6 @@ def test_bias_screening_rejects_other_sizes_and_unreadable_files(tmp_path, calib
 def test_an_array_that_is_not_an_image_is_said_so_not_called_unreadable():
     biases = [np.full((8, 8), 270.0)] * 3 + [np.zeros(8)]
     reason = str(screen_biases(biases)["reason"][3])
-    assert reason == "not a 2-D image: an array of shape (8,)"
+    assert reason == "The frame must be a 2-D image; got an array of shape (8,)."
     flats = screen_flats([np.full((8, 8), 20000.0), np.zeros(8)], min_level=1.0)
-    assert str(flats["reason"][1]) == "not a 2-D image: an array of shape (8,)"
+    assert str(flats["reason"][1]) == "The frame must be a 2-D image; got an array of shape (8,)."

@@ -1,4 +1,4 @@
-"""Tests of the synthetic night (ccdlab.simulate and its simulate_* helpers), on the tiny size."""
+"""Tests of the synthetic night (ccdlab.data.simulate and its simulate_* helpers), on the tiny size."""
 
 from __future__ import annotations
 
@@ -13,8 +13,10 @@ from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
 
-from ccdlab import inventory, manifest, simulate, simulate_cosmics, simulate_detector, simulate_sky
-from ccdlab.simulate import SIZES, make_night, night_plan, rts2_header
+from ccdlab import inventory
+from ccdlab.data import manifest, simulate
+from ccdlab.data.simulate import cosmic_rays as simulate_cosmics, detector as simulate_detector, sky as simulate_sky
+from ccdlab.data.simulate import SIZES, make_night, night_plan, rts2_header
 
 TINY = SIZES["tiny"]
 
@@ -220,7 +222,7 @@ def test_interrupted_run_leaves_nothing(tmp_path, monkeypatch):
     def boom(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(simulate, "_write_truth", boom)
+    monkeypatch.setattr(simulate.night, "_write_truth", boom)
     with pytest.raises(KeyboardInterrupt):
         make_night(tmp_path / "data", size="tiny", progress=False)
     assert not (tmp_path / "data").exists()

@@ -236,7 +236,7 @@ def test_align_bad_arguments():
             align_frames(frames, reference=bad, progress=False)
     with pytest.raises(StackError, match="frame #1: expected a file path or a \\(data, header\\) pair"):
         align_frames([frames[0], 3.0], progress=False)
-    with pytest.raises(StackError, match="frame #1: the data must be a 2-D image"):
+    with pytest.raises(StackError, match="data of frame #1 must be a 2-D image"):
         align_frames([frames[0], (np.zeros(10), frames[1][1])], progress=False)
     with pytest.raises(StackError, match="frame #1: expected a FITS header or an astropy WCS"):
         align_frames([frames[0], (frames[1][0], {"CTYPE1": "RA---TAN"})], progress=False)

@@ -35,10 +35,17 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from .combine import DEFAULT_MEM_LIMIT, combine
-from .io import HISTORY_WIDTH, FrameError, history_cards, read_frame
-from .overscan import correct_overscan
-from .screening import (
+from ccdlab.combine import DEFAULT_MEM_LIMIT, combine
+from ccdlab.io import (
+    HISTORY_WIDTH,
+    FrameError,
+    frame_data,
+    history_cards,
+    is_path,
+    read_frame,
+)
+from ccdlab.overscan import correct_overscan, raw_layout
+from ccdlab.screening import (
     BIAS_LEVEL_MARGIN,
     BIAS_LEVEL_SPREAD,
     BIAS_LONGEST_EXPTIME,
@@ -47,14 +54,11 @@ from .screening import (
     FILTER_KEYS,
     FLAT_SATURATION_FRACTION,
     CalibrationError,
-    _frame_data,
-    _is_path,
-    _raw_layout,
-    _region_median,
     illuminated_region,
     screen_biases,
     screen_flats,
 )
+from ccdlab.stats import finite_median
 
 __all__ = [
     "FILTER_KEYS",
@@ -89,7 +93,7 @@ def _frame_arg(frame, what: str) -> tuple[np.ndarray, str]:
     if isinstance(frame, MasterFlat):
         name = f"{what} ({frame.filter})" if frame.filter else what
         return np.asarray(frame.data, dtype=np.float32), name
-    return _frame_data(frame, what), Path(frame).name if _is_path(frame) else what
+    return frame_data(frame, what, error=CalibrationError), Path(frame).name if is_path(frame) else what
 
 
 def _fits_box(region: tuple[slice, slice]) -> str:
@@ -102,9 +106,9 @@ def _overscan_cards(items) -> list[str]:
     """HISTORY cards saying which inputs of a master were overscan-corrected ([] when none)."""
     done = []
     for item in items:
-        if _is_path(item):
+        if is_path(item):
             try:
-                layout = _raw_layout(item)[2]
+                layout = raw_layout(item)[2]
             except (FrameError, OSError):
                 continue
             if layout is not None:
@@ -282,7 +286,7 @@ class MasterFlat:
         cards = history_cards(f"ccdlab: {what}, {self.method} of {count} flat{'s' if count != 1 else ''} minus {bias_name}")
         cards += history_cards(f"ccdlab: each flat divided by its median in the box {box}")
         cards += history_cards(f"ccdlab: normalised to a median of 1 in that box ({100 * self.region_fraction:g}% of each side)")
-        paths = [path for path in self.used if _is_path(path) and Path(path).is_file()]
+        paths = [path for path in self.used if is_path(path) and Path(path).is_file()]
         cards += _overscan_cards(paths)
         if self.screening is not None:
             cards += _rejection_cards(self.screening, "flat")
@@ -376,7 +380,7 @@ def master_flat(
         offset=bias, scale=[1.0 / level for level in levels],
     )
     rows, cols = illuminated_region(data.shape, region_fraction)
-    level = _region_median(data[rows, cols])
+    level = finite_median(data[rows, cols])
     if not math.isfinite(level) or level <= 0:
         raise CalibrationError(
             "The combined flat has no light in its illuminated centre (all NaN or <= 0): check the "
@@ -464,7 +468,7 @@ def vignetting_mask(master_flat, threshold: float = DEFAULT_MASK_THRESHOLD, regi
         )
     flat, name = _frame_arg(master_flat, "master flat")
     rows, cols = illuminated_region(flat.shape, region_fraction)
-    centre = _region_median(flat[rows, cols])
+    centre = finite_median(flat[rows, cols])
     if not math.isfinite(centre) or centre <= 0:
         raise CalibrationError(
             f"The {name} has no light in its centre (all NaN or <= 0), so nothing can be measured against "
@@ -534,7 +538,7 @@ def calibrate_frame(
     >>> list(hdr["HISTORY"])[0]
     'ccdlab: subtracted master_bias.fits (median 270.0 ADU)'
     """
-    if _is_path(raw):
+    if is_path(raw):
         data, hdr = read_frame(raw)
         label = str(raw)
     else:
@@ -564,7 +568,7 @@ def calibrate_frame(
             )
     bad = ~(flat > 0)
     if bad.all():
-        which = f"master flat {master_flat}" if _is_path(master_flat) else flat_name
+        which = f"master flat {master_flat}" if is_path(master_flat) else flat_name
         raise CalibrationError(
             f"The {which} has no positive pixels (all NaN or <= 0), so every calibrated pixel would be NaN: "
             "remake the master flat from the flats (check them with screen_flats()) and pass that."

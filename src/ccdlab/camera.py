@@ -21,6 +21,8 @@ from dataclasses import asdict, dataclass
 
 from astropy.io import fits
 
+from ccdlab.errors import CameraError, CameraWarning
+
 __all__ = [
     "DEFAULT_GAIN",
     "DEFAULT_READNOISE",
@@ -52,14 +54,6 @@ SATURATION_KEYS = ("SATURATE", "SATLEVEL", "SATURATN", "MAXLIN")
 _GAIN_RANGE = (0.01, 100.0)  # e-/ADU
 _READNOISE_RANGE = (0.01, 1000.0)  # e-
 _SATURATION_ADU_RANGE = (100.0, 1.0e7)  # ADU
-
-
-class CameraError(ValueError):
-    """An explicit camera value is impossible (e.g. gain <= 0); the message says what to pass."""
-
-
-class CameraWarning(UserWarning):
-    """A header keyword held a junk value and was ignored."""
 
 
 @dataclass(frozen=True)

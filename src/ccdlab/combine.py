@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import gzip
 import os
+import sys
 import warnings
 from pathlib import Path
 
@@ -25,8 +26,10 @@ import numpy as np
 from astropy.io import fits
 from tqdm.auto import tqdm
 
-from .io import FrameError, read_header, read_rows
-from .overscan import overscan_layout
+from ccdlab import validate
+from ccdlab.errors import CombineError, CombineWarning
+from ccdlab.io import FrameError, is_path, read_header, read_rows
+from ccdlab.overscan import overscan_layout
 
 __all__ = [
     "DEFAULT_MEM_LIMIT",
@@ -59,17 +62,10 @@ _BITPIX_DTYPES = {8: np.dtype("u1"), 16: np.dtype(">i2"), 32: np.dtype(">i4"), 6
                   -32: np.dtype(">f4"), -64: np.dtype(">f8")}
 
 
-class CombineError(ValueError):
-    """Frames cannot be combined; the message names the frame and what to do."""
-
-
-class CombineWarning(UserWarning):
-    """A combination ran but its result deserves a second look (e.g. only one frame)."""
-
-
 # --------------------------------------------------------------------------------------------
 # Selection networks for the median
 # --------------------------------------------------------------------------------------------
+
 
 def _batcher_pairs(n: int) -> list[tuple[int, int]]:
     """Batcher's odd-even merge sort network for ``n`` inputs, as (low, high) index pairs."""
@@ -184,6 +180,7 @@ def _combine_chunk(chunk: np.ndarray, method: str, sigma_clip: float | None, spa
 # --------------------------------------------------------------------------------------------
 # Where the rows come from: arrays in memory, or files read a block at a time
 # --------------------------------------------------------------------------------------------
+
 
 class _ArraySource:
     def __init__(self, array: np.ndarray, label: str):
@@ -334,12 +331,8 @@ class _FileSource:
             self._gzip = None
 
 
-def _is_path(item) -> bool:
-    return isinstance(item, (str, os.PathLike))
-
-
 def _sources(frames, overscan: bool) -> list:
-    if _is_path(frames):
+    if is_path(frames):
         raise CombineError(
             f"combine() needs a list of frames, but got the single path {frames}: pass a list, e.g. "
             "[path] or inventory.frames_of_type(inventory.scan(folder), 'bias')."
@@ -368,16 +361,12 @@ def _sources(frames, overscan: bool) -> list:
     sources = []
     try:
         for index, item in enumerate(items):
-            if _is_path(item):
+            if is_path(item):
                 sources.append(_FileSource(item, overscan=overscan))
                 continue
             data = item if isinstance(item, np.ndarray) else getattr(item, "data", item)  # CCDData too
-            array = np.asarray(data)
-            if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-                raise CombineError(
-                    f"Frame #{index} is not a 2-D image (got {type(item).__name__} of shape "
-                    f"{getattr(array, 'shape', '?')}): pass file paths or 2-D arrays."
-                )
+            array = validate.image(data, f"frame #{index}", error=CombineError, cast=False, allow_bool=False,
+                                   hint="Pass file paths or 2-D arrays.")
             sources.append(_ArraySource(array, f"frame #{index} (an array)"))
     except BaseException:
         for source in sources:
@@ -455,7 +444,7 @@ def combine(
     CombineError
         No frames, a frame of another shape (the message names it), an unknown method, or a
         bad ``sigma_clip`` / ``mem_limit`` / ``scale`` / ``offset``.
-    FileNotFoundError, ccdlab.io.FrameError
+    FileNotFoundError, ccdlab.errors.FrameError
         A file is missing or unreadable (the message names it).
 
     Warns
@@ -542,3 +531,17 @@ def combine(
     finally:
         for source in sources:
             source.close()
+
+
+class _CallableModule(type(functools)):
+    """This module, callable as :func:`combine` itself.
+
+    Notebooks have always written ``from ccdlab import combine; combine(files, method="median")``,
+    while ``import ccdlab.combine`` must give the module. Making the module callable serves both.
+    """
+
+    def __call__(self, *args, **kwargs):
+        return combine(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

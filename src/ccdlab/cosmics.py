@@ -18,23 +18,22 @@ import functools
 
 import numpy as np
 
+from ccdlab import validate
+from ccdlab.errors import CosmicsError, InputError
+
 __all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons"]
 
 #: The units :func:`remove_cosmics` accepts for the saturation level.
 SATLEVEL_UNITS = ("e-", "adu")
 
 #: ccdlab's defaults for astroscrappy, where they differ from astroscrappy's own. sigclip 5.0
-#: rather than 4.5: on full-size simulated frames with known cosmic rays (ccdlab.simulate) 4.5
+#: rather than 4.5: on full-size simulated frames with known cosmic rays (ccdlab.data.simulate) 4.5
 #: flags ~630 noise pixels per frame (pixel precision 85%), 5.0 ~110 (97%), for the same recall
 #: (97.6% and 97.5%). Pass ``sigclip=4.5`` to get astroscrappy's behaviour.
 DEFAULT_OPTIONS = {"sigclip": 5.0}
 
 _UNIT_ALIASES = {"e-": "e-", "e": "e-", "electron": "e-", "electrons": "e-", "adu": "adu", "dn": "adu", "counts": "adu"}
 _RESERVED = ("indat", "inmask", "gain", "readnoise", "satlevel")
-
-
-class CosmicsError(ValueError):
-    """Cosmic-ray cleaning cannot run on this input; the message says what to fix."""
 
 
 @functools.lru_cache(maxsize=1)
@@ -57,20 +56,11 @@ def cleaned_in_electrons() -> bool:
     return abs(value - 400.0) < abs(value - 100.0)
 
 
-def _positive(name: str, value, unit: str, allow_zero: bool = False, allow_inf: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = np.nan
-    ok = (number >= 0 if allow_zero else number > 0) and (np.isfinite(number) or (allow_inf and number == np.inf))
-    if not ok:
-        need = "zero or more" if allow_zero else "a positive number"
-        raise CosmicsError(
-            f"remove_cosmics: {name} must be {need} in {unit}; got {value!r}. Use the camera's value "
-            "(see ccdlab.camera.camera_parameters; the course camera has gain 1.6 e-/ADU, read noise "
-            "14 e-, saturation 96000 e-)."
-        )
-    return number
+_positive = functools.partial(
+    validate.positive, error=CosmicsError,
+    hint="Use the camera's value (see ccdlab.camera.camera_parameters; the course camera has gain 1.6 e-/ADU, "
+         "read noise 14 e-, saturation 96000 e-).",
+)
 
 
 def remove_cosmics(
@@ -134,9 +124,9 @@ def remove_cosmics(
     """
     import astroscrappy
 
-    gain = _positive("gain", gain, "electrons per ADU")
-    readnoise = _positive("readnoise", readnoise, "electrons", allow_zero=True)
-    satlevel = _positive("satlevel", satlevel, satlevel_unit, allow_inf=True)
+    gain = _positive(gain, "gain", "electrons per ADU")
+    readnoise = _positive(readnoise, "readnoise", "electrons", allow_zero=True)
+    satlevel = _positive(satlevel, "satlevel", satlevel_unit, allow_inf=True)
     unit = _UNIT_ALIASES.get(str(satlevel_unit).strip().lower())
     if unit is None:
         raise CosmicsError(
@@ -144,13 +134,11 @@ def remove_cosmics(
         )
     clash = sorted(set(astroscrappy_options) & set(_RESERVED))
     if clash:
-        raise TypeError(
+        raise InputError(
             f"remove_cosmics sets {', '.join(clash)} itself: pass them as its own arguments "
             "(gain, readnoise, satlevel, mask), not as astroscrappy options."
         )
-    image = np.array(data, dtype=np.float32)  # a copy: the caller's array is never changed
-    if image.ndim != 2:
-        raise CosmicsError(f"remove_cosmics needs a 2-D image; got an array of shape {image.shape}.")
+    image = np.array(validate.image(data, "image", error=CosmicsError), dtype=np.float32)  # a copy: yours is never changed
     bad = ~np.isfinite(image)
     if mask is not None:
         mask = np.asarray(mask, dtype=bool)

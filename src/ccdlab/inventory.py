@@ -28,15 +28,17 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from .io import FrameError, is_fits_name, read_header
+from ccdlab.errors import InputError, InventoryWarning, MissingFileError
+from ccdlab.files import regular_file_problem
+from ccdlab.io import STAMP_KEY, FrameError, is_fits_name, read_header
 
 __all__ = [
-    "COLUMNS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "NOTE_PREFIXES", "InventoryWarning", "FrameTyping", "type_frame", "classify",
+    "COLUMNS", "PROBLEMS", "FRAME_TYPES", "BIAS_MAX_EXPTIME", "NOTE_PREFIXES", "InventoryWarning", "FrameTyping", "type_frame", "classify",
     "header_value", "exposure_time", "image_type", "scan", "other_files", "frames_of_type", "conflicts", "describe_conflicts",
 ]
 
 #: The frame types ccdlab knows.
-FRAME_TYPES = ("bias", "dark", "flat", "science", "unknown")
+FRAME_TYPES = ("bias", "dark", "flat", "science", "reduced", "unknown")
 
 #: A 'dark' no longer than this (seconds) is a bias frame (the GROWTH-India convention).
 BIAS_MAX_EXPTIME = 0.01
@@ -62,12 +64,16 @@ _FOLDER_WORDS = {
 COLUMNS = (
     ("path", str), ("name", str), ("frame_type", str), ("imagetyp", str), ("exptime", float),
     ("filter", str), ("naxis1", int), ("naxis2", int), ("date_obs", str), ("ccd_temp", float),
-    ("object", str), ("note", str), ("conflict", bool),
+    ("object", str), ("note", str), ("conflict", bool), ("problem", str),
 )
 
-
-class InventoryWarning(UserWarning):
-    """A scan found frames whose header disagrees with their folder; the message lists them."""
+#: The ``problem`` column: why a file is no usable frame ("" for a good one).
+PROBLEMS = {
+    "damaged": "damaged or truncated: copy or download it again",
+    "not_frame": "not a frame (not FITS, or no image in it): move it out of the data folder",
+    "permission": "may not be read: check its permissions",
+    "not_file": "not a file (a named pipe, a device or a broken link): remove it from the data folder",
+}
 
 
 _TEMPERATURE_KEYS = ("CCD-TEMP", "CCD_TEMP", "CCDTEMP", "DETTEMP", "TEMPERAT")
@@ -202,7 +208,8 @@ def type_frame(
 ) -> FrameTyping:
     """Decide a frame's type from its header, with its folder as a hint, and flag disagreements.
 
-    The rules: IMAGETYP (or OBSTYPE) decides when it is a known word; a ``'dark'`` no longer than
+    The rules: a frame ccdlab wrote (it has the ``CCDLAB`` keyword) is ``'reduced'``, an output;
+    otherwise IMAGETYP (or OBSTYPE) decides when it is a known word; a ``'dark'`` no longer than
     :data:`BIAS_MAX_EXPTIME` is a bias (GROWTH-India convention); when IMAGETYP is absent or
     unknown, OBJECT may hint (``'twilight flat'``). The folder (``bias/``, ``flats/``,
     ``science/``, ``darks/``) is used when the header is silent and wins when the two disagree,
@@ -235,6 +242,8 @@ def type_frame(
     >>> type_frame(fits.Header({"IMAGETYP": "BIAS"}), "science/n1/b1.fits", root="science/n1").frame_type
     'bias'
     """
+    if STAMP_KEY in header:  # written by ccdlab: an output among the raw frames, never one of them
+        return FrameTyping("reduced", "written by ccdlab: an output, not a raw frame", False)
     imagetyp = image_type(header)
     exptime = exposure_time(header)
     from_header = _from_imagetyp(imagetyp) if imagetyp else None
@@ -306,16 +315,23 @@ def classify(
 
 
 #: How a :func:`scan` note begins for a file that could not be read, by ``FrameError.kind``.
-NOTE_PREFIXES = {"damaged": "unreadable:", "not_frame": "not a frame:", "permission": "no permission:"}
+NOTE_PREFIXES = {"damaged": "unreadable:", "not_frame": "not a frame:", "permission": "no permission:",
+                 "not_file": "not a file:"}
 
 
 def _row(path: Path, root: Path | None = None) -> dict:
     row = {name: {str: "", float: math.nan, int: 0, bool: False}[dtype] for name, dtype in COLUMNS}
     row.update(path=str(path), name=path.name, frame_type="unknown")
+    special = regular_file_problem(path)  # never open a FIFO (it blocks) or follow a link loop
+    if special:
+        row.update(note=f"{NOTE_PREFIXES['not_file']} {path} is {special}; it is skipped.", problem="not_file")
+        return row
     try:
         header = read_header(path)
     except (FrameError, OSError) as exc:
-        row["note"] = f"{NOTE_PREFIXES.get(getattr(exc, 'kind', ''), NOTE_PREFIXES['damaged'])} {exc}"
+        kind = getattr(exc, "kind", "") or "damaged"
+        kind = kind if kind in PROBLEMS else "damaged"
+        row.update(note=f"{NOTE_PREFIXES[kind]} {exc}", problem=kind)
         return row
     frame_type, note, conflict = type_frame(header, path, root)
     row.update(
@@ -353,7 +369,7 @@ def _files(folder: Path, recursive: bool, exclude) -> list[Path]:
 def _checked_folder(folder) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"{folder} is not a folder. Give the folder that holds bias/, flats/ and science/ "
             "(create the default one with: python data_fetch.py)."
         )
@@ -398,8 +414,10 @@ def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", 
         ``object``, ``note`` (why the frame was typed so, or why it could not be read: such
         frames have type ``'unknown'`` and a note starting with one of :data:`NOTE_PREFIXES`,
         ``'unreadable:'`` for a damaged file, ``'not a frame:'`` for one that is not FITS or
-        holds no image, ``'no permission:'`` for one that may not be read) and ``conflict`` (True when the header's type contradicts the
-        folder, or IMAGETYP is not a known word: see :func:`type_frame`).
+        holds no image, ``'no permission:'`` for one that may not be read, ``'not a file:'`` for
+        a named pipe or a broken link), ``conflict`` (True when the header's type contradicts the
+        folder, or IMAGETYP is not a known word: see :func:`type_frame`) and ``problem`` (a key of
+        :data:`PROBLEMS` when the file is no usable frame, else ``""``).
 
     Raises
     ------
@@ -465,7 +483,7 @@ def frames_of_type(table: Table, frame_type: str) -> list[str]:
     ['data/bias/C0_20181013-130440-460.fits']
     """
     if frame_type not in FRAME_TYPES:
-        raise ValueError(f"Unknown frame type {frame_type!r}: use one of {', '.join(FRAME_TYPES)}.")
+        raise InputError(f"Unknown frame type {frame_type!r}: use one of {', '.join(FRAME_TYPES)}.")
     return [str(p) for p in table["path"][table["frame_type"] == frame_type]]
 
 

@@ -10,10 +10,8 @@ never leaves half a file. ccdlab refuses to write into a raw-data folder or over
 
 from __future__ import annotations
 
-import contextlib
 import os
 import textwrap
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Iterable
@@ -22,8 +20,17 @@ import numpy as np
 from astropy.io import fits
 from astropy.utils.exceptions import AstropyUserWarning
 
-from . import __version__
-from .paths import is_raw_folder
+from ccdlab import validate
+from ccdlab._version import __version__
+from ccdlab.errors import (
+    FrameError,
+    InputError,
+    MissingFileError,
+    OutputExistsError,
+    OverwriteRefusedError,
+)
+from ccdlab.files import atomic_output
+from ccdlab.paths import is_raw_folder
 
 __all__ = [
     "FITS_SUFFIXES",
@@ -36,10 +43,11 @@ __all__ = [
     "write_frame",
     "HISTORY_WIDTH",
     "history_cards",
-    "atomic_output",
     "atomic_write_hdul",
-    "atomic_write_text",
-    "default_file_mode",
+    "WCS_NUMBERS",
+    "wcs_problems",
+    "is_path",
+    "frame_data"
 ]
 
 #: File endings ccdlab reads as FITS frames.
@@ -49,27 +57,6 @@ FITS_SUFFIXES = (".fits", ".fit", ".fts", ".fits.gz", ".fit.gz", ".fts.gz", ".fi
 STAMP_KEY = "CCDLAB"
 
 _SCALING_KEYS = ("BZERO", "BSCALE", "BLANK")
-
-
-class FrameError(ValueError):
-    """A file is not a usable frame; the message names the file and what to do.
-
-    Attributes
-    ----------
-    kind : str
-        What is wrong, for callers that group problems: ``'damaged'`` (truncated or broken: copy
-        it again), ``'not_frame'`` (not FITS, or no image in it: move it out of the data),
-        ``'permission'`` (it may not be read) or ``''`` (anything else).
-
-    Examples
-    --------
-    >>> FrameError("a.fits is truncated. Download or copy it again.", kind="damaged").kind
-    'damaged'
-    """
-
-    def __init__(self, message: str = "", kind: str = ""):
-        super().__init__(message)
-        self.kind = kind
 
 
 def is_fits_name(path: str | os.PathLike) -> bool:
@@ -86,7 +73,7 @@ def is_fits_name(path: str | os.PathLike) -> bool:
 
 def _open(path: Path) -> fits.HDUList:
     if not path.exists():
-        raise FileNotFoundError(f"{path}: no such file. Check the name, or list the folder with inventory.scan().")
+        raise MissingFileError(f"{path}: no such file. Check the name, or list the folder with inventory.scan().")
     if path.is_dir():
         raise FrameError(f"{path} is a folder, not a FITS file. Pass one frame, or scan the folder with inventory.scan().")
     try:
@@ -240,6 +227,39 @@ def read_frame(path: str | os.PathLike, hdu: int | str | None = None) -> tuple[n
     return data, header
 
 
+def is_path(item) -> bool:
+    """True when ``item`` names a file (a ``str`` or path-like) rather than holding the data itself.
+
+    Examples
+    --------
+    >>> is_path("bias/a.fits"), is_path(np.zeros((2, 2)))
+    (True, False)
+    """
+    return isinstance(item, (str, os.PathLike))
+
+
+def frame_data(frame, what: str = "frame", error=FrameError) -> np.ndarray:
+    """A frame given as a file or as a 2-D array -> its data as float32.
+
+    Parameters
+    ----------
+    frame : path-like or array-like
+        A file (read with :func:`read_frame`) or the image itself.
+    what : str
+        How an error names it, e.g. ``"master bias"``.
+    error : type
+        The :class:`ccdlab.errors.CcdlabError` raised when an array is not a 2-D image.
+
+    Examples
+    --------
+    >>> frame_data(np.ones((2, 2), dtype=np.uint16)).dtype
+    dtype('float32')
+    """
+    if is_path(frame):
+        return read_frame(frame)[0]
+    return validate.image(frame, what, error=error, dtype=np.float32, hint="Pass a 2-D image or a file.")
+
+
 def read_header(path: str | os.PathLike, hdu: int | str | None = None) -> fits.Header:
     """Read the header of a frame's image HDU without reading its pixels.
 
@@ -296,66 +316,6 @@ def read_rows(path: str | os.PathLike, start: int, stop: int, hdu: int | str | N
     return np.asarray(block, dtype=np.float32)
 
 
-def default_file_mode() -> int:
-    """The permission bits a new file gets under the current umask (e.g. 0o644).
-
-    Examples
-    --------
-    >>> default_file_mode() & 0o600
-    384
-    """
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-@contextlib.contextmanager
-def atomic_output(path: str | os.PathLike):
-    """Write a file atomically: yield a temporary path beside ``path``, rename it into place at the end.
-
-    The temporary file lives in the target folder (so the rename is atomic), gets the permissions a
-    plain ``open`` would (:func:`default_file_mode`, not ``mkstemp``'s 0600) and is removed if the
-    block raises: a crash or a full disk never leaves half a file at ``path``.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     with atomic_output(Path(tmp) / "notes.txt") as part:
-    ...         _ = part.write_text("done")
-    ...     sorted(p.name for p in Path(tmp).iterdir())
-    ['notes.txt']
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        yield tmp
-        os.chmod(tmp, default_file_mode())
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
-def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
-    """Write a text file (UTF-8) atomically; see :func:`atomic_output`.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     atomic_write_text(Path(tmp) / "a.csv", "x,y").read_text()
-    'x,y'
-    """
-    with atomic_output(path) as part:
-        with open(part, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
-    return Path(path)
-
-
 def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bool = True) -> Path:
     """Write an HDUList atomically: to a temporary file beside ``path``, then rename it.
 
@@ -373,7 +333,7 @@ def atomic_write_hdul(hdul: fits.HDUList, path: str | os.PathLike, overwrite: bo
     """
     path = Path(path)
     if path.exists() and not overwrite:
-        raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+        raise OutputExistsError(f"{path} already exists; pass overwrite=True to replace it.")
     with atomic_output(path) as part:
         hdul.writeto(part, overwrite=True, output_verify="silentfix")
     return path
@@ -417,14 +377,15 @@ def write_frame(
     inputs: Iterable[str | os.PathLike] = (),
     overwrite: bool = True,
 ) -> Path:
-    """Write a reduced frame as float32 FITS, atomically, recording what was done.
+    """Write a reduced frame (float32) or mask (uint8) as FITS, atomically, recording what was done.
 
     Parameters
     ----------
     path : str or path-like
         The output file. Its folder is created if needed.
     data : numpy.ndarray
-        The 2-D image; written as float32 (NaN stays NaN).
+        The 2-D image; written as float32 (NaN stays NaN), or as 8-bit integers (1 = True) when
+        it is a boolean mask.
     header : astropy.io.fits.Header, optional
         Header to keep (usually the raw frame's); stale BZERO/BSCALE/BLANK cards are dropped.
     history : str or iterable of str
@@ -456,25 +417,23 @@ def write_frame(
     path = Path(path)
     inputs = [Path(p) for p in inputs]
     if is_raw_folder(path.parent) or is_raw_folder(path.resolve().parent):
-        raise PermissionError(
+        raise OverwriteRefusedError(
             f"Refusing to write {path.name} into the raw-data folder {path.resolve().parent}: raw folders are "
             "never changed. Write into an output folder such as reduced/ instead."
         )
     target = path.resolve()
     for source in inputs:
         if source.resolve() == target:
-            raise PermissionError(f"Refusing to overwrite the input frame {source}: choose another output name.")
+            raise OverwriteRefusedError(f"Refusing to overwrite the input frame {source}: choose another output name.")
     if path.exists():
         if not overwrite:
-            raise FileExistsError(f"{path} already exists; pass overwrite=True to replace it.")
+            raise OutputExistsError(f"{path} already exists; pass overwrite=True to replace it.")
         if not _written_by_ccdlab(path):
-            raise PermissionError(
+            raise OverwriteRefusedError(
                 f"Refusing to overwrite {path}: it was not written by ccdlab (it may be a raw frame). "
                 "Move it away or choose another output name."
             )
-    data = np.asarray(data)
-    if data.ndim != 2:
-        raise ValueError(f"A frame must be a 2-D image; got an array of shape {data.shape} for {path.name}.")
+    data = validate.image(data, f"frame for {path.name}", error=InputError, cast=False)
     header = fits.Header() if header is None else header.copy()
     for key in _SCALING_KEYS:
         header.remove(key, ignore_missing=True)
@@ -486,5 +445,37 @@ def write_frame(
     for line in lines:
         for card in history_cards(str(line)):
             header.add_history(card)
-    hdu = fits.PrimaryHDU(np.asarray(data, dtype=np.float32), header=header)
+    pixels = data.astype(np.uint8) if data.dtype == bool else np.asarray(data, dtype=np.float32)
+    hdu = fits.PrimaryHDU(pixels, header=header)
     return atomic_write_hdul(fits.HDUList([hdu]), path, overwrite=True)
+
+
+#: Header keywords of a celestial WCS that must hold numbers.
+WCS_NUMBERS = ("CRVAL1", "CRVAL2", "CRPIX1", "CRPIX2", "CDELT1", "CDELT2", "CD1_1", "CD1_2", "CD2_1", "CD2_2",
+               "PC1_1", "PC1_2", "PC2_1", "PC2_2", "CROTA2", "EQUINOX")
+
+
+def wcs_problems(header: fits.Header) -> list[str]:
+    """The WCS keywords of a header that do not hold numbers, each as ``"KEY = 'value'"``.
+
+    A value stored as text that reads as a number (``'12.5'``) is not a problem: astropy and
+    :mod:`ccdlab.stack` read it. Text that is no number (``'twelve'``) makes the WCS unusable.
+
+    Examples
+    --------
+    >>> wcs_problems(fits.Header({"CRVAL1": "twelve", "CRVAL2": "32.5", "CRPIX1": 10.0}))
+    ["CRVAL1 = 'twelve'"]
+    """
+    problems = []
+    for key in WCS_NUMBERS:
+        if key not in header:
+            continue
+        value = header[key]
+        if isinstance(value, bool):
+            problems.append(f"{key} = {value!r}")
+        elif isinstance(value, str):
+            try:
+                float(value)
+            except ValueError:
+                problems.append(f"{key} = {value!r}")
+    return problems

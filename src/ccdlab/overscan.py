@@ -18,7 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from astropy.io import fits
 
-from .io import history_cards
+from ccdlab.errors import FrameError, InputError
+from ccdlab.io import history_cards, read_header
 
 __all__ = [
     "OverscanLayout",
@@ -26,6 +27,7 @@ __all__ = [
     "overscan_layout",
     "overscan_levels",
     "correct_overscan",
+    "raw_layout"
 ]
 
 _SECTION_RE = re.compile(r"^\s*\[\s*(\d+)\s*:\s*(\d+)\s*,\s*(\d+)\s*:\s*(\d+)\s*\]\s*$")
@@ -63,7 +65,7 @@ def parse_section(text: str, shape: tuple[int, int] | None = None, keyword: str 
     """
     match = _SECTION_RE.match(str(text))
     if not match:
-        raise ValueError(
+        raise InputError(
             f"{keyword} = {text!r} is not a FITS section like '[1:2048,1:4096]' (x1:x2,y1:y2, "
             "1-based): fix the header card or remove it."
         )
@@ -71,11 +73,11 @@ def parse_section(text: str, shape: tuple[int, int] | None = None, keyword: str 
     x1, x2 = sorted((x1, x2))
     y1, y2 = sorted((y1, y2))
     if x1 < 1 or y1 < 1:
-        raise ValueError(f"{keyword} = {text!r} starts at pixel 0, but FITS sections count from 1: fix the header card.")
+        raise InputError(f"{keyword} = {text!r} starts at pixel 0, but FITS sections count from 1: fix the header card.")
     if shape is not None:
         ny, nx = shape
         if x2 > nx or y2 > ny:
-            raise ValueError(
+            raise InputError(
                 f"{keyword} = {text!r} reaches outside the {nx} x {ny} frame: the header does not "
                 "match the image; fix or remove the card."
             )
@@ -185,7 +187,7 @@ def overscan_layout(header: fits.Header, shape: tuple[int, int]) -> OverscanLayo
     bias_rows, bias_cols = parse_section(biassec, shape, "BIASSEC")
     data_rows, data_cols = parse_section(datasec, shape, data_keyword)
     if _overlaps(bias_rows, data_rows) and _overlaps(bias_cols, data_cols):
-        raise ValueError(
+        raise InputError(
             f"BIASSEC {biassec} overlaps {data_keyword} {datasec}: the overscan cannot be part of the "
             "image. Fix the header cards (or remove BIASSEC to skip overscan subtraction)."
         )
@@ -293,3 +295,34 @@ def correct_overscan(
     for line in history_cards(f"ccdlab: {layout.describe()}"):
         header.add_history(line)
     return np.ascontiguousarray(out, dtype=np.float32), header
+
+
+def raw_layout(path):
+    """``(header, raw shape, overscan layout or None)`` of a file, reading its header only.
+
+    Parameters
+    ----------
+    path : path-like
+        A raw frame.
+
+    Raises
+    ------
+    ccdlab.errors.FrameError
+        The file cannot be read, or its BIASSEC/TRIMSEC/DATASEC cannot be used.
+
+    Examples
+    --------
+    >>> header, shape, layout = raw_layout("data/bias/C0_20181013-130440-460.fits")  # doctest: +SKIP
+    >>> layout is None  # doctest: +SKIP
+    True
+    """
+    header = read_header(path)
+    if "ZNAXIS1" in header:
+        shape = (int(header["ZNAXIS2"]), int(header["ZNAXIS1"]))
+    else:
+        shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
+    try:
+        layout = overscan_layout(header, shape)
+    except ValueError as exc:
+        raise FrameError(f"{path}: {exc}") from exc
+    return header, shape, layout

@@ -18,6 +18,8 @@ import importlib.util
 import os
 from pathlib import Path
 
+from ccdlab.errors import DataNotFoundError, InputError, NotAFolderError
+
 __all__ = [
     "RAW_FOLDERS",
     "RAW_FOLDER_NAMES",
@@ -52,10 +54,6 @@ COLAB_LOCAL_DATA = Path("/content/ccdlab-data")
 
 #: What a student types to create the default dataset.
 FETCH_COMMAND = "python data_fetch.py"
-
-
-class DataNotFoundError(FileNotFoundError):
-    """No course data was found; the message says where ccdlab looked and how to fetch data."""
 
 
 def project_root() -> Path | None:
@@ -195,7 +193,7 @@ def raw_dir(kind: str, data_dir: str | os.PathLike | None = None) -> Path:
     'bias'
     """
     if kind not in RAW_FOLDERS:
-        raise ValueError(f"Unknown raw folder {kind!r}: use one of {', '.join(RAW_FOLDERS)}.")
+        raise InputError(f"Unknown raw folder {kind!r}: use one of {', '.join(RAW_FOLDERS)}.")
     return find_data_dir(data_dir) / kind
 
 
@@ -211,8 +209,12 @@ def ensure_dir(path: str | os.PathLike) -> Path:
     """
     path = Path(path)
     if path.exists() and not path.is_dir():
-        raise NotADirectoryError(f"{path} exists and is a file, not a folder: move it away or choose another output folder.")
-    path.mkdir(parents=True, exist_ok=True)
+        raise NotAFolderError(f"{path} exists and is a file, not a folder: move it away or choose another output folder.")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise NotAFolderError(f"The folder {path} could not be created ({exc.strerror or exc}): check that its parent "
+                              "exists and is writable, or choose another output folder.") from None
     return path
 
 

@@ -32,6 +32,9 @@ import numpy as np
 from astropy.stats import SigmaClip, sigma_clipped_stats
 from astropy.table import Table
 
+from ccdlab import validate
+from ccdlab.errors import PhotometryError
+
 __all__ = [
     "DEFAULT_GAIN",
     "DEFAULT_READNOISE",
@@ -65,13 +68,10 @@ _STACK_METHODS = ("mean", "median")
 SKY_MEDIAN_FACTOR = math.pi / 2.0
 
 
-class PhotometryError(ValueError):
-    """Photometry cannot run on this input; the message says what to fix."""
-
-
 # --------------------------------------------------------------------------------------------
 # How much a median is worth
 # --------------------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=256)
 def _median_variance(n: int) -> float:
@@ -149,17 +149,9 @@ def effective_frames(n_frames, method: str = "mean"):
 # Inputs
 # --------------------------------------------------------------------------------------------
 
-def _image(data, what: str = "data") -> np.ndarray:
-    array = np.asarray(getattr(data, "data", data) if not isinstance(data, np.ndarray) else data)
-    if array.ndim != 2 or not np.issubdtype(array.dtype, np.number):
-        raise PhotometryError(f"{what} must be a 2-D image; got an array of shape {array.shape}.")
-    array = np.asarray(array, dtype=np.float64 if array.dtype == np.float64 else np.float32)
-    if not np.isfinite(array).any():
-        raise PhotometryError(
-            f"{what} has no valid pixels (all NaN or infinite): check the calibration or the stack "
-            "(min_frames too high?)."
-        )
-    return array
+_image = functools.partial(validate.image, error=PhotometryError, need_finite=True,
+                           hint="Check the calibration or the stack (min_frames too high?).")
+_positive = functools.partial(validate.positive, error=PhotometryError)
 
 
 def _positions(positions) -> np.ndarray:
@@ -208,16 +200,6 @@ def _radii(radius, annulus) -> tuple[float, float, float]:
     return radius, r_in, r_out
 
 
-def _positive(name: str, value, unit: str, allow_zero: bool = False) -> float:
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = np.nan
-    if not np.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        raise PhotometryError(f"{name} must be a positive number of {unit}; got {value!r}.")
-    return number
-
-
 def _sky_stats(data: np.ndarray) -> tuple[float, float]:
     """Sigma-clipped median and standard deviation of an image (on a subsample when it is big)."""
     step = max(1, int(math.sqrt(data.size / 1_000_000)))
@@ -230,6 +212,7 @@ def _sky_stats(data: np.ndarray) -> tuple[float, float]:
 # --------------------------------------------------------------------------------------------
 # Finding stars
 # --------------------------------------------------------------------------------------------
+
 
 def find_stars(data, fwhm: float = 3.5, threshold_sigma: float = 5.0, n_brightest: int | None = 10,
                exclude_saturated: bool = True, saturation: float = DEFAULT_SATURATION,
@@ -286,12 +269,12 @@ def find_stars(data, fwhm: float = 3.5, threshold_sigma: float = 5.0, n_brightes
     from scipy.ndimage import maximum_filter
 
     data = _image(data)
-    fwhm = _positive("fwhm", fwhm, "pixels")
-    threshold_sigma = _positive("threshold_sigma", threshold_sigma, "sky standard deviations")
+    fwhm = _positive(fwhm, "fwhm", "pixels")
+    threshold_sigma = _positive(threshold_sigma, "threshold_sigma", "sky standard deviations")
     if n_brightest is not None and (isinstance(n_brightest, bool) or not isinstance(n_brightest, (int, np.integer)) or n_brightest < 1):
         raise PhotometryError(f"n_brightest must be a whole number of stars (e.g. 10) or None; got {n_brightest!r}.")
     saturation = float(saturation)
-    margin = DEFAULT_ANNULUS[1] + 1.0 if margin is None else _positive("margin", margin, "pixels", allow_zero=True)
+    margin = DEFAULT_ANNULUS[1] + 1.0 if margin is None else _positive(margin, "margin", "pixels", allow_zero=True)
     median, std = _sky_stats(data)
     if not np.isfinite(std) or std <= 0:
         raise PhotometryError(
@@ -354,6 +337,7 @@ def find_stars(data, fwhm: float = 3.5, threshold_sigma: float = 5.0, n_brightes
 # --------------------------------------------------------------------------------------------
 # Measuring
 # --------------------------------------------------------------------------------------------
+
 
 def _measure(data: np.ndarray, xy: np.ndarray, radius: float, r_in: float, r_out: float):
     """Aperture sums and sky levels: (sum, full area, sky per pixel, sky pixels, complete?)."""
@@ -431,7 +415,7 @@ def empty_aperture_noise(data, radius: float = DEFAULT_RADIUS, annulus=DEFAULT_A
     radius, r_in, r_out = _radii(radius, annulus)
     if isinstance(n_apertures, bool) or not isinstance(n_apertures, (int, np.integer)) or n_apertures < 30:
         raise PhotometryError(f"n_apertures must be a whole number of at least 30; got {n_apertures!r}.")
-    detect_sigma = _positive("detect_sigma", detect_sigma, "standard deviations")
+    detect_sigma = _positive(detect_sigma, "detect_sigma", "standard deviations")
     bad = ~np.isfinite(data)
     detect = data
     if detect_on is not None:
@@ -541,8 +525,8 @@ def aperture_snr(data, positions, radius: float = DEFAULT_RADIUS, annulus=DEFAUL
     data = _image(data)
     xy = _positions(positions)
     radius, r_in, r_out = _radii(radius, annulus)
-    gain = _positive("gain", gain, "electrons per ADU")
-    readnoise = _positive("readnoise", readnoise, "electrons", allow_zero=True)
+    gain = _positive(gain, "gain", "electrons per ADU")
+    readnoise = _positive(readnoise, "readnoise", "electrons", allow_zero=True)
     if stack_method not in _STACK_METHODS:
         raise PhotometryError(f"Unknown stack_method {stack_method!r}: use 'mean' or 'median'.")
     frames = _frames_at(n_frames, xy, data.shape)
@@ -553,7 +537,7 @@ def aperture_snr(data, positions, radius: float = DEFAULT_RADIUS, annulus=DEFAUL
             raise PhotometryError(f"background_noise must be None, a number (ADU) or 'measure'; got {background_noise!r}.")
         measured = empty_aperture_noise(data, radius, (r_in, r_out))
     elif background_noise is not None:
-        measured = _positive("background_noise", background_noise, "ADU")
+        measured = _positive(background_noise, "background_noise", "ADU")
 
     total, area, sky, sky_pixels, ok = _measure(data, xy, radius, r_in, r_out)
     flux = np.where(ok, total - area * sky, np.nan)

@@ -17,15 +17,10 @@ each worker runs single-threaded OpenMP and the workers share the cores.
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import os
 import re
-import selectors
-import subprocess
-import sys
-import traceback
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field
@@ -36,10 +31,10 @@ from astropy.io import fits
 from astropy.table import Table
 from tqdm.auto import tqdm
 
-from .calibrate import (
+from ccdlab._version import __version__
+from ccdlab.calibrate import (
     DEFAULT_MASK_THRESHOLD,
     FLAT_SATURATION_FRACTION,
-    CalibrationError,
     calibrate_frame,
     master_bias,
     master_bias_history,
@@ -47,12 +42,21 @@ from .calibrate import (
     screen_biases,
     vignetting_mask,
 )
-from .camera import CameraError, CameraParameters, CameraWarning, camera_parameters
-from .combine import CombineError, CombineWarning
-from .cosmics import CosmicsError, remove_cosmics
-from .inventory import conflicts, describe_conflicts, scan
-from .io import FITS_SUFFIXES, STAMP_KEY, FrameError, atomic_write_hdul, read_frame, read_header, write_frame
-from .paths import RAW_FOLDERS, DataNotFoundError, ensure_dir, find_data_dir, is_raw_folder
+from ccdlab.camera import CameraParameters, camera_parameters
+from ccdlab.cosmics import remove_cosmics
+from ccdlab.errors import (
+    CalibrationError,
+    CcdlabWarning,
+    CosmicsError,
+    FrameError,
+    FrameWarning,
+    ReductionError,
+)
+from ccdlab.files import atomic_write_text, file_hash
+from ccdlab.inventory import conflicts, describe_conflicts, scan
+from ccdlab.io import FITS_SUFFIXES, read_frame, read_header, wcs_problems, write_frame
+from ccdlab.parallel import run_in_workers
+from ccdlab.paths import RAW_FOLDERS, ensure_dir, find_data_dir, is_raw_folder
 
 __all__ = [
     "ReductionError",
@@ -61,38 +65,19 @@ __all__ = [
     "flat_max_level",
     "output_name",
     "reduce",
-    "add_arguments",
-    "run",
+    "clean_task",
+    "RECORD_NAME",
+    "write_record",
+    "read_record",
 ]
 
-#: Errors that mean "bad input", reported as one sentence by ``ccdlab reduce``.
-EXPECTED_ERRORS = (
-    CalibrationError, CameraError, CombineError, CosmicsError, FrameError, DataNotFoundError,
-    FileNotFoundError, NotADirectoryError, PermissionError,
-)
-
-
-class ReductionError(ValueError):
-    """The night cannot be reduced; the message says what is missing and what to do."""
-
-
-EXPECTED_ERRORS = EXPECTED_ERRORS + (ReductionError,)
 
 _OUTPUT_MARKERS = (".fb.fits", ".proc.fits")
-_MASTER_PREFIXES = ("master_", "mask")
 
 
-def _is_ccdlab_output(name: str, path: str) -> bool:
-    """A calibrated or cleaned frame by its name, or a master or mask by its name and CCDLAB stamp."""
-    lower = name.lower()
-    if lower.endswith(_OUTPUT_MARKERS):
-        return True
-    if not lower.startswith(_MASTER_PREFIXES):
-        return False
-    try:
-        return STAMP_KEY in read_header(path)
-    except (FrameError, OSError):  # unreadable: the inventory already says why
-        return False
+def _is_ccdlab_output(row) -> bool:
+    """A frame ccdlab wrote (stamped ``CCDLAB``: typed 'reduced'), or a calibrated or cleaned frame by its name."""
+    return row["frame_type"] == "reduced" or str(row["name"]).lower().endswith(_OUTPUT_MARKERS)
 
 
 def output_name(raw_name: str, step: str) -> str:
@@ -317,27 +302,18 @@ def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satl
 
 
 def _write_mask(path: Path, mask: np.ndarray, filt: str, threshold: float) -> Path:
-    if path.exists():
-        try:
-            ours = "CCDLAB" in fits.getheader(path)
-        except Exception:
-            ours = False
-        if not ours:
-            raise PermissionError(f"Refusing to overwrite {path}: it was not written by ccdlab. Move it away or choose another --out.")
+    """Write a vignetting mask as 8-bit integers (1 = masked), with what made it."""
     header = fits.Header()
-    header["CCDLAB"] = ("mask", "written by ccdlab")
     header["FILTER"] = filt
     header["MASKTHR"] = (threshold, "pixels below this fraction of the central flat")
-    header.add_history("1 = masked (vignetted or dead), 0 = good")
-    hdu = fits.PrimaryHDU(mask.astype(np.uint8), header=header)
-    return atomic_write_hdul(fits.HDUList([hdu]), path)
+    return write_frame(path, np.asarray(mask, dtype=bool), header, history="1 = masked (vignetted or dead), 0 = good")
 
 
 def _inside(path: Path, folder: Path) -> bool:
     try:
         Path(path).resolve().relative_to(folder.resolve())
         return True
-    except ValueError:
+    except (ValueError, OSError, RuntimeError):  # not below it, or a link loop (the inventory names it)
         return False
 
 
@@ -378,12 +354,17 @@ def _frames_table(data_dir: Path, out_dir: Path) -> Table:
     frames["shape"] = [(int(a), int(b)) for a, b in zip(table["naxis2"], table["naxis1"])] if len(table) else []
     frames["note"] = [str(n) for n in table["note"]] if len(table) else np.array([], dtype=str)
     frames["conflict"] = np.array([bool(c) for c in table["conflict"]], dtype=bool)
+    frames["problem"] = [str(p) for p in table["problem"]] if len(table) else np.array([], dtype=str)
     return frames
 
 
 def _set(frames: Table, index: int, status: str, reason: str = "") -> None:
     frames["status"][index] = status
     frames["reason"][index] = reason
+
+
+#: The completion record of a reduction, written last: its absence means the outputs are incomplete.
+RECORD_NAME = "reduction.json"
 
 
 def reduce(
@@ -397,7 +378,7 @@ def reduce(
     progress: bool = True,
     mask_threshold: float = DEFAULT_MASK_THRESHOLD,
     cosmic_options: dict | None = None,
-    summary: bool = True,
+    summary=False,
     verbose: bool = True,
 ) -> ReductionResult:
     """Reduce a night: masters, mask, calibrated and cosmic-ray cleaned science frames.
@@ -422,8 +403,10 @@ def reduce(
         Pixels below this fraction of the central flat are masked (default 0.8).
     cosmic_options : dict, optional
         Extra astroscrappy options (``sigclip``, ``objlim``...).
-    summary : bool
-        Write the summary figure ``reduction_summary.png``.
+    summary : callable or bool
+        A function ``summary(result, path) -> path`` that draws the summary picture into
+        ``reduction_summary.png`` (``ccdlab reduce`` passes :func:`ccdlab.display.summary.save_summary`);
+        False (default) draws nothing.
     verbose : bool
         Print the summary table at the end.
 
@@ -433,19 +416,27 @@ def reduce(
 
     Raises
     ------
-    ReductionError
-        ``data_dir`` is itself a raw folder (pass its parent); ``out`` is a raw folder or inside
-        one; ``jobs`` < 1; no bias, flat or science frames were found, or no bias frame passes
-        :func:`ccdlab.calibrate.screen_biases` (then nothing is created, not even ``out``); no
-        usable flat; or a master flat without positive pixels.
-    ccdlab.paths.DataNotFoundError
-        ``data_dir`` does not exist.
+    ccdlab.errors.ReductionError
+        ``data_dir`` is itself a raw folder (pass its parent); ``out`` is a raw folder, inside
+        one, or the data folder itself; ``jobs`` < 1; no bias, flat or science frames were
+        found, or no bias frame passes :func:`ccdlab.calibrate.screen_biases` (then nothing is
+        created, not even ``out``); no usable flat; or a master flat without positive pixels.
+    ccdlab.errors.CcdlabError
+        Any other bad input (unreadable frames, impossible camera values...).
+
+    Notes
+    -----
+    ``reduction.json`` (:data:`RECORD_NAME`) is written first as incomplete and last as complete,
+    with every output and its checksum: ``ccdlab doctor`` tells an interrupted reduction.
 
     Examples
     --------
     >>> result = reduce("data", out="data/reduced", progress=False)  # doctest: +SKIP
     >>> result.cosmic_pixels  # doctest: +SKIP
     """
+    if summary is True:
+        raise ReductionError("reduce(summary=True) needs the drawing function: pass "
+                             "summary=ccdlab.display.summary.save_summary, or run 'ccdlab reduce'.")
     data_dir = find_data_dir(data_dir)  # absolute, links resolved
     if is_raw_folder(data_dir) and not any((data_dir / name).is_dir() for name in RAW_FOLDERS):
         raise ReductionError(
@@ -456,8 +447,42 @@ def reduce(
     _check_output_folder(out_dir, data_dir)
     if jobs is not None and (not isinstance(jobs, (int, np.integer)) or jobs < 1):
         raise ReductionError(f"jobs must be a whole number of processes, 1 or more; got {jobs!r}.")
-    options = dict(cosmic_options or {})
     notes: list[str] = []
+    frames = _sorted_frames(data_dir, out_dir, notes)
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CcdlabWarning)
+        header = read_header(frames["path"][_rows(frames, "science")[0]])  # camera values from the first science frame
+        camera = camera_parameters(header, gain=gain, readnoise=readnoise, satlevel=satlevel)
+        screening = _screen_biases(frames, data_dir)  # before anything is written
+        ensure_dir(out_dir)
+        _write_record(out_dir, {"complete": False, "data_dir": str(data_dir)})  # incomplete until the end
+        bias, bias_path = _master_bias(frames, screening, out_dir, progress)
+        flats = _master_flats(frames, bias, bias_path, camera, out_dir, mask_threshold, progress, notes)
+        to_clean = _calibrate_science(frames, bias, bias_path, flats, camera, out_dir, mask_threshold, progress)
+        if to_clean:
+            _clean_all(frames, to_clean, out_dir, camera, dict(cosmic_options or {}), jobs, progress)
+    _keep_notes(caught, notes)
+
+    result = ReductionResult(
+        data_dir=data_dir, out_dir=out_dir, camera=camera, frames=frames, master_bias=bias_path,
+        master_flats={f: v["flat_path"] for f, v in flats.items()}, masks={f: v["mask_path"] for f, v in flats.items()},
+        mask_fraction={f: float(v["mask"].mean()) for f, v in flats.items()}, notes=notes,
+    )
+    if summary:
+        result.summary_png = summary(result, out_dir / "reduction_summary.png")
+    write_record(result)
+    if verbose:
+        print(result.report())
+    return result
+
+
+def _rows(frames: Table, kind: str) -> list[int]:
+    return [i for i in range(len(frames)) if frames["frame_type"][i] == kind and frames["status"][i] == "used"]
+
+
+def _sorted_frames(data_dir: Path, out_dir: Path, notes: list) -> Table:
+    """The frames table with what each file is for; raise when the night lacks bias, flats or science."""
     frames = _frames_table(data_dir, out_dir)
     if len(frames) == 0:
         raise ReductionError(
@@ -470,157 +495,179 @@ def reduce(
             f"the header disagrees with the folder for {disagree} frame{'s' if disagree != 1 else ''} "
             f"(typed as the note says): {describe_conflicts(frames, limit=10)}"
         )
-
-    # Sort out what each file is for.
     for i, row in enumerate(frames):
-        name = str(row["name"])
-        if _is_ccdlab_output(name, str(row["path"])):
+        if row["problem"]:
+            _set(frames, i, "rejected", str(row["note"]))
+        elif _is_ccdlab_output(row):
             _set(frames, i, "ignored", "a ccdlab output, not a raw frame")
         elif row["frame_type"] == "dark":
             _set(frames, i, "ignored", "dark frame: this reduction has no dark step")
         elif row["frame_type"] == "unknown":
             _set(frames, i, "rejected", str(row["note"]) or "frame type unknown")
+    needs = {
+        "bias": "a reduction needs them. Put them in a bias/ folder (IMAGETYP 'bias', 'zero', or a ~0 s 'dark')",
+        "flat": "a reduction needs them. Put them in a flats/ folder (IMAGETYP 'flat', 'skyflat'...)",
+        "science": "there is nothing to calibrate. Put them in a science/ folder (IMAGETYP 'object', 'light'...)",
+    }
+    for kind, what in needs.items():
+        if not _rows(frames, kind):
+            label = "flat" if kind == "flat" else kind
+            raise ReductionError(f"No {label} frames found in {data_dir}: {what}; inventory.scan() shows how each file was typed.")
+    return frames
 
-    def indices(kind):
-        return [i for i in range(len(frames)) if frames["frame_type"][i] == kind and frames["status"][i] == "used"]
 
-    # Nothing is created before the night is known to hold what a reduction needs.
-    if not indices("bias"):
+def _screen_biases(frames: Table, data_dir: Path) -> Table:
+    rows = _rows(frames, "bias")
+    screening = screen_biases([frames["path"][i] for i in rows])
+    for i, screened in zip(rows, screening):
+        if not screened["used"]:
+            _set(frames, i, "rejected", str(screened["reason"]))
+    if not _rows(frames, "bias"):
+        shown = "; ".join(f"{r['name']}: {r['reason']}" for r in screening[:3])
         raise ReductionError(
-            f"No bias frames found in {data_dir}: a reduction needs them. Put them in a bias/ folder "
-            "(IMAGETYP 'bias', 'zero', or a ~0 s 'dark'); inventory.scan() shows how each file was typed."
+            f"No usable bias frame among the {len(screening)} in {data_dir} ({shown}): put real bias "
+            "frames (~0 s exposures, IMAGETYP 'bias') in bias/."
         )
-    if not indices("flat"):
-        raise ReductionError(
-            f"No flat frames found in {data_dir}: a reduction needs them. Put them in a flats/ folder "
-            "(IMAGETYP 'flat', 'skyflat'...); inventory.scan() shows how each file was typed."
-        )
-    if not indices("science"):
-        raise ReductionError(
-            f"No science frames found in {data_dir}: there is nothing to calibrate. Put them in a science/ "
-            "folder (IMAGETYP 'object', 'light'...); inventory.scan() shows how each file was typed."
-        )
+    return screening
 
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CameraWarning)
-        warnings.simplefilter("always", CombineWarning)
 
-        # Camera values, from the first science frame's header.
-        header = read_header(frames["path"][indices("science")[0]])
-        camera = camera_parameters(header, gain=gain, readnoise=readnoise, satlevel=satlevel)
+def _master_bias(frames: Table, screening: Table, out_dir: Path, progress: bool):
+    rows = _rows(frames, "bias")
+    paths = [frames["path"][i] for i in rows]
+    bias = master_bias(paths, progress=progress)
+    path = write_frame(out_dir / "master_bias.fits", bias, history=master_bias_history(screening), inputs=paths)
+    for i in rows:
+        frames["output"][i] = path.name
+    return bias, path
 
-        # Every bias screened first (size, exposure, level), before anything is written.
-        bias_rows = indices("bias")
-        screening = screen_biases([frames["path"][i] for i in bias_rows])
-        for i, screened in zip(bias_rows, screening):
+
+def _master_flats(frames: Table, bias, bias_path: Path, camera: CameraParameters, out_dir: Path,
+                  mask_threshold: float, progress: bool, notes: list) -> dict:
+    """One master flat and mask per filter: ``{filter: {"flat", "flat_path", "mask", "mask_path"}}``."""
+    by_filter: dict[str, list[int]] = {}
+    for i in _rows(frames, "flat"):
+        by_filter.setdefault(str(frames["filter"][i]), []).append(i)
+    several = len(by_filter) > 1
+    made = {}
+    for filt, rows in sorted(by_filter.items()):
+        paths = [frames["path"][i] for i in rows]
+        try:
+            flat = master_flat(paths, bias, filter=filt, max_level=flat_max_level(camera), progress=progress)
+        except CalibrationError as exc:
+            for i in rows:
+                _set(frames, i, "rejected", f"no usable flat in this filter: {exc}")
+            notes.append(f"no master flat for filter {filt or 'none'}: {exc}")
+            continue
+        for i, screened in zip(rows, flat.screening):
             if not screened["used"]:
-                _set(frames, i, "rejected", str(screened["reason"]))
-        bias_rows = indices("bias")
-        if not bias_rows:
-            shown = "; ".join(f"{r['name']}: {r['reason']}" for r in screening[:3])
-            raise ReductionError(
-                f"No usable bias frame among the {len(screening)} in {data_dir} ({shown}): put real bias "
-                "frames (~0 s exposures, IMAGETYP 'bias') in bias/."
-            )
-        ensure_dir(out_dir)
-
-        # Master bias, from the biases that passed.
-        bias_paths = [frames["path"][i] for i in bias_rows]
-        bias = master_bias(bias_paths, progress=progress)
-        bias_path = write_frame(
-            out_dir / "master_bias.fits", bias, history=master_bias_history(screening), inputs=bias_paths,
+                _set(frames, i, "rejected", _flat_reason(str(screened["reason"]), camera))
+        suffix = f"_{_safe_filter(filt)}" if several else ""
+        flat_path = write_frame(
+            out_dir / f"master_flat{suffix}.fits", flat.data,
+            header=fits.Header({"FILTER": filt}), history=flat.history(bias_path.name), inputs=flat.used,
         )
-        for i in bias_rows:
-            frames["output"][i] = bias_path.name
-
-        # Master flat(s), one per filter, each flat screened first.
-        flat_rows = indices("flat")
-        by_filter: dict[str, list[int]] = {}
-        for i in flat_rows:
-            by_filter.setdefault(str(frames["filter"][i]), []).append(i)
-        several = len(by_filter) > 1
-        max_level = flat_max_level(camera)
-        flats, flat_paths, mask_paths, masks, fractions = {}, {}, {}, {}, {}
-        for filt, rows in sorted(by_filter.items()):
-            paths = [frames["path"][i] for i in rows]
-            try:
-                flat = master_flat(paths, bias, filter=filt, max_level=max_level, progress=progress)
-            except CalibrationError as exc:
-                for i in rows:
-                    _set(frames, i, "rejected", f"no usable flat in this filter: {exc}")
-                notes.append(f"no master flat for filter {filt or 'none'}: {exc}")
-                continue
-            for i, screened in zip(rows, flat.screening):
-                if not screened["used"]:
-                    _set(frames, i, "rejected", _flat_reason(str(screened["reason"]), camera))
-            suffix = f"_{_safe_filter(filt)}" if several else ""
-            flat_path = write_frame(
-                out_dir / f"master_flat{suffix}.fits", flat.data,
-                header=fits.Header({"FILTER": filt}), history=flat.history(bias_path.name), inputs=flat.used,
-            )
-            if not np.any(np.asarray(flat.data) > 0):
-                raise ReductionError(
-                    f"The master flat {flat_path} has no positive pixels (all NaN or <= 0), so no science "
-                    f"frame can be divided by it: look at it, and check the flats and the master bias "
-                    "(calibrate.screen_flats() shows each flat's level)."
-                )
-            mask = vignetting_mask(flat, threshold=mask_threshold)
-            mask_path = _write_mask(out_dir / f"mask{suffix}.fits", mask, filt, mask_threshold)
-            for i, screened in zip(rows, flat.screening):
-                if screened["used"]:
-                    frames["output"][i] = flat_path.name
-            flats[filt], flat_paths[filt], mask_paths[filt], masks[filt] = flat, flat_path, mask_path, mask
-            fractions[filt] = float(mask.mean())
-        if not flats:
+        if not np.any(np.asarray(flat.data) > 0):
             raise ReductionError(
-                f"No usable flat in {data_dir}: " + "; ".join(notes) + ". Take new flats or check their headers."
+                f"The master flat {flat_path} has no positive pixels (all NaN or <= 0), so no science "
+                f"frame can be divided by it: look at it, and check the flats and the master bias "
+                "(calibrate.screen_flats() shows each flat's level)."
             )
+        mask = vignetting_mask(flat, threshold=mask_threshold)
+        mask_path = _write_mask(out_dir / f"mask{suffix}.fits", mask, filt, mask_threshold)
+        for i, screened in zip(rows, flat.screening):
+            if screened["used"]:
+                frames["output"][i] = flat_path.name
+        made[filt] = {"flat": flat, "flat_path": flat_path, "mask": mask, "mask_path": mask_path}
+    if not made:
+        raise ReductionError(
+            f"No usable flat among the flats: {'; '.join(notes)}. Take new flats or check their headers."
+        )
+    return made
 
-        # Calibrate the science frames.
-        science_rows = indices("science")
-        lookup = {filt.strip().lower(): filt for filt in flats}
-        to_clean = []
-        for i in tqdm(science_rows, desc="calibrate", unit="frame", disable=not progress, leave=False):
-            filt = str(frames["filter"][i])
-            key = lookup.get(filt.strip().lower())
-            if key is None and len(flats) == 1 and not several and (not filt or not next(iter(flats))):
-                key = next(iter(flats))
-            if key is None:
-                _set(frames, i, "rejected", f"no master flat in filter {filt or 'none'} (flats: {', '.join(sorted(flats)) or 'none'})")
-                continue
-            path = Path(frames["path"][i])
-            names = {"bias": bias_path.name, "flat": flat_paths[key].name, "mask": mask_paths[key].name}
-            try:
-                data, hdr = calibrate_frame(path, bias, flats[key], masks[key], names=names, mask_threshold=mask_threshold)
-            except (CalibrationError, FrameError) as exc:
-                _set(frames, i, "rejected", str(exc))
-                continue
-            fb_path = write_frame(out_dir / output_name(path.name, "fb"), data, hdr, inputs=[path])
-            frames["output"][i] = fb_path.name
-            to_clean.append((i, fb_path, calibrated_saturation(camera.satlevel, flats[key], masks[key])))
 
-        # Remove cosmic rays, frames in parallel.
-        if to_clean:
-            _clean_all(frames, to_clean, out_dir, camera, options, jobs, progress)
+def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera: CameraParameters, out_dir: Path,
+                       mask_threshold: float, progress: bool) -> list:
+    """Write every science frame's ``*.fb.fits``; return ``[(row, fb path, saturation after flat)]`` to clean."""
+    several = len(flats) > 1
+    lookup = {filt.strip().lower(): filt for filt in flats}
+    to_clean = []
+    for i in tqdm(_rows(frames, "science"), desc="calibrate", unit="frame", disable=not progress, leave=False):
+        filt = str(frames["filter"][i])
+        key = lookup.get(filt.strip().lower())
+        if key is None and len(flats) == 1 and not several and (not filt or not next(iter(flats))):
+            key = next(iter(flats))
+        if key is None:
+            _set(frames, i, "rejected", f"no master flat in filter {filt or 'none'} (flats: {', '.join(sorted(flats)) or 'none'})")
+            continue
+        made = flats[key]
+        path = Path(frames["path"][i])
+        names = {"bias": bias_path.name, "flat": made["flat_path"].name, "mask": made["mask_path"].name}
+        try:
+            data, hdr = calibrate_frame(path, bias, made["flat"], made["mask"], names=names, mask_threshold=mask_threshold)
+        except (CalibrationError, FrameError) as exc:
+            _set(frames, i, "rejected", str(exc))
+            continue
+        broken = wcs_problems(hdr)
+        if broken:
+            warnings.warn(f"{path}: the WCS keyword{'s' if len(broken) > 1 else ''} {', '.join(broken)} "
+                          f"{'are' if len(broken) > 1 else 'is'} not a number, so the WCS copied into its outputs is "
+                          "unusable (stacking cannot align it): fix the header, or plate-solve the frame again.",
+                          FrameWarning, stacklevel=2)
+        fb_path = write_frame(out_dir / output_name(path.name, "fb"), data, hdr, inputs=[path])
+        frames["output"][i] = fb_path.name
+        to_clean.append((i, fb_path, calibrated_saturation(camera.satlevel, made["flat"], made["mask"])))
+    return to_clean
+
+
+def _keep_notes(caught, notes: list) -> None:
+    """ccdlab's warnings become notes of the result; anything else is passed on unchanged."""
     for warning in caught:
-        if issubclass(warning.category, (CameraWarning, CombineWarning)):
+        if issubclass(warning.category, CcdlabWarning):
             message = str(warning.message)
             if message not in notes:
                 notes.append(message)
-        else:  # not ours: pass it on unchanged
+        else:
             warnings.showwarning(warning.message, warning.category, warning.filename, warning.lineno)
 
-    result = ReductionResult(
-        data_dir=data_dir, out_dir=out_dir, camera=camera, frames=frames, master_bias=bias_path,
-        master_flats=flat_paths, masks=mask_paths, mask_fraction=fractions, notes=notes,
-    )
-    if summary:
-        from .summary import save_summary
 
-        result.summary_png = save_summary(result, out_dir / "reduction_summary.png")
-    if verbose:
-        print(result.report())
-    return result
+def _write_record(out_dir: Path, content: dict) -> Path:
+    record = {"format": 1, "generator": "ccdlab.reduce", "ccdlab_version": __version__, **content}
+    return atomic_write_text(out_dir / RECORD_NAME, json.dumps(record, indent=1, sort_keys=True) + "\n")
+
+
+def write_record(result: ReductionResult) -> Path:
+    """Write ``reduction.json`` as complete, listing every output and its SHA-256 (the last file written).
+
+    A reduction starts by writing the record with ``"complete": false``, so one that is interrupted
+    leaves that behind, and ``ccdlab doctor`` says so.
+
+    Examples
+    --------
+    >>> write_record(result).name  # doctest: +SKIP
+    'reduction.json'
+    """
+    outputs = sorted({str(name) for name in result.frames["output"] if str(name)}
+                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]})
+    entries = {name: file_hash(result.out_dir / name) for name in outputs if (result.out_dir / name).is_file()}
+    return _write_record(result.out_dir, {
+        "complete": True, "data_dir": str(result.data_dir),
+        "camera": {"gain": result.camera.gain, "readnoise": result.camera.readnoise, "satlevel": result.camera.satlevel},
+        "frames": {"used": len(result.used), "rejected": len(result.rejected)}, "outputs": entries,
+    })
+
+
+def read_record(out_dir) -> dict | None:
+    """The completion record of the reduction in ``out_dir``, or None when it is missing or unreadable.
+
+    Examples
+    --------
+    >>> read_record("no-such-folder") is None
+    True
+    """
+    try:
+        return json.loads((Path(out_dir) / RECORD_NAME).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs, progress: bool) -> None:
@@ -634,113 +681,30 @@ def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters,
     try:
         if jobs == 1 or os.name == "nt":
             for task in tasks:
-                _record_clean(frames, task, _run_task(task))
+                _record_clean(frames, task, clean_task(task))
                 bar.update()
         else:
-            for task, outcome in _run_in_workers(tasks, jobs):
+            for task, outcome in run_in_workers(tasks, jobs, "ccdlab.reduce:clean_task"):
                 if outcome.get("retry"):  # no worker could take it: clean it here instead
-                    outcome = _run_task(task)
+                    outcome = clean_task(task)
                 _record_clean(frames, task, outcome)
                 bar.update()
     finally:
         bar.close()
 
 
-def _run_task(task: dict) -> dict:
-    """Clean one frame; expected failures come back as ``{"error": message}``."""
+def clean_task(task: dict) -> dict:
+    """Clean one frame (a task of :func:`ccdlab.parallel.run_in_workers`); failures come back as ``{"error": message}``.
+
+    Examples
+    --------
+    >>> clean_task({"fb": "missing.fb.fits", "proc": "x.proc.fits", "args": [1.6, 14, 9e4, {}]})["error"][:7]
+    'missing'
+    """
     try:
         return {"count": _clean_one(task["fb"], task["proc"], *task["args"])}
     except (CosmicsError, FrameError, OSError) as exc:
         return {"error": str(exc)}
-
-
-def _worker_main() -> None:  # pragma: no cover - runs in the worker processes
-    """Worker loop: one JSON task per line on stdin, one JSON outcome per line on stdout."""
-    for line in sys.stdin:
-        task = json.loads(line)
-        try:
-            outcome = _run_task(task)
-        except Exception as exc:  # a bug: report it with its traceback, keep the worker alive
-            traceback.print_exc()
-            outcome = {"error": f"unexpected {type(exc).__name__}: {exc}"}
-        print(json.dumps(outcome), flush=True)
-
-
-def _worker_command() -> list[str]:
-    """The command that starts one cosmic-ray worker (a fresh Python running :func:`_worker_main`)."""
-    return [sys.executable, "-c", "from ccdlab.reduce import _worker_main; _worker_main()"]
-
-
-def _run_in_workers(tasks: list, jobs: int):
-    """Yield ``(task, outcome)`` as ``jobs`` worker processes clean the frames, one at a time each.
-
-    An outcome ``{"retry": True}`` means no worker could clean that frame (one died, or none
-    could start): the caller cleans it in its own process.
-
-    Workers are fresh interpreters (``python -c ...``), not forks: no script is re-executed (no
-    ``if __name__ == "__main__"`` guard needed), OpenMP state is never inherited across a fork,
-    and each worker gets ``OMP_NUM_THREADS=1``.
-    """
-    package_root = str(Path(__file__).resolve().parents[1])
-    env = dict(os.environ, OMP_NUM_THREADS="1")
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    pending = list(tasks)
-    selector = selectors.DefaultSelector()
-    workers = []
-    try:
-        for _ in range(jobs):
-            try:
-                worker = subprocess.Popen(_worker_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
-            except OSError:
-                break  # no more workers: what is left is cleaned by the caller
-            workers.append(worker)
-            task = pending.pop(0)
-            try:
-                worker.stdin.write(json.dumps(task) + "\n")
-                worker.stdin.flush()
-            except OSError:  # it died at once
-                yield task, {"retry": True}
-                continue
-            selector.register(worker.stdout, selectors.EVENT_READ, [worker, task])
-        while selector.get_map():
-            for key, _ in selector.select():
-                worker, task = key.data
-                line = key.fileobj.readline()
-                if not line:  # the worker died: its frame is cleaned by the caller
-                    selector.unregister(key.fileobj)
-                    yield task, {"retry": True}
-                    continue
-                yield task, json.loads(line)
-                if pending:
-                    key.data[1] = pending.pop(0)
-                    try:
-                        worker.stdin.write(json.dumps(key.data[1]) + "\n")
-                        worker.stdin.flush()
-                    except OSError:  # it died after its last answer
-                        selector.unregister(key.fileobj)
-                        yield key.data[1], {"retry": True}
-                else:
-                    selector.unregister(key.fileobj)
-                    _close_quietly(worker.stdin)
-        for task in pending:  # only if every worker died or none could start
-            yield task, {"retry": True}
-    finally:
-        selector.close()
-        for worker in workers:
-            _close_quietly(worker.stdin)
-            try:
-                worker.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                worker.wait()
-
-
-def _close_quietly(stream) -> None:
-    try:
-        if stream is not None and not stream.closed:
-            stream.close()
-    except OSError:  # a worker that died leaves a broken pipe behind
-        pass
 
 
 def _record_clean(frames: Table, task: dict, outcome: dict) -> None:
@@ -752,53 +716,3 @@ def _record_clean(frames: Table, task: dict, outcome: dict) -> None:
     frames["output"][i] = Path(task["proc"]).name
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Declare the options of ``ccdlab reduce``.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(prog="ccdlab reduce")
-    >>> add_arguments(parser)
-    >>> parser.parse_args(["data", "--out", "out", "--gain", "1.6"]).gain
-    1.6
-    """
-    parser.description = (
-        "Reduce a night: master bias, master flat(s), vignetting mask, calibrated (*.fb.fits) and "
-        "cosmic-ray cleaned (*.proc.fits) science frames, a summary figure and table."
-    )
-    parser.add_argument("data_dir", nargs="?", default=None, metavar="DATA_DIR",
-                        help="folder holding the raw frames (bias/, flats/, science/); default: the course data folder")
-    parser.add_argument("--out", metavar="OUT", default=None, help="output folder (default: DATA_DIR/reduced)")
-    parser.add_argument("--gain", type=float, default=None,
-                        help="gain in e-/ADU (default: header GAIN/EGAIN if plausible, else 1.6)")
-    parser.add_argument("--readnoise", type=float, default=None,
-                        help="read noise in electrons (default: header RDNOISE/READNOIS if plausible, else 14)")
-    parser.add_argument("--satlevel", type=float, default=None,
-                        help="saturation level in electrons (default: header SATURATE x gain, else 96000)")
-    parser.add_argument("--jobs", type=int, default=None, help="processes for cosmic-ray cleaning (default: one per core)")
-    parser.add_argument("--no-progress", action="store_true", help="do not show progress bars")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Run ``ccdlab reduce`` with parsed arguments; return the exit code.
-
-    Bad input (missing folder, no bias, mismatched frames, impossible gain...) is reported as one
-    sentence on stderr with exit code 1, never as a traceback.
-
-    Examples
-    --------
-    >>> import argparse
-    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
-    >>> run(parser.parse_args(["/no/such/folder", "--no-progress"]))  # doctest: +SKIP
-    1
-    """
-    try:
-        reduce(
-            args.data_dir, args.out, gain=args.gain, readnoise=args.readnoise, satlevel=args.satlevel,
-            jobs=args.jobs, progress=not args.no_progress, verbose=True,
-        )
-    except EXPECTED_ERRORS as exc:
-        print(f"ccdlab reduce: error: {exc}", file=sys.stderr)
-        return 1
-    return 0

@@ -17,7 +17,6 @@ and names the rejected ones in their HISTORY. Everything here can also be import
 from __future__ import annotations
 
 import math
-import os
 from collections import Counter
 from pathlib import Path
 
@@ -25,10 +24,13 @@ import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 
-from .camera import DEFAULT_GAIN, DEFAULT_SATLEVEL
-from .inventory import exposure_time, header_value, image_type, type_frame
-from .io import FrameError, read_frame, read_header, read_rows
-from .overscan import correct_overscan, overscan_layout
+from ccdlab import validate
+from ccdlab.camera import DEFAULT_GAIN, DEFAULT_SATLEVEL
+from ccdlab.errors import CalibrationError
+from ccdlab.inventory import exposure_time, header_value, image_type, type_frame
+from ccdlab.io import FrameError, frame_data, is_path, read_frame, read_rows
+from ccdlab.overscan import correct_overscan, raw_layout
+from ccdlab.stats import finite_median
 
 __all__ = [
     "FILTER_KEYS",
@@ -64,10 +66,6 @@ BIAS_LEVEL_SPREAD = 10.0
 BIAS_LEVEL_MARGIN = 5.0
 
 
-class CalibrationError(ValueError):
-    """Calibration cannot go on; the message names the frame and says what to do."""
-
-
 def illuminated_region(shape: tuple[int, int], fraction: float = 0.5) -> tuple[slice, slice]:
     """The central box used to measure a flat's level: ``fraction`` of each side.
 
@@ -86,46 +84,8 @@ def illuminated_region(shape: tuple[int, int], fraction: float = 0.5) -> tuple[s
     return slice(max(0, cy - hy), min(ny, cy + hy)), slice(max(0, cx - hx), min(nx, cx + hx))
 
 
-# CalibrationError, illuminated_region and the helpers from here to _frame_data are shared with
-# ccdlab.calibrate, which imports them from this module.
-
-
-def _is_path(item) -> bool:
-    return isinstance(item, (str, os.PathLike))
-
-
-def _region_median(values: np.ndarray) -> float:
-    finite = values[np.isfinite(values)]
-    return float(np.median(finite)) if finite.size else math.nan
-
-
-def _raw_layout(path):
-    """-> (header, raw shape, overscan layout or None) of a file, reading its header only."""
-    header = read_header(path)
-    if "ZNAXIS1" in header:
-        raw_shape = (int(header["ZNAXIS2"]), int(header["ZNAXIS1"]))
-    else:
-        raw_shape = (int(header["NAXIS2"]), int(header["NAXIS1"]))
-    try:
-        layout = overscan_layout(header, raw_shape)
-    except ValueError as exc:
-        raise FrameError(str(exc)) from exc
-    return header, raw_shape, layout
-
-
-def _frame_data(frame, what: str) -> np.ndarray:
-    """A frame given as a path or a 2-D array -> its float32 data (``what`` names it in the error)."""
-    if _is_path(frame):
-        data, _ = read_frame(frame)
-        return data
-    data = np.asarray(frame, dtype=np.float32)
-    if data.ndim != 2:
-        raise CalibrationError(f"The {what} must be a 2-D image (or a file); got an array of shape {data.shape}.")
-    return data
-
-
 def _label(item, index: int, kind: str) -> str:
-    return str(item) if _is_path(item) else f"{kind} #{index} (an array)"
+    return str(item) if is_path(item) else f"{kind} #{index} (an array)"
 
 
 def _robust_outliers(levels: list[float], spread: float, margin: float) -> tuple[float, float, list[bool]]:
@@ -208,11 +168,11 @@ def screen_biases(
 def _measure_bias(item, index: int, region_fraction: float) -> tuple[dict, tuple | None]:
     """-> (screening row, shape or None when unreadable) of one bias: header values and level."""
     label = _label(item, index, "bias")
-    row = {"name": Path(label).name if _is_path(item) else label, "exptime": math.nan, "imagetyp": "",
-           "kind": "bias", "level": math.nan, "used": True, "reason": "", "path": str(item) if _is_path(item) else ""}
+    row = {"name": Path(label).name if is_path(item) else label, "exptime": math.nan, "imagetyp": "",
+           "kind": "bias", "level": math.nan, "used": True, "reason": "", "path": str(item) if is_path(item) else ""}
     try:
-        if _is_path(item):
-            header = _raw_layout(item)[0]
+        if is_path(item):
+            header = raw_layout(item)[0]
             row["exptime"] = exposure_time(header)
             row["imagetyp"] = image_type(header)
             row["kind"] = type_frame(header).frame_type  # what the header alone says, no folder hint
@@ -220,7 +180,7 @@ def _measure_bias(item, index: int, region_fraction: float) -> tuple[dict, tuple
     except (FrameError, OSError) as exc:
         row["used"], row["reason"] = False, _unusable(exc)
         return row, None
-    row["level"] = _region_median(values)
+    row["level"] = finite_median(values)
     return row, tuple(shape)
 
 
@@ -257,13 +217,11 @@ def _flat_filter(header: fits.Header | None) -> str:
 
 def _read_region(item, region_fraction: float):
     """-> (filter, shape, region values in ADU) of one frame, reading only its central rows."""
-    if not _is_path(item):
-        data = np.asarray(item, dtype=np.float32)
-        if data.ndim != 2:
-            raise _NotAnImage(f"not a 2-D image: an array of shape {data.shape}")
+    if not is_path(item):
+        data = validate.image(item, "frame", error=_NotAnImage, dtype=np.float32)
         rows, cols = illuminated_region(data.shape, region_fraction)
         return "", data.shape, data[rows, cols]
-    header, raw_shape, layout = _raw_layout(item)
+    header, raw_shape, layout = raw_layout(item)
     if layout is not None:
         data, _ = correct_overscan(read_frame(item)[0], header, layout)
         rows, cols = illuminated_region(data.shape, region_fraction)
@@ -315,12 +273,12 @@ def screen_flats(
     items = list(files) if not isinstance(files, np.ndarray) or files.ndim == 3 else [files]
     bias = None
     if master_bias is not None:
-        bias = _frame_data(master_bias, "master bias")
+        bias = frame_data(master_bias, "master bias", error=CalibrationError)
     rows = []
     for index, item in enumerate(items):
         label = _label(item, index, "flat")
-        row = {"name": Path(label).name if _is_path(item) else label, "filter": "", "level": math.nan,
-               "used": False, "reason": "", "path": str(item) if _is_path(item) else ""}
+        row = {"name": Path(label).name if is_path(item) else label, "filter": "", "level": math.nan,
+               "used": False, "reason": "", "path": str(item) if is_path(item) else ""}
         rows.append(row)
         try:
             filt, shape, values = _read_region(item, region_fraction)
@@ -331,13 +289,13 @@ def screen_flats(
         if bias is not None and tuple(shape) != bias.shape:
             row["reason"] = f"different shape: {shape[1]} x {shape[0]} but the master bias is {bias.shape[1]} x {bias.shape[0]}"
             continue
-        if filter is not None and filt != filter and _is_path(item):  # an array has no header: taken as given
+        if filter is not None and filt != filter and is_path(item):  # an array has no header: taken as given
             row["reason"] = f"wrong filter: {filt or 'none'} (wanted {filter})"
             continue
         if bias is not None:
             brow, bcol = illuminated_region(bias.shape, region_fraction)
             values = values - bias[brow, bcol]
-        level = _region_median(values)
+        level = finite_median(values)
         row["level"] = level
         if not math.isfinite(level):
             row["reason"] = "all-NaN illuminated region: no light measured"

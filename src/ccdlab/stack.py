@@ -28,9 +28,11 @@ from astropy.io import fits
 from astropy.wcs import WCS, FITSFixedWarning
 from tqdm.auto import tqdm
 
-from .combine import CombineError
-from .combine import combine as _combine
-from .io import read_frame, write_frame
+from ccdlab import validate
+from ccdlab.combine import CombineError
+from ccdlab.combine import combine as _combine
+from ccdlab.errors import StackError, StackWarning
+from ccdlab.io import read_frame, write_frame
 
 __all__ = [
     "ALIGN_METHODS",
@@ -62,17 +64,10 @@ _NUMERIC_WCS_KEY = re.compile(
 )
 
 
-class StackError(ValueError):
-    """Frames cannot be aligned or stacked; the message names the frame and what to do."""
-
-
-class StackWarning(UserWarning):
-    """Alignment or stacking ran, but something deserves a look (e.g. a WCS value was a string)."""
-
-
 # --------------------------------------------------------------------------------------------
 # Reading frames and their WCS
 # --------------------------------------------------------------------------------------------
+
 
 def _label(item, index: int) -> str:
     if isinstance(item, (str, os.PathLike)):
@@ -238,15 +233,9 @@ def _load(item, index: int) -> tuple[np.ndarray, WCS, str]:
             f"{label}: expected a file path or a (data, header) pair, got {type(item).__name__}. Pass "
             "e.g. sorted(Path('reduced').glob('*.proc.fits'))."
         )
-    data = np.asarray(data)
-    if data.ndim != 2 or not np.issubdtype(data.dtype, np.number):
-        raise StackError(f"{label}: the data must be a 2-D image of numbers; got shape {data.shape}.")
-    data = np.asarray(data, dtype=np.float32)
-    if not np.isfinite(data).any():
-        raise StackError(
-            f"{label} has no valid pixels (all NaN or infinite): it cannot add anything to the stack. "
-            "Check its calibration (a master flat of zeros?) or leave it out."
-        )
+    data = validate.image(data, f"data of {label}", error=StackError, dtype=np.float32, allow_bool=False, need_finite=True,
+                          hint="It cannot add anything to the stack: check its calibration (a master flat of zeros?) "
+                               "or leave it out.")
     return data, frame_wcs(wcs_source, label), label
 
 
@@ -314,7 +303,7 @@ def align_frames(frames, reference: int = 0, method: str = "interp", progress: b
         No frames; a bad ``reference`` or ``method``; a frame without a celestial WCS (it must be
         astrometry-solved), with WCS values that are text, with no valid pixel, or that does not
         overlap the reference frame. The message names the frame.
-    FileNotFoundError, ccdlab.io.FrameError
+    FileNotFoundError, ccdlab.errors.FrameError
         A file is missing or unreadable (the message names it).
 
     Warns

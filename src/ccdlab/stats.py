@@ -14,7 +14,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 from astropy.stats import sigma_clipped_stats
 
-__all__ = ["ImageStats", "image_stats", "select_region"]
+from ccdlab.errors import InputError
+
+__all__ = ["ImageStats", "image_stats", "select_region", "finite_median", "clipped_std"]
 
 #: Rows of the printed table: (attribute, label).
 _ROWS = (
@@ -161,7 +163,7 @@ def select_region(data: np.ndarray, region=None) -> np.ndarray:
         selected = data
     elif isinstance(region, np.ndarray) and region.dtype == bool:
         if region.shape != data.shape:
-            raise ValueError(
+            raise InputError(
                 f"The region mask has shape {region.shape} but the image has shape {data.shape}: "
                 "make the mask the same shape as the image (True = pixel used)."
             )
@@ -171,13 +173,13 @@ def select_region(data: np.ndarray, region=None) -> np.ndarray:
     elif isinstance(region, tuple) and len(region) > 0 and all(isinstance(r, (slice, int, np.integer)) for r in region):
         if len(region) == 4 and all(isinstance(r, (int, np.integer)) for r in region):
             if data.ndim != 2:
-                raise ValueError(
+                raise InputError(
                     f"A region (y0, y1, x0, x1) needs a 2-D image; this one has shape {data.shape}."
                 )
             y0, y1, x0, x1 = (int(r) for r in region)
             ny, nx = data.shape
             if not (0 <= y0 < y1 <= ny and 0 <= x0 < x1 <= nx):
-                raise ValueError(
+                raise InputError(
                     f"The region (y0, y1, x0, x1) = {region} does not fit the {ny} x {nx} image: "
                     f"use 0 <= y0 < y1 <= {ny} and 0 <= x0 < x1 <= {nx}."
                 )
@@ -186,14 +188,14 @@ def select_region(data: np.ndarray, region=None) -> np.ndarray:
             try:
                 selected = data[region]
             except IndexError as exc:
-                raise ValueError(f"The region {region} does not fit the image of shape {data.shape} ({exc}).") from exc
+                raise InputError(f"The region {region} does not fit the image of shape {data.shape} ({exc}).") from exc
     else:
-        raise TypeError(
+        raise InputError(
             f"Unknown region {region!r}: give a tuple of slices such as np.s_[100:200, 300:400], "
             "four integers (y0, y1, x0, x1), or a boolean mask of the image's shape."
         )
     if np.size(selected) == 0:
-        raise ValueError(f"The region {region} selects no pixel of the image of shape {data.shape}: widen it.")
+        raise InputError(f"The region {region} selects no pixel of the image of shape {data.shape}: widen it.")
     return selected
 
 
@@ -234,19 +236,19 @@ def image_stats(data, region=None, sigma: float = 3.0, maxiters: int | None = 5)
     25
     """
     if isinstance(sigma, bool) or not isinstance(sigma, (int, float, np.integer, np.floating)) or not sigma > 0:
-        raise ValueError(f"sigma must be a positive number of standard deviations, not {sigma!r}.")
+        raise InputError(f"sigma must be a positive number of standard deviations, not {sigma!r}.")
     if maxiters is not None and (
         isinstance(maxiters, bool) or not isinstance(maxiters, (int, np.integer)) or maxiters < 1
     ):
-        raise ValueError(f"maxiters must be a positive integer or None, not {maxiters!r}.")
+        raise InputError(f"maxiters must be a positive integer or None, not {maxiters!r}.")
     if isinstance(data, np.ma.MaskedArray):
         array = np.ma.filled(data.astype(np.float64), np.nan)
     else:
         array = np.asarray(data)
     if array.dtype == object or not (np.issubdtype(array.dtype, np.number) or array.dtype == bool):
-        raise ValueError(f"The image must hold numbers; got an array of dtype {array.dtype}.")
+        raise InputError(f"The image must hold numbers; got an array of dtype {array.dtype}.")
     if array.size == 0:
-        raise ValueError("The image is empty (it has no pixel): check that the frame was read correctly.")
+        raise InputError("The image is empty (it has no pixel): check that the frame was read correctly.")
     if array.dtype == bool or np.issubdtype(array.dtype, np.integer):
         array = array.astype(np.float64)
     selected = select_region(array, region)
@@ -255,7 +257,7 @@ def image_stats(data, region=None, sigma: float = 3.0, maxiters: int | None = 5)
     values = selected[finite] if not finite.all() else selected.ravel()
     n_pixels = int(values.size)
     if n_pixels == 0:
-        raise ValueError(
+        raise InputError(
             f"All {n_total} pixels are NaN or infinite, so there is nothing to measure: "
             "check the region, or the step that produced this image."
         )
@@ -276,3 +278,28 @@ def image_stats(data, region=None, sigma: float = 3.0, maxiters: int | None = 5)
         sigma=float(sigma),
         maxiters=None if maxiters is None else int(maxiters),
     )
+
+
+def finite_median(values) -> float:
+    """The median of the finite values (NaN when there are none).
+
+    Examples
+    --------
+    >>> finite_median([1.0, float("nan"), 3.0, 2.0])
+    2.0
+    """
+    values = np.asarray(values)
+    finite = values[np.isfinite(values)]
+    return float(np.median(finite)) if finite.size else float("nan")
+
+
+def clipped_std(values, sigma: float = 3.0, maxiters: int = 5) -> float:
+    """The sigma-clipped standard deviation of some values (NaN ignored), as lesson 03 measures noise.
+
+    Examples
+    --------
+    >>> values = np.r_[np.random.default_rng(1).normal(0, 2.0, 10_000), 500.0]
+    >>> round(clipped_std(values), 1)
+    2.0
+    """
+    return float(sigma_clipped_stats(np.asarray(values, dtype=np.float64), sigma=sigma, maxiters=maxiters)[2])

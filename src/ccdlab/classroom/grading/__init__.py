@@ -1,0 +1,51 @@
+"""Grading a class's returned notebooks (``ccdlab grade``), split along its seams.
+
+- :mod:`.identify`: find the returned notebooks, tell each one's lesson and student;
+- :mod:`.solutions`: the solution notebooks' exercises, points and check lines;
+- :mod:`.run`: run one notebook in a sandbox, recording what each cell did;
+- :mod:`.score`: from a run to one grade row per exercise;
+- :mod:`.batch`: the whole class, several notebooks at a time, with its safety checks;
+- :mod:`.report`: the grades CSV and the summaries (markdown and HTML).
+
+Examples
+--------
+>>> from ccdlab.classroom.grading import grade, write_reports
+>>> book = grade(["returned/"], "solutions/", "data/")  # doctest: +SKIP
+>>> write_reports(book, "grades.csv")  # doctest: +SKIP
+"""
+
+from ccdlab.classroom.grading.batch import (
+    GradeBook,
+    Submission,
+    fingerprint,
+    grade,
+    run_submission,
+)
+from ccdlab.classroom.grading.identify import (
+    find_submissions,
+    identify_lesson,
+    identify_student,
+    read_submission,
+)
+from ccdlab.classroom.grading.report import write_reports
+from ccdlab.classroom.grading.score import (
+    GRADE_STATUSES,
+    GRADING_INTERNALS,
+    GradeRow,
+    grade_record,
+    suspect_cells,
+)
+from ccdlab.classroom.grading.solutions import (
+    Lesson,
+    check_answers,
+    default_solutions_dir,
+    load_solutions,
+)
+from ccdlab.errors import GradingError
+
+__all__ = [
+    "GRADE_STATUSES", "GRADING_INTERNALS", "GradingError", "Lesson", "GradeRow", "Submission", "GradeBook",
+    "check_answers", "load_solutions", "default_solutions_dir", "find_submissions", "read_submission",
+    "identify_lesson", "identify_student", "suspect_cells", "grade_record", "run_submission", "grade",
+    "fingerprint", "write_reports",
+]

@@ -1,0 +1,167 @@
+"""The solution notebooks, reduced to what grading needs: each lesson's exercises, points and check lines."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ccdlab.classroom.markers import cell_source, exercises_in
+from ccdlab.errors import GradingError
+
+__all__ = ["Lesson", "default_solutions_dir", "check_answers", "load_solutions"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    """A lesson's solution notebook, reduced to what grading needs.
+
+    Parameters
+    ----------
+    name : str
+        The solution notebook's file stem, e.g. ``"01_fits_files"``.
+    exercises : tuple of Exercise
+        In notebook order.
+    source : str
+        All the solution's code, to tell which grading internals the lesson itself uses.
+    answers : dict
+        ``{exercise id: set of answer names}`` passed to ``check("1.1", x_len=..., ...)`` in the
+        solution, to tell when a result was recorded by the check of another exercise.
+
+    Examples
+    --------
+    >>> from ccdlab.classroom.markers import Exercise
+    >>> Lesson("01_fits_files", (Exercise("1.1", 2.0),)).max_points
+    2.0
+    """
+
+    name: str
+    exercises: tuple = ()
+    source: str = ""
+    answers: dict = field(default_factory=dict, compare=False, hash=False)
+
+    @property
+    def max_points(self) -> float:
+        """Total points of the lesson.
+
+        Examples
+        --------
+        >>> from ccdlab.classroom.markers import Exercise
+        >>> Lesson("x", (Exercise("1", 1.0), Exercise("2", 2.5))).max_points
+        3.5
+        """
+        return float(sum(e.points for e in self.exercises))
+
+    @property
+    def ids(self) -> list:
+        """Exercise IDs in order.
+
+        Examples
+        --------
+        >>> from ccdlab.classroom.markers import Exercise
+        >>> Lesson("x", (Exercise("1.1", 1.0),)).ids
+        ['1.1']
+        """
+        return [e.id for e in self.exercises]
+
+
+def default_solutions_dir() -> Path:
+    """Return the project's ``solutions/`` folder (or ``./solutions`` outside a checkout).
+
+    Examples
+    --------
+    >>> default_solutions_dir().name
+    'solutions'
+    """
+    from ccdlab.paths import project_root
+
+    return (project_root() or Path.cwd()) / "solutions"
+
+
+def check_answers(source: str) -> dict:
+    """Find the ``check("ID", name=value, ...)`` calls in code and the answer names each passes.
+
+    Lines starting with ``%`` or ``!`` (IPython magics) are ignored; code that does not parse gives
+    nothing.
+
+    Examples
+    --------
+    >>> answers = check_answers('x_len, y_len = check("1.1", x_len=x_len, y_len=y_len)')
+    >>> sorted(answers["1.1"])
+    ['x_len', 'y_len']
+    """
+    import ast
+
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        first = node.args[0]
+        if name == "check" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names = frozenset(k.arg for k in node.keywords if k.arg)
+            if names:
+                found[first.value] = names
+    return found
+
+
+def load_solutions(solutions_dir=None) -> dict:
+    """Read the lessons (exercise IDs and points) from the solution notebooks.
+
+    Parameters
+    ----------
+    solutions_dir : path-like, optional
+        The folder of solution notebooks (default: :func:`default_solutions_dir`).
+
+    Returns
+    -------
+    dict
+        ``{lesson name: Lesson}`` for every ``*.ipynb`` that declares at least one exercise.
+
+    Raises
+    ------
+    GradingError
+        The folder is missing, or holds no notebook with exercise markers, or a notebook is broken.
+
+    Examples
+    --------
+    >>> import nbformat, tempfile
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# EXERCISE 1.1 (2 points): x")])
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     nbformat.write(nb, Path(tmp) / "01_intro.ipynb")
+    ...     load_solutions(tmp)["01_intro"].max_points
+    2.0
+    """
+    import nbformat
+
+    folder = Path(solutions_dir) if solutions_dir is not None else default_solutions_dir()
+    if not folder.is_dir():
+        raise GradingError(
+            f"The solutions folder {folder} does not exist: pass --solutions DIR, the folder of the "
+            "complete notebooks with '# EXERCISE' markers."
+        )
+    lessons = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        try:
+            notebook = nbformat.read(path, as_version=4)
+            exercises = exercises_in(notebook)
+        except Exception as exc:  # noqa: BLE001 - name the file
+            raise GradingError(f"The solution notebook {path} could not be read ({exc}): fix it, then grade again.") from exc
+        if exercises:
+            code = [cell_source(c) for c in notebook.cells if c.get("cell_type") == "code"]
+            answers = {}
+            for cell in code:
+                answers.update(check_answers(cell))
+            lessons[path.stem] = Lesson(path.stem, tuple(exercises), "\n".join(code), answers)
+    if not lessons:
+        raise GradingError(
+            f"No solution notebook in {folder} declares an exercise ('# EXERCISE 1.1 (2 points): title'): "
+            "pass --solutions DIR pointing at the course's solutions/ folder."
+        )
+    return lessons
+

@@ -1,0 +1,75 @@
+"""``ccdlab grade``: grade a class's returned notebooks into a CSV and a report."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the options of ``ccdlab grade``.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
+    >>> parser.parse_args(["a.ipynb", "--out", "g.csv"]).jobs is None
+    True
+    """
+    parser.add_argument("submissions", nargs="+", metavar="SUBMISSIONS",
+                        help="returned notebooks, or folders of them (searched recursively)")
+    parser.add_argument("--out", required=True, help="the grades CSV to write; the summary goes beside it (.md and .html)")
+    parser.add_argument("--solutions", default=None, help="folder of solution notebooks (default: the project's solutions/)")
+    parser.add_argument("--data", default=None, help="course data folder each notebook gets a private copy of "
+                        "(default: the data folder ccdlab finds, as in 'ccdlab doctor')")
+    parser.add_argument("--no-data", action="store_true", help="run the notebooks without any data folder")
+    parser.add_argument("--lesson", default=None, help="grade only this lesson: other lessons' notebooks are reported as 'wrong lesson'")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds allowed per notebook (default 600)")
+    parser.add_argument("--cell-timeout", type=float, default=180, help="seconds allowed per cell (default 180)")
+    parser.add_argument("--jobs", type=int, default=None, help="notebooks graded at the same time (default: number of cores)")
+    parser.add_argument("--executed", default=None, metavar="DIR", help="also save the executed notebooks in DIR, to read their output")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run ``ccdlab grade``; return 0 when the grades were written (bad input raises a CcdlabError).
+
+    Warnings (a watched folder changed while grading) are printed and written into the summary.
+
+    Examples
+    --------
+    >>> parser = argparse.ArgumentParser(); add_arguments(parser)
+    >>> run(parser.parse_args(["no-such.ipynb", "--out", "g.txt", "--no-data"]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    ccdlab.errors.GradingError: --out g.txt should be a .csv file name, e.g. --out grades.csv.
+    """
+    import sys
+
+    from ccdlab.errors import DataNotFoundError, GradingError
+
+    if args.timeout <= 0 or args.cell_timeout <= 0 or (args.jobs is not None and args.jobs < 1):
+        raise GradingError("--timeout and --cell-timeout must be positive seconds and --jobs at least 1.")
+    out = Path(args.out)
+    if out.suffix.lower() != ".csv":
+        raise GradingError(f"--out {out} should be a .csv file name, e.g. --out grades.csv.")
+    from ccdlab.classroom.grading import grade, write_reports
+    from ccdlab.paths import find_data_dir
+
+    data_dir = None
+    if not args.no_data:
+        try:
+            data_dir = find_data_dir(args.data)
+        except DataNotFoundError as exc:
+            first = str(exc).splitlines()[0]
+            raise GradingError(f"{first} Pass --data DIR (e.g. made with 'python data_fetch.py --size tiny --dest DIR'), "
+                               "or --no-data.") from None
+    book = grade(args.submissions, args.solutions, data_dir, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                 jobs=args.jobs, lesson=args.lesson, executed_dir=args.executed, progress=not args.no_progress)
+    paths = write_reports(book, out)
+    students = len({sub.student for sub in book.submissions})
+    print(f"Graded {len(book.submissions)} notebook(s) from {students} student(s) in {book.elapsed:.0f} s.")
+    for path in paths:
+        print(f"  wrote {path}")
+    for warning in book.warnings:
+        print(f"WARNING: {warning}", file=sys.stderr)
+    return 0

@@ -1,0 +1,181 @@
+"""Checks for lesson 03, the master bias: a median combine by hand, and the noise it leaves."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ccdlab.course.checks import Part, answers, blank_part, image, is_blank, number
+from ccdlab.stats import clipped_std
+
+LESSON = "03_master_bias"
+
+
+def reference_median_combine(frames):
+    """The reference median combine (given when yours is not ready): the per-pixel median.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> reference_median_combine([np.zeros((2, 2)), np.ones((2, 2)), np.full((2, 2), 9.0)]).tolist()
+    [[1.0, 1.0], [1.0, 1.0]]
+    """
+    return np.median(np.stack([np.asarray(frame, dtype=np.float32) for frame in frames]), axis=0)
+
+
+def _bias_frames(night):
+    return [night.frame(path)[0] for path in night.files("bias")]
+
+
+def _try(function, frames):
+    try:
+        return function([frame.copy() for frame in frames]), None
+    except Exception as exc:  # the student's code: report, never crash
+        return None, f"calling median_combine(frames) raised {type(exc).__name__}: {exc}"
+
+
+@answers(LESSON, "median_combine")
+def median_by_hand(night, median_combine):
+    """A function returning the per-pixel median of a list of 2-D frames.
+
+    Examples
+    --------
+    >>> median_combine = check("3.1", median_combine=lambda frames: np.mean(frames, axis=0))  # doctest: +SKIP
+    ✘ Exercise 3.1: not yet.
+       - That is the mean: a single hot pixel drags it. Take the median.
+    """
+    name = "median_combine"
+    if is_blank(median_combine):
+        return [blank_part(name, reference_median_combine)]
+    if not callable(median_combine):
+        return [Part(name, False, "median_combine should be a function that takes a list of frames.", reference_median_combine)]
+    rng = np.random.default_rng(2018)
+    odd = [rng.normal(270.0, 9.0, (6, 7)).astype(np.float32) for _ in range(5)]
+    odd[2][1, 1] = 60000.0  # a hot value in one frame: the median ignores it, the mean does not
+    even = odd[:4]
+    for frames in (odd, even):
+        result, problem = _try(median_combine, frames)
+        if problem:
+            return [Part(name, False, problem + ". Test it on two or three small arrays first.", reference_median_combine)]
+        if is_blank(result) or result is None:
+            hint = "median_combine returns nothing yet: make it return the combined frame."
+            return [Part(name, False, hint, reference_median_combine, blank=is_blank(result))]
+        expected = np.median(np.stack(frames), axis=0)
+        array = np.asarray(result, dtype=np.float64) if not isinstance(result, (str, bytes)) else np.array([])
+        if array.shape != expected.shape:
+            return [Part(name, False, f"median_combine gives an array of shape {array.shape} for frames of shape "
+                         f"{expected.shape}: take the median along the stack axis (axis=0).", reference_median_combine)]
+        if np.allclose(array, np.mean(np.stack(frames), axis=0), rtol=1e-5):
+            return [Part(name, False, "That is the mean: a single hot pixel drags it. Take the median.", reference_median_combine)]
+        if not np.allclose(array, expected, rtol=1e-5, atol=1e-3):
+            hint = ("With an even number of frames the median is the mean of the two middle values."
+                    if frames is even else "Sort each pixel's values across the frames and take the middle one.")
+            return [Part(name, False, f"median_combine does not give the per-pixel median. {hint}", reference_median_combine)]
+    return [Part(name, True, reference=median_combine)]
+
+
+@answers(LESSON, "master_bias")
+def master_bias_by_hand(night, master_bias):
+    """The master bias: the per-pixel median of every bias frame.
+
+    Examples
+    --------
+    >>> master_bias = check("3.2", master_bias=median_combine(bias_frames))  # doctest: +SKIP
+    ✔ Exercise 3.2: correct. Well done!
+    """
+    expected = night.master_bias()
+    return [image("master_bias", master_bias, expected, rtol=1e-5, atol=1e-3,
+                  hint=f"Combine all {len(night.files('bias'))} bias frames with your median_combine: the arrays "
+                       "(bias_frames), not the file names (bias_files).",
+                  reference=expected)]
+
+
+def read_noise_of(night) -> float:
+    """The read noise in ADU: clipped std of the difference of the first two bias frames / sqrt(2).
+
+    Examples
+    --------
+    >>> round(read_noise_of(night("data")), 1)  # doctest: +SKIP
+    8.6
+    """
+    def compute():
+        first, second = _bias_frames(night)[:2]
+        return clipped_std(first.astype(np.float64) - second) / math.sqrt(2.0)
+
+    return night.memo("read_noise_adu", compute)
+
+
+@answers(LESSON, "read_noise_adu")
+def read_noise(night, read_noise_adu):
+    """The read noise in ADU, from the difference of two bias frames.
+
+    Examples
+    --------
+    >>> check("3.3", read_noise_adu=8.6)  # doctest: +SKIP
+    ✔ Exercise 3.3: correct. Well done!
+    """
+    if len(night.files("bias")) < 2:
+        return [Part("read_noise_adu", True, reference=read_noise_adu)]
+    expected = read_noise_of(night)
+    part = number("read_noise_adu", read_noise_adu, expected, rtol=0.05,
+                  hint="Check which frames you subtract (the first two), that you measure their difference with "
+                       "the sigma-clipped std, and how the noise of two frames adds up.",
+                  reference=expected)
+    if not part.ok and not part.blank and isinstance(read_noise_adu, (int, float, np.floating)):
+        if math.isclose(float(read_noise_adu), expected * math.sqrt(2.0), rel_tol=0.05):
+            part.hint = "Almost: that is the noise of the difference of two frames. Divide it by sqrt(2)."
+    return [part]
+
+
+def master_noise_of(night) -> tuple[float, int]:
+    """Measured noise (ADU) of a master of all bias frames but the last, and how many frames it has.
+
+    The master minus the last (independent) frame holds the master's noise and the frame's read
+    noise in quadrature: ``sqrt(std(difference)**2 - read_noise**2)``.
+
+    Examples
+    --------
+    >>> master_noise_of(night("data"))  # doctest: +SKIP
+    (4.7..., 4)
+    """
+    def compute():
+        frames = _bias_frames(night)
+        n = len(frames) - 1
+        difference = np.median(np.stack(frames[:n]), axis=0).astype(np.float64) - frames[n]
+        return math.sqrt(max(clipped_std(difference) ** 2 - read_noise_of(night) ** 2, 0.0)), n
+
+    return night.memo("master_noise", compute)
+
+
+@answers(LESSON, "master_noise_adu")
+def master_noise(night, master_noise_adu):
+    """The measured noise of a master bias of n frames, against an independent frame.
+
+    Examples
+    --------
+    >>> check("3.4", master_noise_adu=4.7)  # doctest: +SKIP
+    ✔ Exercise 3.4: correct. Well done!
+    """
+    name = "master_noise_adu"
+    if len(night.files("bias")) < 4:  # a master of 3 or more frames and one frame more are needed
+        return [Part(name, True, reference=master_noise_adu)]
+    expected, n = master_noise_of(night)
+    part = number(name, master_noise_adu, expected, rtol=0.03,
+                  hint="Look at the difference of your master and the independent frame: which two noises does "
+                       "its std contain, and how do they add up?", reference=expected)
+    if part.ok or part.blank or not isinstance(master_noise_adu, (int, float, np.integer, np.floating)):
+        return [part]
+    value, read = float(master_noise_adu), read_noise_of(night)
+    frames = _bias_frames(night)
+    difference = clipped_std(np.median(np.stack(frames[:n]), axis=0).astype(np.float64) - frames[n])
+    if math.isclose(value, read / math.sqrt(n), rel_tol=0.01):
+        part.hint = (f"{value:.2f} ADU is the theory for a mean of {n} frames (read noise / sqrt({n})). "
+                     "Measure it on the data instead: the master is a median.")
+    elif math.isclose(value, difference, rel_tol=0.01):
+        part.hint = ("That is the noise of the difference: it also holds the independent frame's own read noise. "
+                     "Remove that in quadrature.")
+    elif math.isclose(value, difference / math.sqrt(2.0), rel_tol=0.01):
+        part.hint = ("Dividing by sqrt(2) assumes both images are equally noisy; a master is less noisy than a frame. "
+                     "Remove the frame's read noise in quadrature instead.")
+    return [part]

@@ -1,0 +1,149 @@
+"""The first cell of every notebook: ready on a laptop, a workshop server, or Google Colab.
+
+The cell has two halves. The first is plain Python that runs before ccdlab exists: on Colab it
+mounts Google Drive, copies the course's package from Drive (``MyDrive/ccdlab-course``, the
+hand-out's name, or ``MyDrive/ccdlab``) to the Colab machine's own disk and installs it from
+there with pip (the core package only: no Jupyter server or test tools, which would replace
+Colab's own), or from the course's repository when the instructor has set
+:data:`COURSE_REPOSITORY`. Any failure is one sentence, not a traceback. The second half calls
+:func:`start`, which tells the checks which lesson this is and finds the data, creating it on
+Colab when the Drive holds none. On a laptop the cell shows nothing; when data is missing it
+says, in one sentence, what to run.
+
+:func:`cell_source` gives the cell's exact text; the solution notebooks carry it verbatim (a test
+keeps them in step; ``ccdlab student --refresh-setup`` rewrites them).
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+from ccdlab import paths
+from ccdlab.course.exercises import set_lesson
+from ccdlab.errors import SetupError
+
+__all__ = ["COURSE_REPOSITORY", "DRIVE_COURSES", "LOCAL_COURSE", "SetupError", "cell_source", "start"]
+
+#: Where pip installs ccdlab from on Colab when the Drive holds no copy of the course, e.g.
+#: ``"git+https://example.org/your-course/ccdlab"``. None (the default): students copy the course
+#: folder, or the hand-out made by ``ccdlab release``, to their Drive. An instructor who
+#: publishes the course sets this, then runs ``ccdlab student solutions --out notebooks --refresh-setup``.
+COURSE_REPOSITORY: str | None = None
+
+#: Copies of the course folder on Google Drive, in the order they are looked for.
+DRIVE_COURSES = ("/content/drive/MyDrive/ccdlab-course", "/content/drive/MyDrive/ccdlab")
+
+#: Where the package is copied on the Colab machine before pip installs it (pip writes build/ and
+#: egg-info beside the sources, which must not land in the student's Drive).
+LOCAL_COURSE = "/content/ccdlab-course"
+
+_NO_COPY = ("Copy the course folder (or the ccdlab-course hand-out) to your Google Drive as MyDrive/ccdlab-course, "
+            "then run this cell again.")
+
+_TEMPLATE = '''\
+# Setup: run this cell first. On Google Colab it mounts your Drive, installs ccdlab and finds
+# (or creates) the course data. On your own computer it does nothing visible.
+import importlib, importlib.util, os, shutil, subprocess, sys
+if "google.colab" in sys.modules and importlib.util.find_spec("ccdlab") is None:
+    class SetupFailed(Exception):
+        def _render_traceback_(self):
+            return [str(self)]
+    from google.colab import drive
+    drive.mount("/content/drive")
+    copies = [c for c in {drive_courses} if os.path.isfile(c + "/pyproject.toml")]
+    {source_line}
+    if copies:  # pip builds beside the sources: install from a copy on this machine's disk, not in your Drive
+        shutil.rmtree("{local_course}", ignore_errors=True)
+        shutil.copytree(copies[0], "{local_course}", ignore=lambda folder, names: [n for n in names if folder == copies[0] and n not in ("pyproject.toml", "README.md", "src")])
+        source = "{local_course}"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", source], capture_output=True, text=True)
+    if pip.returncode != 0:
+        raise SetupFailed("Installing ccdlab failed (" + ((pip.stderr or pip.stdout).strip().splitlines() or ["no message"])[-1] + "). Check the course folder on your Drive, then run this cell again.")
+    importlib.invalidate_caches()
+from ccdlab.course.setup import start
+data_dir = start("{lesson}")'''
+
+
+def cell_source(lesson: str) -> str:
+    """Return the exact text of the setup cell for a lesson.
+
+    Parameters
+    ----------
+    lesson : str
+        The lesson (notebook stem), e.g. ``"01_fits_files"``.
+
+    Examples
+    --------
+    >>> cell_source("01_fits_files").splitlines()[-1]
+    'data_dir = start("01_fits_files")'
+    """
+    if COURSE_REPOSITORY:
+        source_line = f'source = "{COURSE_REPOSITORY}"'
+    else:
+        source_line = (f'if not copies:\n'
+                       f'        raise SetupFailed("{_NO_COPY}")')
+    return _TEMPLATE.format(lesson=lesson, drive_courses=tuple(DRIVE_COURSES), local_course=LOCAL_COURSE,
+                            source_line=source_line)
+
+
+def _colab_data(size: str | None) -> Path:
+    """Mount Drive, create the data there if it holds none, and return the local working copy."""
+    colab = importlib.import_module("ccdlab.data.colab")
+    return Path(colab.prepare_colab_data(size=size, progress=True))
+
+
+def start(lesson: str, size: str | None = None) -> Path:
+    """Prepare a notebook: set its lesson for the checks and find the data folder.
+
+    On Colab, also mount Google Drive, create the course data on it when it holds none
+    (``MyDrive/ccdlab-data``) and work on a fast local copy (:func:`ccdlab.data.colab.prepare_colab_data`);
+    a line says where the data is. Elsewhere nothing is printed.
+
+    Parameters
+    ----------
+    lesson : str
+        The lesson (notebook stem), e.g. ``"01_fits_files"``.
+    size : str, optional
+        On Colab, the synthetic night wanted. None (default) uses whatever Drive holds, and
+        creates the ``workshop`` night when it holds nothing.
+
+    Returns
+    -------
+    pathlib.Path
+        The data folder in use.
+
+    Raises
+    ------
+    SetupError
+        No data was found (not on Colab), or Drive could not be used (on Colab): the message,
+        one sentence without a traceback, says what to do.
+
+    Examples
+    --------
+    >>> data_dir = start("01_fits_files")  # doctest: +SKIP
+    >>> data_dir.name  # doctest: +SKIP
+    'data'
+    """
+    set_lesson(lesson)
+    if paths.on_colab():
+        try:
+            found = _colab_data(size)
+        except Exception as exc:
+            raise SetupError(
+                f"The course data could not be prepared on Colab ({exc}). Check that Google Drive "
+                f"is mounted and has space, then run this cell again."
+            ) from None
+        print(f"ccdlab is ready; the data is in {found}, a working copy of {paths.DRIVE_DATA}.\n"
+              "To keep your outputs (reduced/) after the session ends, run: "
+              "from ccdlab.data.colab import save_to_drive; save_to_drive()")
+        return found
+    try:
+        return paths.find_data_dir()
+    except paths.DataNotFoundError:
+        looked = ", ".join(str(place) for _, place in paths.candidate_data_dirs())
+        raise SetupError(
+            f"No course data found (looked in {looked}). Create it from the course folder with "
+            f"'{paths.FETCH_COMMAND}' (or 'make data'), or set CCDLAB_DATA to a folder with "
+            "bias/, flats/ and science/, then run this cell again."
+        ) from None

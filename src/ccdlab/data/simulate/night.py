@@ -1,0 +1,527 @@
+"""A realistic synthetic night at the GROWTH-India Telescope, with the truth beside it.
+
+:func:`make_night` writes, into a data folder::
+
+    bias/      5 bias frames      C0_20181013-130440-460.fits ...   (IMAGETYP 'dark', 0.001 s)
+    flats/     6 twilight flats   C0_20181013-124905-...fits        (one saturated: unusable)
+    science/   4 dithered frames  C0_20181013-145210-...wcs.fits    (180 s, TAN WCS)
+    truth/     what the notebooks never need, and the tests measure against:
+        true_flat.fits        the flat field (float32), median 1 in the illuminated centre
+        master_bias.fits      the noiseless bias (float32, ADU), level ~270 ADU
+        cosmics/<frame>.crmask.fits   per science frame: uint8, 1 where a cosmic ray hit
+        stars.ecsv            x, y (first science frame, 0-based pixels), ra, dec, mag, flux (e-)
+        truth.json            gain, read noise, saturation, bias level and offsets, flats' levels
+                              and which is unusable, dithers, seeing, sky, seed, size, ...
+    manifest.json  size and SHA-256 of every file above, with the size and seed
+
+Frames are uint16 FITS (BITPIX 16, BZERO 32768) with RTS2-style headers and their real quirks
+(IMAGETYP 'dark' on bias frames, CCD_TEMP with an underscore, a junk GAIN, FILTER 'UNK', no
+BUNIT). Everything is drawn from ``numpy.random.default_rng`` streams derived from the seed, with
+no clock time anywhere, so the same size and seed give the same bytes on every run.
+
+Sizes, as NAXIS1 x NAXIS2 (:data:`SIZES` holds numpy's ``(ny, nx)``): ``tiny`` (512 x 514, for
+tests), ``workshop`` (2048 x 2054, the default) and ``full`` (4096 x 4108, the real camera). The camera and optics scale with
+the frame; stars, seeing and cosmic rays keep their size in pixels (the smaller frames are a
+smaller chip at the same pixel scale).
+"""
+
+from __future__ import annotations
+
+from ccdlab.errors import InputError, NotAFolderError, OutputExistsError
+
+import datetime as _dt
+import json
+import math
+import os
+from pathlib import Path
+
+import numpy as np
+from astropy.io import fits
+from astropy.table import Table
+
+from ccdlab._version import __version__
+from ccdlab.data.manifest import DATASET_FOLDERS, MANIFEST_NAME, move_into_place, staging_folder, write_manifest
+from ccdlab.data.simulate.cosmic_rays import MIN_CHARGE as CR_MIN_CHARGE
+from ccdlab.data.simulate.cosmic_rays import add_cosmic_rays, cosmic_ray_mask, cosmic_rays
+from ccdlab.data.simulate.detector import BIAS_LEVEL, FULL_WELL, bias_pattern, flat_field
+from ccdlab.data.simulate.sky import (
+    MOFFAT_BETA,
+    PIXEL_SCALE,
+    add_stars,
+    moffat_peak,
+    sky_background,
+    star_field,
+    star_sky_positions,
+    tan_wcs_header,
+)
+
+__all__ = [
+    "SIZES",
+    "DEFAULT_SIZE",
+    "DEFAULT_SEED",
+    "GAIN",
+    "READ_NOISE",
+    "SATURATION",
+    "ADC_MAX",
+    "DATASET_ITEMS",
+    "FIELD",
+    "SITE",
+    "night_plan",
+    "rts2_header",
+    "make_night",
+]
+
+#: Frame sizes ``(ny, nx)`` = (NAXIS2, NAXIS1) of each preset.
+SIZES = {"tiny": (514, 512), "workshop": (2054, 2048), "full": (4108, 4096)}
+
+#: The preset made when none is named.
+DEFAULT_SIZE = "workshop"
+
+#: The seed of the default night (its date).
+DEFAULT_SEED = 20181013
+
+#: Camera gain (electrons per ADU).
+GAIN = 1.6
+
+#: Read noise (electrons).
+READ_NOISE = 14.0
+
+#: Saturation: the full well (electrons).
+SATURATION = FULL_WELL
+
+#: Largest value a 16-bit ADC records.
+ADC_MAX = 65535
+
+#: The folders (and file) a synthetic night consists of, besides its manifest.
+DATASET_ITEMS = ("bias", "flats", "science", "truth")
+
+#: The observed field (a patch of sky near the zenith at Hanle on the evening of 2018-10-13).
+FIELD = {"object": "F2239+3354", "ra": 339.75, "dec": 33.9, "rotation": 0.35}
+
+#: The observatory as the headers give it.
+SITE = {"latitude": 32.2, "longitude": 78.9, "altitude": 4500.0}
+
+_NIGHT = _dt.datetime(2018, 10, 13)
+_N_BIAS = 5
+#: Raw median levels (ADU) of the twilight flats, in the order taken; None is the saturated one.
+_FLAT_LEVELS = (None, 21000.0, 19000.0, 17500.0, 16200.0, 15000.0)
+_FLAT_EXPTIMES = (2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
+_N_SCIENCE = 4
+_SCIENCE_EXPTIME = 180.0
+_SKY_E = 1500.0
+_STREAMS = {"plan": 1, "detector": 2, "stars": 3, "bias": 4, "flat": 5, "science": 6}
+
+
+def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
+    return np.random.default_rng([int(seed), _STREAMS[stream], int(index)])
+
+
+def _check_size(size: str) -> tuple[int, int]:
+    if size not in SIZES:
+        raise InputError(f"Unknown size {size!r}: use one of {', '.join(SIZES)} (e.g. --size tiny).")
+    return SIZES[size]
+
+
+def _iso(moment: _dt.datetime) -> str:
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
+
+
+def _file_name(moment: _dt.datetime, science: bool) -> str:
+    stem = moment.strftime("C0_%Y%m%d-%H%M%S-") + f"{moment.microsecond // 1000:03d}"
+    return stem + (".wcs.fits" if science else ".fits")
+
+
+def _julian_date(moment: _dt.datetime) -> float:
+    epoch = _dt.datetime(1970, 1, 1)
+    return 2440587.5 + (moment - epoch).total_seconds() / 86400.0
+
+
+def _airmass(moment: _dt.datetime, ra: float, dec: float) -> float:
+    jd = _julian_date(moment)
+    gmst = 280.46061837 + 360.98564736629 * (jd - 2451545.0)
+    hour_angle = math.radians((gmst + SITE["longitude"] - ra) % 360.0)
+    lat, dec_r = math.radians(SITE["latitude"]), math.radians(dec)
+    sin_alt = math.sin(lat) * math.sin(dec_r) + math.cos(lat) * math.cos(dec_r) * math.cos(hour_angle)
+    sec_z = 1.0 / max(sin_alt, 0.05)
+    # Hardie (1962) polynomial in sec z - 1
+    s = sec_z - 1.0
+    return sec_z - 0.0018167 * s - 0.002875 * s * s - 0.0008083 * s * s * s
+
+
+def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]:
+    """List the frames of a night, in the order taken, without making any pixels.
+
+    Parameters
+    ----------
+    size : str
+        A key of :data:`SIZES`.
+    seed : int
+        The night's seed (times, dithers, seeing and sky depend on it).
+
+    Returns
+    -------
+    list of dict
+        One per frame: ``kind`` (``'bias'``, ``'flat'``, ``'science'``), ``folder``, ``name``,
+        ``date_obs``, ``exptime``, ``ccd_temp``, ``bias_offset`` (ADU), and for flats ``level``
+        (ADU, None for the saturated one) and ``usable``; for science frames ``dither``
+        (``[dx, dy]`` pixels), ``fwhm`` (pixels), ``sky`` (electrons) and ``airmass``.
+
+    Examples
+    --------
+    >>> plan = night_plan("tiny")
+    >>> [f["name"] for f in plan if f["kind"] == "bias"][0]
+    'C0_20181013-130440-460.fits'
+    >>> sum(f["kind"] == "science" for f in plan)
+    4
+    """
+    _check_size(size)
+    rng = _rng(seed, "plan")
+    frames: list[dict] = []
+
+    def ms_jitter() -> _dt.timedelta:
+        return _dt.timedelta(milliseconds=int(rng.integers(0, 1000)))
+
+    moment = _NIGHT + _dt.timedelta(hours=12, minutes=49, seconds=5) + ms_jitter()
+    for level, exptime in zip(_FLAT_LEVELS, _FLAT_EXPTIMES):
+        frames.append(
+            {
+                "kind": "flat", "folder": "flats", "name": _file_name(moment, False), "date_obs": _iso(moment),
+                "exptime": exptime, "level": level, "usable": level is not None,
+            }
+        )
+        moment += _dt.timedelta(seconds=exptime + 95.0 + float(rng.uniform(0, 30))) + ms_jitter()
+    moment = _NIGHT + _dt.timedelta(hours=13, minutes=4, seconds=40, milliseconds=460)
+    for _ in range(_N_BIAS):
+        frames.append(
+            {"kind": "bias", "folder": "bias", "name": _file_name(moment, False), "date_obs": _iso(moment), "exptime": 0.001}
+        )
+        moment += _dt.timedelta(seconds=11.0 + float(rng.uniform(0, 2))) + ms_jitter()
+    moment = _NIGHT + _dt.timedelta(hours=14, minutes=52, seconds=10) + ms_jitter()
+    for k in range(_N_SCIENCE):
+        if k == 0:
+            dither = [0.0, 0.0]
+        else:
+            angle, step = rng.uniform(0, 2 * math.pi), rng.uniform(3.0, 8.0)
+            dither = [round(step * math.cos(angle), 2), round(step * math.sin(angle), 2)]
+        frames.append(
+            {
+                "kind": "science", "folder": "science", "name": _file_name(moment, True), "date_obs": _iso(moment),
+                "exptime": _SCIENCE_EXPTIME, "dither": dither,
+                "fwhm": round(float(rng.uniform(3.3, 3.9)), 2),
+                "sky": round(_SKY_E * (1.0 - 0.012 * k) * float(rng.uniform(0.99, 1.01)), 1),
+                "airmass": round(_airmass(moment + _dt.timedelta(seconds=_SCIENCE_EXPTIME / 2), FIELD["ra"], FIELD["dec"]), 4),
+            }
+        )
+        moment += _dt.timedelta(seconds=_SCIENCE_EXPTIME + 16.0 + float(rng.uniform(0, 4))) + ms_jitter()
+    for frame in frames:
+        frame["ccd_temp"] = round(-60.0 + float(rng.normal(0.0, 0.05)), 2)
+        frame["bias_offset"] = round(float(rng.normal(0.0, 0.8)), 3)
+    return frames
+
+
+def rts2_header(frame: dict, shape: tuple[int, int], seed: int = DEFAULT_SEED) -> fits.Header:
+    """Return the header the GROWTH-India Telescope's RTS2 software would write for ``frame``.
+
+    Parameters
+    ----------
+    frame : dict
+        One entry of :func:`night_plan`.
+    shape : (int, int)
+        ``(ny, nx)`` of the frame.
+    seed : int
+        The night's seed (recorded in ``SIMSEED``).
+
+    Returns
+    -------
+    astropy.io.fits.Header
+        DATE-OBS, JD, EXPTIME, IMAGETYP ('dark' on bias frames), OBJECT, FILTER ('UNK'),
+        CCD_TEMP, CCD_SET, GAIN (junk: -9.1e-36), ALTITUDE, LATITUDE, LONGITUD, TELESCOP,
+        INSTRUME; science frames add AIRMASS, RA, DEC and a TAN WCS. SIMULATE and SIMSEED say the
+        frame is synthetic.
+
+    Examples
+    --------
+    >>> plan = night_plan("tiny")
+    >>> header = rts2_header(plan[6], SIZES["tiny"])
+    >>> header["IMAGETYP"], header["EXPTIME"], "CCD-TEMP" in header
+    ('dark', 0.001, False)
+    """
+    ny, nx = int(shape[0]), int(shape[1])
+    header = fits.Header()
+    header["DATE-OBS"] = (frame["date_obs"], "start of exposure (UT)")
+    header["JD"] = (round(_julian_date(_dt.datetime.fromisoformat(frame["date_obs"])), 6), "Julian date of exposure start")
+    header["EXPTIME"] = (frame["exptime"], "exposure length in seconds")
+    imagetyp = {"bias": "dark", "flat": "flat", "science": "object"}[frame["kind"]]
+    header["IMAGETYP"] = (imagetyp, "image type")
+    header["OBJECT"] = ({"bias": "bias", "flat": "skyflat", "science": FIELD["object"]}[frame["kind"]], "target name")
+    header["FILTER"] = ("UNK", "camera filter")
+    header["CCD_TEMP"] = (frame["ccd_temp"], "CCD temperature (C)")
+    header["CCD_SET"] = (-60.0, "CCD set temperature (C)")
+    header["GAIN"] = (-9.1e-36, "value reported by the camera")
+    header["ALTITUDE"] = (SITE["altitude"], "observatory altitude (m)")
+    header["LATITUDE"] = (SITE["latitude"], "observatory latitude (deg)")
+    header["LONGITUD"] = (SITE["longitude"], "observatory longitude (deg east)")
+    header["TELESCOP"] = ("GIT", "GROWTH-India Telescope, Hanle")
+    header["INSTRUME"] = ("Andor iKon-XL 230", "camera")
+    if frame["kind"] == "science":
+        header["AIRMASS"] = (frame["airmass"], "airmass at mid-exposure")
+        header["MJD-OBS"] = (round(header["JD"] - 2400000.5, 6), "modified Julian date of exposure start")
+        wcs = tan_wcs_header((ny, nx), FIELD["ra"], FIELD["dec"], rotation=FIELD["rotation"], shift=frame["dither"])
+        pointing = star_sky_positions(Table({"x": [(nx - 1) / 2.0], "y": [(ny - 1) / 2.0]}), wcs)
+        header["RA"] = (round(float(pointing[0][0]), 5), "telescope pointing RA (deg)")
+        header["DEC"] = (round(float(pointing[1][0]), 5), "telescope pointing Dec (deg)")
+        header["COMMENT"] = "Astrometry solved: TAN WCS follows."
+        header.extend(wcs.cards)
+    header["SIMULATE"] = (True, "synthetic frame made by ccdlab.simulate")
+    header["SIMSEED"] = (int(seed), "seed of the synthetic night")
+    return header
+
+
+def _to_uint16(adu: np.ndarray) -> np.ndarray:
+    np.clip(adu, 0, ADC_MAX, out=adu)
+    np.rint(adu, out=adu)
+    return adu.astype(np.uint16)
+
+
+def _write_fits(path: Path, data: np.ndarray, header: fits.Header | None = None) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fits.HDUList([fits.PrimaryHDU(data=data, header=header)]).writeto(path, output_verify="silentfix")
+
+
+def _add_noise(electrons: np.ndarray, rng: np.random.Generator) -> None:
+    """Shot noise (Gaussian approximation, fine at these levels) and read noise, in place."""
+    sigma = electrons + np.float32(READ_NOISE**2)
+    np.maximum(sigma, 0, out=sigma)
+    np.sqrt(sigma, out=sigma)
+    sigma *= rng.standard_normal(electrons.shape, dtype=np.float32)
+    electrons += sigma
+
+
+def _readout(electrons: np.ndarray, bias: np.ndarray, offset: float) -> np.ndarray:
+    electrons /= np.float32(GAIN)
+    electrons += bias
+    electrons += np.float32(offset)
+    return _to_uint16(electrons)
+
+
+def _make_bias(frame, index, shape, seed, bias):
+    rng = _rng(seed, "bias", index)
+    electrons = np.zeros(shape, dtype=np.float32)
+    _add_noise(electrons, rng)
+    add_cosmic_rays(electrons, cosmic_rays(shape, frame["exptime"], rng))
+    return _readout(electrons, bias, frame["bias_offset"])
+
+
+def _make_flat(frame, index, shape, seed, bias, flat, flat_median):
+    rng = _rng(seed, "flat", index)
+    if frame["level"] is None:
+        scale = 1.35 * SATURATION  # sky still too bright: the illuminated field saturates
+    else:
+        scale = (frame["level"] - BIAS_LEVEL) * GAIN / flat_median
+    electrons = flat * np.float32(scale)
+    _add_noise(electrons, rng)
+    add_cosmic_rays(electrons, cosmic_rays(shape, frame["exptime"], rng))
+    np.minimum(electrons, np.float32(SATURATION), out=electrons)
+    return _readout(electrons, bias, frame["bias_offset"])
+
+
+def _make_science(frame, index, shape, seed, bias, flat, stars):
+    from ccdlab.data.simulate.detector import bleed_saturation
+
+    rng = _rng(seed, "science", index)
+    electrons = sky_background(shape, frame["sky"], gradient=(0.03, -0.02))
+    dx, dy = frame["dither"]
+    add_stars(electrons, np.asarray(stars["x"]) + dx, np.asarray(stars["y"]) + dy, np.asarray(stars["flux"]), frame["fwhm"])
+    electrons *= flat
+    _add_noise(electrons, rng)
+    hits = cosmic_rays(shape, frame["exptime"], rng)
+    add_cosmic_rays(electrons, hits)
+    bleed_saturation(electrons, SATURATION)
+    return _readout(electrons, bias, frame["bias_offset"]), hits
+
+
+def _write_night(stage: Path, size: str, seed: int, progress: bool) -> dict:
+    from tqdm.auto import tqdm
+
+    shape = _check_size(size)
+    ny, nx = shape
+    plan = night_plan(size, seed)
+    bias, hot = bias_pattern(shape, _rng(seed, "detector", 0))
+    flat, flat_info = flat_field(shape, _rng(seed, "detector", 1))
+    flat_median = float(np.median(flat))
+    stars = star_field(shape, _rng(seed, "stars"), n_saturated=max(2, round(nx / 256)))
+    reference = tan_wcs_header(shape, FIELD["ra"], FIELD["dec"], rotation=FIELD["rotation"])
+    ra, dec = star_sky_positions(stars, reference)
+    stars["ra"], stars["dec"] = ra, dec
+    stars["ra"].unit = stars["dec"].unit = "deg"
+    counters = {"bias": 0, "flat": 0, "science": 0}
+    truth_frames: dict[str, dict] = {}
+    bar = tqdm(total=len(plan) + 1, desc=f"Simulating a {size} night", unit="frame", disable=not progress)
+    try:
+        for frame in plan:
+            kind = frame["kind"]
+            index = counters[kind]
+            counters[kind] += 1
+            header = rts2_header(frame, shape, seed)
+            entry = {"kind": kind, "date_obs": frame["date_obs"], "exptime": frame["exptime"], "bias_offset_adu": frame["bias_offset"]}
+            if kind == "bias":
+                data = _make_bias(frame, index, shape, seed, bias)
+            elif kind == "flat":
+                data = _make_flat(frame, index, shape, seed, bias, flat, flat_median)
+                entry.update(
+                    level_adu=frame["level"], usable=frame["usable"],
+                    note="usable twilight flat" if frame["usable"] else "saturated: taken while the sky was too bright; leave it out",
+                )
+            else:
+                data, hits = _make_science(frame, index, shape, seed, bias, flat, stars)
+                mask_name = f"cosmics/{frame['name'].replace('.wcs.fits', '')}.crmask.fits"
+                mask_header = fits.Header()
+                mask_header["FRAME"] = (frame["name"], "science frame this mask belongs to")
+                mask_header["COMMENT"] = "1 where a simulated cosmic ray deposited charge, 0 elsewhere."
+                _write_fits(stage / "truth" / mask_name, cosmic_ray_mask(hits), mask_header)
+                entry.update(
+                    dither=frame["dither"], fwhm_pix=frame["fwhm"], sky_e=frame["sky"], airmass=frame["airmass"],
+                    cosmic_ray_mask=mask_name, cosmic_ray_pixels=hits.n_pixels, cosmic_ray_events=hits.kinds,
+                )
+            _write_fits(stage / frame["folder"] / frame["name"], data, header)
+            truth_frames[frame["name"]] = entry
+            bar.update(1)
+        _write_truth(stage / "truth", size, seed, shape, bias, hot, flat, flat_info, stars, plan, truth_frames)
+        bar.update(1)
+    finally:
+        bar.close()
+    return truth_frames
+
+
+def _write_truth(folder, size, seed, shape, bias, hot, flat, flat_info, stars, plan, frames):
+    ny, nx = shape
+    header = fits.Header()
+    header["COMMENT"] = "True flat field of the synthetic night (vignetting x dust x banding x pixel response)."
+    header["COMMENT"] = "Normalised to a median of 1 over the central box given in truth.json."
+    _write_fits(folder / "true_flat.fits", flat, header)
+    header = fits.Header()
+    header["BUNIT"] = ("adu", "noiseless bias, before each frame's offset")
+    _write_fits(folder / "master_bias.fits", bias, header)
+    science = [f for f in plan if f["kind"] == "science"]
+    fwhm_min = min(f["fwhm"] for f in science)
+    peak = np.array([moffat_peak(flux, fwhm_min) for flux in stars["flux"]])
+    table = stars["x", "y", "ra", "dec", "mag", "flux"]
+    table["saturated"] = peak >= SATURATION
+    table.meta["description"] = (
+        "Simulated stars. x, y: 0-based pixel position (numpy convention) in the first science frame; "
+        "in science frame k the star is at x + dx_k, y + dy_k (dithers below). flux: electrons per exposure "
+        "before the flat field. saturated: the peak exceeds the full well in at least one frame."
+    )
+    table.meta["dithers"] = {f["name"]: list(f["dither"]) for f in science}
+    table.meta["seed"] = int(seed)
+    for name in ("x", "y", "ra", "dec", "mag", "flux"):
+        table[name].info.format = ".7g" if name not in ("ra", "dec") else ".8f"
+    table.write(folder / "stars.ecsv", format="ascii.ecsv", overwrite=True)
+    truth = {
+        "generator": "ccdlab.simulate",
+        "ccdlab_version": __version__,
+        "size": size,
+        "seed": int(seed),
+        "shape": [ny, nx],
+        "naxis1": nx,
+        "naxis2": ny,
+        "gain_e_per_adu": GAIN,
+        "read_noise_e": READ_NOISE,
+        "read_noise_adu": READ_NOISE / GAIN,
+        "saturation_e": SATURATION,
+        "saturation_adu_above_bias": SATURATION / GAIN,
+        "bias_level_adu": BIAS_LEVEL,
+        "master_bias": "master_bias.fits",
+        "hot_pixels_xy": hot.tolist(),
+        "true_flat": "true_flat.fits",
+        "flat_field": flat_info,
+        "stars": "stars.ecsv",
+        "n_stars": len(stars),
+        "n_saturated_stars": int(table["saturated"].sum()),
+        "pixel_scale_arcsec": PIXEL_SCALE,
+        "moffat_beta": MOFFAT_BETA,
+        "field": dict(FIELD),
+        "site": dict(SITE),
+        "dithers": {f["name"]: list(f["dither"]) for f in science},
+        "cosmic_ray_min_charge_e": CR_MIN_CHARGE,
+        "frames": frames,
+        "unusable_flats": [f["name"] for f in plan if f["kind"] == "flat" and not f["usable"]],
+        "pixel_convention": "0-based (numpy): x is the column, y the row; FITS pixel = numpy index + 1",
+    }
+    (folder / "truth.json").write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def make_night(
+    dest: str | os.PathLike,
+    size: str = DEFAULT_SIZE,
+    seed: int = DEFAULT_SEED,
+    progress: bool = True,
+    overwrite: bool = False,
+) -> Path:
+    """Write a synthetic night (raw frames, truth and manifest) into ``dest``.
+
+    The night is built in a hidden staging folder inside ``dest`` and moved into place when
+    complete, so an interrupted run leaves ``dest`` as it was.
+
+    Parameters
+    ----------
+    dest : str or path-like
+        The data folder; created if needed.
+    size : str
+        ``'tiny'``, ``'workshop'`` (default) or ``'full'`` (see :data:`SIZES`).
+    seed : int
+        The night's seed; the same size and seed give the same bytes.
+    progress : bool
+        Show a progress bar.
+    overwrite : bool
+        Replace an existing dataset in ``dest``: its ``bias/``, ``flats/``, ``science/``,
+        ``truth/`` (and a download's ``darks/`` and ``unsorted/``) and manifest. Other folders
+        (``reduced/``, ...) are never touched.
+
+    Returns
+    -------
+    pathlib.Path
+        ``dest``.
+
+    Raises
+    ------
+    ValueError
+        Unknown ``size``.
+    FileExistsError
+        ``dest`` already holds one of the dataset's folders and ``overwrite`` is False.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     night = make_night(tmp, size="tiny", progress=False)
+    ...     sorted(p.name for p in night.iterdir())
+    ['bias', 'flats', 'manifest.json', 'science', 'truth']
+    """
+    _check_size(size)
+    seed = int(seed)
+    if seed < 0:
+        raise InputError(f"The seed must be a non-negative integer; got {seed}.")
+    dest = Path(dest)
+    if dest.exists() and not dest.is_dir():
+        raise NotAFolderError(f"{dest} is a file, not a folder: choose another --dest.")
+    names = [*DATASET_ITEMS, MANIFEST_NAME]
+    existing = [n for n in names if (dest / n).exists()]
+    if existing and not overwrite:
+        raise OutputExistsError(
+            f"{dest} already holds {', '.join(existing)}; nothing was changed. Use --force "
+            "(overwrite=True) to replace the dataset, or choose another --dest."
+        )
+    with staging_folder(dest) as stage:
+        _write_night(stage, size, seed, progress)
+        meta = {
+            "kind": "synthetic",
+            "generator": "ccdlab.simulate",
+            "ccdlab_version": __version__,
+            "size": size,
+            "seed": seed,
+            "shape": list(SIZES[size]),
+        }
+        write_manifest(stage, DATASET_ITEMS, meta)
+        move_into_place(stage, dest, names, replace=overwrite, discard=DATASET_FOLDERS)
+    return dest
