@@ -30,12 +30,34 @@ def conda_names():
     return names
 
 
+def extra_requirements(extra: str, seen=None) -> set:
+    """The packages an extra brings, following ``ccdlab[other,extras]`` inside it."""
+    seen = set() if seen is None else seen
+    seen.add(extra)
+    names = set()
+    for spec in pyproject()["project"]["optional-dependencies"][extra]:
+        if requirement_name(spec) == "ccdlab":
+            for inner in re.search(r"\[([^\]]*)\]", spec).group(1).split(","):
+                if inner.strip() not in seen:
+                    names |= extra_requirements(inner.strip(), seen)
+        else:
+            names.add(requirement_name(spec))
+    return names
+
+
 def test_environment_yml_names_every_runtime_and_test_dependency():
     project = pyproject()["project"]
-    wanted = {requirement_name(spec) for spec in project["dependencies"]}
-    wanted |= {requirement_name(spec) for spec in project["optional-dependencies"]["test"]}
+    wanted = {requirement_name(spec) for spec in project["dependencies"]} | extra_requirements("test")
     missing = wanted - conda_names()
     assert not missing, f"environment.yml lacks {sorted(missing)}"
+
+
+def test_the_core_install_carries_no_jupyter_server_nbval_pytest_or_ccdproc():
+    core = {requirement_name(spec) for spec in pyproject()["project"]["dependencies"]}
+    assert not core & {"jupyterlab", "jupyter-server", "notebook", "nbval", "pytest", "ccdproc", "nbclient", "nbformat"}
+    assert {"jupyterlab", "ipykernel"} <= extra_requirements("lab")
+    assert {"nbformat", "nbclient"} <= extra_requirements("instructor")
+    assert {"jupyterlab", "nbclient", "pytest", "nbval", "ccdproc"} <= extra_requirements("test")
 
 
 def test_environment_yml_installs_the_checkout():
