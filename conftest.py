@@ -7,8 +7,8 @@ notebook kernel starts, so every notebook finds it the way a student's would. Se
 
 Each solution notebook runs once, under nbval, first in the session (``testpaths`` lists
 ``solutions`` first). While they run, ``CCDLAB_RESULTS`` names :data:`SOLUTION_RESULTS`, where
-their checks record every result: ``tests/test_course.py`` reads it to prove the solutions earn
-full marks without running them a second time.
+their checks record every result: ``tests/test_course.py`` reads it (its path is in
+``CCDLAB_SOLUTION_RESULTS``) to prove the solutions earn full marks without running them again.
 
 Markers: ``notebooks`` (every notebook run: nbval items and the course's grading batch) and
 ``slow``; ``make test-fast`` leaves both out.
@@ -44,6 +44,7 @@ def pytest_sessionstart(session):
     os.environ["CCDLAB_DATA"] = str(dest)
     os.environ.setdefault("MPLBACKEND", "Agg")
     SOLUTION_RESULTS.unlink(missing_ok=True)
+    os.environ["CCDLAB_SOLUTION_RESULTS"] = str(SOLUTION_RESULTS)  # for tests/test_course.py
 
 
 def _is_notebook_item(item) -> bool:

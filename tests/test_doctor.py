@@ -524,8 +524,9 @@ def test_missing_old_and_broken_packages(night, monkeypatch, tmp_path):
     (tmp_path / "mods" / "ccdlab_broken_pkg.py").write_text("raise RuntimeError('compiled for another numpy')\n")
     monkeypatch.syspath_prepend(str(tmp_path / "mods"))
     monkeypatch.setattr(doctor, "MINIMUM_VERSIONS", {
-        "numpy": "999.1", "ccdlab-no-such-package": "1.0", "ccdlab_broken_pkg": "1.0", "nbval": "999",
+        "numpy": "999.1", "ccdlab-no-such-package": "1.0", "ccdlab_broken_pkg": "1.0",
     })
+    monkeypatch.setattr(doctor, "LAB_VERSIONS", {"jupyterlab": "999"})
     monkeypatch.setattr(doctor, "IMPORT_NAMES", {"ccdlab-no-such-package": "ccdlab_no_such_package"})
     report = diagnose(night)
     old = report.find("numpy")
@@ -536,7 +537,8 @@ def test_missing_old_and_broken_packages(night, monkeypatch, tmp_path):
     assert "pip install 'ccdlab-no-such-package>=1.0'" in missing.fix
     broken = report.find("ccdlab_broken_pkg")
     assert broken.status == "fail" and "RuntimeError: compiled for another numpy" in broken.message
-    assert report.find("nbval").status == "warn"  # instructors only
+    lab = report.find("jupyterlab")  # only needed to run the notebooks locally
+    assert lab.status == "warn" and "needed to run the notebooks on this computer" in lab.message
     assert report.exit_code == 1
 
 
@@ -551,7 +553,8 @@ def test_package_with_unknown_version_is_a_warning(monkeypatch, tmp_path):
 
 def test_on_colab_jupyterlab_is_not_needed_and_fixes_use_pip_magic(tmp_path, monkeypatch):
     monkeypatch.setattr(doctor, "on_colab", lambda: True)
-    monkeypatch.setattr(doctor, "MINIMUM_VERSIONS", {"jupyterlab": "999", "numpy": "999"})
+    monkeypatch.setattr(doctor, "MINIMUM_VERSIONS", {"numpy": "999"})
+    monkeypatch.setattr(doctor, "LAB_VERSIONS", {"jupyterlab": "999"})
     report = diagnose(tmp_path)
     assert report.find("jupyterlab").status == "ok" and "Colab" in report.find("jupyterlab").message
     assert report.find("numpy").fix.startswith("%pip install --upgrade") and "restart the runtime" in report.find("numpy").fix
