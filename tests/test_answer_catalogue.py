@@ -47,7 +47,7 @@ def test_every_exercise_of_a_covered_lesson_has_a_full_catalogue(lesson):
 
     import nbformat
 
-    from ccdlab.classroom.markers import exercises_in
+    from ccdlab.course.markers import exercises_in
 
     root = Path(__file__).resolve().parents[1]
     declared = [e.id for e in exercises_in(nbformat.read(root / "solutions" / f"{lesson}.ipynb", as_version=4))]

@@ -22,7 +22,7 @@ from ccdlab.classroom.authoring import (
     student_text,
     validate_solution,
 )
-from ccdlab.classroom.markers import exercises_in
+from ccdlab.course.markers import exercises_in
 
 
 def code(source, **kwargs):

@@ -28,7 +28,7 @@ from ccdlab.classroom.grading import (
     grade, grade_record, identify_lesson, identify_student, load_solutions, read_submission, suspect_cells,
 )
 from ccdlab.classroom.grading.run import CellRecord, RunRecord
-from ccdlab.classroom.markers import Exercise
+from ccdlab.course.markers import Exercise
 
 # The checks of the little course: the solution avoids naming grading internals on purpose, so a
 # student cell that names them stands out (see grading.suspect_cells).

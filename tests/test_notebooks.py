@@ -19,7 +19,7 @@ import pytest
 
 from ccdlab.classroom import authoring
 from ccdlab.course.checks import LESSONS, find_check
-from ccdlab.classroom.markers import EXERCISE_RE, cell_source, exercises_in
+from ccdlab.course.markers import EXERCISE_RE, cell_source, exercises_in
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"

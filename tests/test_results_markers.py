@@ -3,7 +3,7 @@ import json
 import nbformat
 import pytest
 
-from ccdlab.classroom import markers
+from ccdlab.course import markers
 from ccdlab.course import results
 
 

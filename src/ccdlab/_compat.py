@@ -39,7 +39,7 @@ MOVED = {
     "ccdlab.simulate_cosmics": "ccdlab.data.simulate.cosmic_rays",
     "ccdlab.explorer": "ccdlab.display.explorer",
     "ccdlab.summary": "ccdlab.display.summary",
-    "ccdlab.markers": "ccdlab.classroom.markers",
+    "ccdlab.markers": "ccdlab.course.markers",
     "ccdlab.authoring": "ccdlab.classroom.authoring",
     "ccdlab.release": "ccdlab.classroom.release",
     "ccdlab.grading": "ccdlab.classroom.grading",

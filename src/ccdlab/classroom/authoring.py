@@ -37,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 
-from ccdlab.classroom.markers import (
+from ccdlab.course.markers import (
     BEGIN_MD_SOLUTION,
     BEGIN_SOLUTION,
     END_MD_SOLUTION,

@@ -26,7 +26,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ccdlab.classroom.markers import (
+from ccdlab.course.markers import (
     BEGIN_MD_SOLUTION,
     BEGIN_SOLUTION,
     END_SOLUTION,

@@ -7,14 +7,23 @@ In a notebook::
 
 A check
 
-- prints ✔ when the answers are right, or ✘ with a hint about what to look at (never the answer),
-  or "not attempted yet" while an answer is still the blank ``...``;
-- computes what it expects from the data in use (:func:`ccdlab.paths.find_data_dir`), with the
-  package's own functions, so it works on any dataset;
+- shows ✔ when the answers are right, or ✘ with a hint about what to look at (never the answer),
+  or "not attempted yet" while an answer is still the blank ``...`` (:mod:`ccdlab.course.feedback`);
+- judges the answers against the data in use, with the package's own functions
+  (:func:`ccdlab.course.judge.judge`), so it works on any dataset;
 - returns the answers so that later cells can use them: the student's own when right, otherwise a
-  reference value, clearly announced, which earns no points;
-- records an :class:`ccdlab.course.results.ExerciseResult` (for the grader) labelled with the exercise ID
-  given and the lesson set by the notebook's setup cell (:func:`set_lesson`).
+  reference value, clearly labelled, which earns no points;
+- records an :class:`ccdlab.course.results.ExerciseResult` for :func:`progress` and :func:`summary`.
+
+**Graded runs.** When the grader runs a notebook, the kernel does not judge itself: ``check``
+writes the answers into the grader's folder (``CCDLAB_GRADER_OUTBOX``) and waits for the grader's
+verdict and the values to hand back (``CCDLAB_GRADER_INBOX``). The grader judges them outside the
+kernel, against its own copy of the data (:mod:`ccdlab.classroom.grading`).
+
+**One error does not cost the rest of the lesson.** :func:`ccdlab.course.setup.start` registers
+:func:`after_cell` with IPython: when an exercise's cell raises before its check ran, the check
+runs anyway, marks the exercise as raised, and binds the reference values to the answer names,
+so the next exercises run and are judged on their own merits. :func:`summary` names such cells.
 
 Which check runs is decided by the lesson and the *names* of the answers; exercise IDs and points
 live only in the solution notebooks' markers.
@@ -22,24 +31,24 @@ live only in the solution notebooks' markers.
 
 from __future__ import annotations
 
+import itertools
+import os
 import sys
+import time
+from pathlib import Path
 
 from ccdlab.course import results
-from ccdlab.course.checks import (
-    LESSONS,
-    NO_REFERENCE,
-    CheckSpec,
-    checks_for,
-    find_check,
-    night,
-)
+from ccdlab.course.feedback import MARKS, show
 from ccdlab.errors import InputError
 
-__all__ = ["Answers", "check", "set_lesson", "current_lesson", "progress", "summary"]
+__all__ = ["Answers", "OUTBOX_ENV", "INBOX_ENV", "check", "set_lesson", "current_lesson", "progress", "summary",
+           "after_cell", "said"]
 
-_STATE = {"lesson": None}
+#: Environment variables naming the grader's folders in a graded run.
+OUTBOX_ENV, INBOX_ENV = "CCDLAB_GRADER_OUTBOX", "CCDLAB_GRADER_INBOX"
 
-MARK_OK, MARK_WRONG, MARK_BLANK, MARK_ERROR = "✔", "✘", "…", "⚠"
+_STATE = {"lesson": None, "in_cell": set(), "raised": {}}
+_SEQUENCE = itertools.count(1)
 
 
 class Answers(tuple):
@@ -52,7 +61,7 @@ class Answers(tuple):
     4096
     """
 
-    def _ipython_display_(self):  # a bare check(...) in a cell prints only its feedback
+    def _ipython_display_(self):  # a bare check(...) in a cell shows only its feedback
         return None
 
 
@@ -65,8 +74,11 @@ def set_lesson(lesson: str | None) -> None:
     '01_fits_files'
     >>> set_lesson(None)
     """
-    if lesson is not None and lesson not in LESSONS:
-        raise InputError(f"Unknown lesson {lesson!r}: use one of {', '.join(LESSONS)}.")
+    if lesson is not None:
+        from ccdlab.course.lessons import LESSONS
+
+        if lesson not in LESSONS:
+            raise InputError(f"Unknown lesson {lesson!r}: use one of {', '.join(LESSONS)}.")
     _STATE["lesson"] = lesson
 
 
@@ -81,35 +93,80 @@ def current_lesson() -> str | None:
     return _STATE["lesson"]
 
 
-def _say(text: str) -> None:
-    print(text)
-    sys.stdout.flush()
+def _graded() -> tuple[Path, Path] | None:
+    outbox, inbox = os.environ.get(OUTBOX_ENV), os.environ.get(INBOX_ENV)
+    return (Path(outbox), Path(inbox)) if outbox and inbox else None
 
 
-def _hand_back(values: list, single: bool):
-    return values[0] if single else Answers(values)
+def _judge_here(exercise: str, answers: dict, raised: str = ""):
+    """Judge in this kernel, on the data in use; file references are written into reduced/reference/."""
+    from ccdlab.course.checks.nights import night
+    from ccdlab.course.checks.registry import FramesToWrite
+    from ccdlab.course.judge import judge
+
+    the_night = None
+    try:
+        the_night = night()
+    except Exception as exc:  # noqa: BLE001 - no data: the verdict says so
+        from ccdlab.course.judge import Verdict
+
+        return Verdict(exercise, current_lesson() or "", "error", 0.0, message=f"Exercise {exercise} could not be "
+                       f"checked: {exc}", handback=dict(answers)), ""
+    verdict = judge(current_lesson(), exercise, answers, the_night, raised=raised)
+    for name, value in verdict.handback.items():
+        if isinstance(value, FramesToWrite):
+            verdict.handback[name] = value.write(the_night.outputs_dir / "reference")
+    return verdict, ""
 
 
-def _record(exercise: str, status: str, score: float, hint: str, lesson: str, details: dict | None = None):
-    return results.record(results.ExerciseResult(
-        exercise=exercise, status=status, score=round(float(score), 4), hint=hint, lesson=lesson or "",
-        details=details or {},
+def _judge_by_grader(exercise: str, answers: dict, folders, raised: str = ""):
+    """Submit the answers to the grader and wait for its verdict (a graded run)."""
+    from ccdlab.course.answers import read_reply, write_answers
+    from ccdlab.course.judge import Verdict
+
+    outbox, inbox = folders
+    seq = f"{os.getpid()}-{next(_SEQUENCE)}"
+    meta = {"exercise": exercise, "lesson": current_lesson() or "", "raised": raised}
+    try:
+        write_answers(outbox, seq, meta, answers)
+    except Exception as exc:  # noqa: BLE001 - the submission failed: say so, keep the notebook going
+        return Verdict(exercise, current_lesson() or "", "error", 0.0, handback=dict(answers),
+                       message=f"Exercise {exercise}: the answers could not be handed to the grader ({exc})."), ""
+    delay = 0.01
+    while True:
+        reply = read_reply(inbox, seq)
+        if reply is not None:
+            break
+        time.sleep(delay)
+        delay = min(delay * 1.5, 0.2)
+    verdict = Verdict(exercise, str(reply.get("lesson", "")), str(reply.get("status", "error")),
+                      float(reply.get("score", 0.0)), parts=dict(reply.get("parts") or {}),
+                      hints=list(reply.get("hints") or []), handback=dict(reply.get("handback") or {}),
+                      references=list(reply.get("references") or []), message=str(reply.get("message", "")))
+    for name in answers:
+        verdict.handback.setdefault(name, answers[name])
+    return verdict, str(reply.get("note", ""))
+
+
+def _run(exercise: str, answers: dict, raised: str = ""):
+    _STATE["in_cell"].add(exercise)
+    folders = _graded()
+    verdict, note = (_judge_by_grader(exercise, answers, folders, raised) if folders
+                     else _judge_here(exercise, answers, raised))
+    show(verdict, note)
+    results.record(results.ExerciseResult(
+        exercise=exercise, status=verdict.status, score=round(float(verdict.score), 4), hint=verdict.hint,
+        lesson=verdict.lesson or current_lesson() or "", details={"parts": verdict.parts, "raised": raised},
     ))
-
-
-def _no_such_check(exercise: str, names: list[str], lesson: str | None) -> str:
-    where = f"lesson {lesson}" if lesson else "any lesson"
-    given = ", ".join(names) or "no answers"
-    if lesson:
-        known = "; ".join("(" + ", ".join(spec.names) + ")" for spec in checks_for(lesson))
-        return (f"Exercise {exercise}: no check in {where} takes the answers ({given}). "
-                f"Keep the names the exercise cell gives; the checks here take: {known}.")
-    return (f"Exercise {exercise}: no single check matches the answers ({given}). Run the notebook's "
-            "first cell (the setup cell) so the check knows which lesson this is.")
+    if raised:
+        _STATE["raised"][exercise] = raised
+    else:
+        _STATE["raised"].pop(exercise, None)
+    return verdict
 
 
 def check(exercise: str, **answers):
-    """Check a student's answers to one exercise, print feedback, record the result.
+    """Check a student's answers to one exercise, show feedback, record the result.
 
     Parameters
     ----------
@@ -123,7 +180,7 @@ def check(exercise: str, **answers):
     -------
     object or Answers
         With one answer, that answer; with several, a tuple of them in the order given. Each is
-        the student's value when right, else the reference value (announced; no points), so
+        the student's value when right, else the reference value (labelled; no points), so
         later cells can go on.
 
     Examples
@@ -134,72 +191,67 @@ def check(exercise: str, **answers):
     """
     names = list(answers)
     values = [answers[name] for name in names]
-    single = len(names) == 1
     if not isinstance(exercise, str) or not exercise.strip():
-        _say(f"{MARK_ERROR} check() needs the exercise ID first, as text: check(\"1.1\", x_len=x_len).")
-        return _hand_back(values, single) if names else None
-    lesson = current_lesson()
+        print(f"{MARKS['error']} check() needs the exercise ID first, as text: check(\"1.1\", x_len=x_len).")
+        return (values[0] if len(values) == 1 else Answers(values)) if names else None
+    verdict = _run(exercise, answers)
     if not names:
-        _say(f"{MARK_ERROR} Exercise {exercise}: give your answers by name, e.g. check(\"{exercise}\", answer=answer).")
-        _record(exercise, "error", 0.0, "no answers given", lesson)
         return None
-    spec: CheckSpec | None = find_check(lesson, names)
-    if spec is None:
-        message = _no_such_check(exercise, names, lesson)
-        _say(f"{MARK_ERROR} {message}")
-        _record(exercise, "error", 0.0, message, lesson)
-        return _hand_back(values, single)
-    lesson = spec.lesson
-    try:
-        parts = spec.function(night(), **answers)
-    except Exception as exc:  # the data is missing or unreadable: say so, keep the notebook going
-        message = f"Exercise {exercise} could not be checked: {exc}"
-        _say(f"{MARK_ERROR} {message}")
-        _record(exercise, "error", 0.0, str(exc), lesson)
-        return _hand_back(values, single)
-    by_name = {part.name: part for part in parts}
-    right = [p for p in parts if p.ok]
-    blank = [p for p in parts if p.blank]
-    score = len(right) / len(parts) if parts else 0.0
-    if len(blank) == len(parts):
-        status = "not attempted"
-    elif len(right) == len(parts):
-        status = "correct"
-    elif right:
-        status = "partial"
-    else:
-        status = "incorrect"
+    handed = [verdict.handback.get(name, answers[name]) for name in names]
+    return handed[0] if len(handed) == 1 else Answers(handed)
 
-    handed, replaced = [], []
-    for name, value in zip(names, values):
-        part = by_name.get(name)
-        if part is None or part.ok or part.reference is NO_REFERENCE:
-            handed.append(value)
-        else:
-            handed.append(part.reference)
-            replaced.append(name)
 
-    hints = list(dict.fromkeys(p.hint for p in parts if not p.ok and p.hint and not p.blank))
-    if status == "correct":
-        _say(f"{MARK_OK} Exercise {exercise}: correct. Well done!")
-    elif status == "not attempted":
-        _say(f"{MARK_BLANK} Exercise {exercise}: not attempted yet. Replace each `...` with your answer and run the cell again.")
-    else:
-        counted = f" ({len(right)} of {len(parts)} right)" if len(parts) > 1 else ""
-        _say(f"{MARK_WRONG} Exercise {exercise}: not yet{counted}.")
-        shown = []
-        for p in parts:
-            if not p.ok and p.hint and p.hint not in shown:
-                shown.append(p.hint)
-                _say(f"   - {p.hint}")
-    if replaced:
-        listed = ", ".join(replaced)
-        _say(f"   → Using the reference value for {listed} so the rest of the notebook can run "
-             "(reference values earn no points).")
-    hint = " ".join(hints) if hints else ("" if status == "correct" else "not attempted yet" if status == "not attempted" else "")
-    _record(exercise, status, score, hint, lesson,
-            {"parts": {p.name: ("blank" if p.blank else "right" if p.ok else "wrong") for p in parts}})
-    return _hand_back(handed, single)
+def said(exercise: str) -> bool:
+    """True when the student's own answer to ``exercise`` is in use (it was judged correct).
+
+    Lines after a check that print an answer use it, so that a blank or a reference never shows
+    as the student's result: ``if said("1.1"): print(...)``.
+
+    Examples
+    --------
+    >>> said("9.9")
+    False
+    """
+    found = {result.exercise: result for result in results.recorded()}
+    return exercise in found and found[exercise].status == "correct"
+
+
+def after_cell(result) -> None:
+    """IPython's ``post_run_cell`` hook: when an exercise's cell raised before its check ran, run
+    the check anyway (marked as raised) and bind the references, so the notebook goes on.
+
+    Parameters
+    ----------
+    result : IPython.core.interactiveshell.ExecutionResult
+        What the cell did (its source and its error).
+
+    Examples
+    --------
+    >>> after_cell(None)  # nothing to do outside IPython
+    """
+    checked, _STATE["in_cell"] = _STATE["in_cell"], set()
+    error = getattr(result, "error_in_exec", None) or getattr(result, "error_before_exec", None)
+    if result is None or error is None:
+        return
+    from ccdlab.course.markers import check_answers
+
+    source = getattr(getattr(result, "info", None), "raw_cell", "") or ""
+    missed = {exercise: names for exercise, names in check_answers(source).items() if exercise not in checked}
+    if not missed:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    raised = f"{type(error).__name__}: {error}"[:300]
+    for exercise, names in missed.items():
+        answers = {name: shell.user_ns.get(name, Ellipsis) if shell else Ellipsis for name in sorted(names)}
+        verdict = _run(exercise, answers, raised=raised)
+        if shell is not None:
+            for name in names:
+                shell.user_ns[name] = verdict.handback.get(name, Ellipsis)
+        print(f"   → The notebook goes on with {'reference values' if verdict.references else 'blanks'} for "
+              f"{', '.join(sorted(names))}; fix the cell and run it again for your own answer.")
+        sys.stdout.flush()
 
 
 def progress(lesson: str | None = None) -> list[results.ExerciseResult]:
@@ -219,7 +271,7 @@ def progress(lesson: str | None = None) -> list[results.ExerciseResult]:
 
 
 def summary(lesson: str | None = None) -> None:
-    """Print this session's results, one line per exercise checked.
+    """Print this session's results, one line per exercise checked, naming the cells that raised.
 
     Examples
     --------
@@ -231,12 +283,17 @@ def summary(lesson: str | None = None) -> None:
     found = progress(lesson)
     title = f"Your progress in {lesson}" if lesson else "Your progress"
     if not found:
-        _say(f"{title}: no exercise checked yet.")
+        print(f"{title}: no exercise checked yet. Run the exercise cells (from the top) first.")
         return
-    marks = {"correct": MARK_OK, "partial": MARK_WRONG, "incorrect": MARK_WRONG,
-             "not attempted": MARK_BLANK, "error": MARK_ERROR}
     lines = [f"{title}:"]
-    lines += [f"  {marks[result.status]} {result.exercise:<5} {result.status}" for result in found]
+    for result in found:
+        raised = (result.details or {}).get("raised")
+        status = f"its cell raised {raised}" if raised else result.status
+        lines.append(f"  {MARKS[result.status]} {result.exercise:<5} {status}")
     done = sum(r.status == "correct" for r in found)
     lines.append(f"  {done} of {len(found)} exercises correct.")
-    _say("\n".join(lines))
+    raised = [r.exercise for r in found if (r.details or {}).get("raised")]
+    if raised:
+        lines.append(f"  Fix the cell{'s' if len(raised) > 1 else ''} of exercise{'s' if len(raised) > 1 else ''} "
+                     f"{', '.join(raised)} and run {'them' if len(raised) > 1 else 'it'} again.")
+    print("\n".join(lines))

@@ -5,7 +5,7 @@ Results are kept in memory for the notebook, and, when the environment variable 
 names a file (the grader sets it), appended to that file as one JSON object per line. The grader
 reads the file after the notebook ran (:func:`read_results`), so grades never come from printed
 text. Points are not recorded here: they are defined once, by the markers in the solution
-notebooks (:mod:`ccdlab.classroom.markers`); a result carries a score from 0 to 1.
+notebooks (:mod:`ccdlab.course.markers`); a result carries a score from 0 to 1.
 """
 
 from __future__ import annotations

@@ -17,10 +17,11 @@ keeps them in step; ``ccdlab student --refresh-setup`` rewrites them).
 from __future__ import annotations
 
 import importlib
+import sys
 from pathlib import Path
 
 from ccdlab import paths
-from ccdlab.course.exercises import set_lesson
+from ccdlab.course.exercises import after_cell, set_lesson
 from ccdlab.errors import SetupError
 
 __all__ = ["COURSE_REPOSITORY", "DRIVE_COURSES", "LOCAL_COURSE", "SetupError", "cell_source", "start"]
@@ -93,6 +94,17 @@ def _colab_data(size: str | None) -> Path:
     return Path(colab.prepare_colab_data(size=size, progress=True))
 
 
+def _keep_going_after_errors() -> None:
+    """Register :func:`ccdlab.course.exercises.after_cell` with IPython (once), when running in IPython."""
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    if shell is not None and after_cell not in shell.events.callbacks.get("post_run_cell", []):
+        shell.events.register("post_run_cell", after_cell)
+
+
 def start(lesson: str, size: str | None = None) -> Path:
     """Prepare a notebook: set its lesson for the checks and find the data folder.
 
@@ -126,6 +138,7 @@ def start(lesson: str, size: str | None = None) -> Path:
     'data'
     """
     set_lesson(lesson)
+    _keep_going_after_errors()
     if paths.on_colab():
         try:
             found = _colab_data(size)

@@ -15,16 +15,21 @@ folders and a stand-in ``google.colab`` module).
 
 from __future__ import annotations
 
-from ccdlab.errors import ColabError, MissingFileError
-
 import os
 import shutil
 from pathlib import Path
 
 from ccdlab import paths
 from ccdlab.data.fetch import DatasetExistsError, ensure_default
-from ccdlab.data.manifest import DATASET_FOLDERS, MANIFEST_NAME, ManifestError, read_manifest, verify_manifest
+from ccdlab.data.manifest import (
+    DATASET_FOLDERS,
+    MANIFEST_NAME,
+    ManifestError,
+    read_manifest,
+    verify_manifest,
+)
 from ccdlab.data.simulate.night import DEFAULT_SEED, DEFAULT_SIZE
+from ccdlab.errors import ColabError, MissingFileError
 
 __all__ = [
     "DRIVE_MOUNT",

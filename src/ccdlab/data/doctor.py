@@ -22,9 +22,6 @@ package is broken, which is exactly when it is needed.
 
 from __future__ import annotations
 
-from ccdlab.errors import InputError
-
-import argparse
 import importlib
 import importlib.metadata
 import os
@@ -35,6 +32,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from ccdlab.errors import InputError
 from ccdlab.paths import (
     FETCH_COMMAND,
     RAW_FOLDERS,
@@ -64,6 +62,7 @@ MIN_PYTHON = (3, 10)
 _FALLBACK_REQUIREMENTS = {
     "numpy": "1.24", "scipy": "1.10", "astropy": "5.3", "matplotlib": "3.7", "photutils": "1.9",
     "astroscrappy": "1.1", "reproject": "0.12", "ipywidgets": "8.0", "tqdm": "4.60", "pooch": "1.7",
+    "cloudpickle": "2.0",
 }
 
 

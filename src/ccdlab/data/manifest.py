@@ -16,8 +16,6 @@ that fails or is interrupted leaves the data folder as it was.
 
 from __future__ import annotations
 
-from ccdlab.errors import ManifestError, MissingFileError, OutputExistsError
-
 import contextlib
 import json
 import os
@@ -26,6 +24,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable, Mapping
 
+from ccdlab.errors import ManifestError, MissingFileError, OutputExistsError
 from ccdlab.files import atomic_write_text, file_hash
 
 __all__ = [

@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from ccdlab.classroom.markers import exercises_in
+from ccdlab.course.markers import exercises_in
 from ccdlab.errors import GradingError, InputError
 
 __all__ = ["find_submissions", "read_submission", "identify_lesson", "identify_student", "safe_name"]
@@ -133,7 +133,7 @@ def identify_lesson(notebook, path, lessons: dict) -> tuple:
     Examples
     --------
     >>> from ccdlab.classroom.grading.solutions import Lesson
-    >>> from ccdlab.classroom.markers import Exercise
+    >>> from ccdlab.course.markers import Exercise
     >>> lessons = {"01_fits_files": Lesson("01_fits_files", (Exercise("1.1", 1.0),))}
     >>> identify_lesson(None, "alice_01_fits_files.ipynb", lessons)
     ('01_fits_files', 'file name')

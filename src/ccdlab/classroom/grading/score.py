@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from ccdlab.classroom.grading.run import RunRecord
 from ccdlab.classroom.grading.solutions import Lesson
-from ccdlab.classroom.markers import Exercise, cell_source
+from ccdlab.course.markers import Exercise, cell_source
 from ccdlab.course.results import STATUSES as CHECK_STATUSES
 
 __all__ = ["GRADE_STATUSES", "GRADING_INTERNALS", "GradeRow", "suspect_cells", "grade_record", "rows_without_run"]
@@ -100,7 +100,7 @@ def suspect_cells(notebook, lesson: Lesson) -> dict:
 
 def _marker_cells(notebook) -> dict:
     """``{exercise id: index of the first code cell declaring it}`` in the submitted notebook."""
-    from ccdlab.classroom.markers import EXERCISE_RE
+    from ccdlab.course.markers import EXERCISE_RE
 
     where = {}
     for index, cell in enumerate(notebook.cells):

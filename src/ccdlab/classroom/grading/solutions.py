@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccdlab.classroom.markers import cell_source, exercises_in
+from ccdlab.course.markers import cell_source, check_answers, exercises_in
 from ccdlab.errors import GradingError
 
-__all__ = ["Lesson", "default_solutions_dir", "check_answers", "load_solutions"]
+__all__ = ["Lesson", "default_solutions_dir", "load_solutions"]
 
 
 @dataclass(frozen=True)
@@ -29,7 +29,7 @@ class Lesson:
 
     Examples
     --------
-    >>> from ccdlab.classroom.markers import Exercise
+    >>> from ccdlab.course.markers import Exercise
     >>> Lesson("01_fits_files", (Exercise("1.1", 2.0),)).max_points
     2.0
     """
@@ -45,7 +45,7 @@ class Lesson:
 
         Examples
         --------
-        >>> from ccdlab.classroom.markers import Exercise
+        >>> from ccdlab.course.markers import Exercise
         >>> Lesson("x", (Exercise("1", 1.0), Exercise("2", 2.5))).max_points
         3.5
         """
@@ -57,7 +57,7 @@ class Lesson:
 
         Examples
         --------
-        >>> from ccdlab.classroom.markers import Exercise
+        >>> from ccdlab.course.markers import Exercise
         >>> Lesson("x", (Exercise("1.1", 1.0),)).ids
         ['1.1']
         """
@@ -75,39 +75,6 @@ def default_solutions_dir() -> Path:
     from ccdlab.paths import project_root
 
     return (project_root() or Path.cwd()) / "solutions"
-
-
-def check_answers(source: str) -> dict:
-    """Find the ``check("ID", name=value, ...)`` calls in code and the answer names each passes.
-
-    Lines starting with ``%`` or ``!`` (IPython magics) are ignored; code that does not parse gives
-    nothing.
-
-    Examples
-    --------
-    >>> answers = check_answers('x_len, y_len = check("1.1", x_len=x_len, y_len=y_len)')
-    >>> sorted(answers["1.1"])
-    ['x_len', 'y_len']
-    """
-    import ast
-
-    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
-    try:
-        tree = ast.parse(code)
-    except (SyntaxError, ValueError):
-        return {}
-    found = {}
-    for node in ast.walk(tree):
-        if not isinstance(node, ast.Call) or not node.args:
-            continue
-        func = node.func
-        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
-        first = node.args[0]
-        if name == "check" and isinstance(first, ast.Constant) and isinstance(first.value, str):
-            names = frozenset(k.arg for k in node.keywords if k.arg)
-            if names:
-                found[first.value] = names
-    return found
 
 
 def load_solutions(solutions_dir=None) -> dict:

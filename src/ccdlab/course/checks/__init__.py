@@ -25,6 +25,7 @@ from ccdlab.course.checks.registry import (
     LESSONS,
     NO_REFERENCE,
     CheckSpec,
+    FramesToWrite,
     Part,
     answers,
     checks_for,
@@ -32,6 +33,6 @@ from ccdlab.course.checks.registry import (
 )
 
 __all__ = [
-    "LESSONS", "NO_REFERENCE", "Part", "CheckSpec", "answers", "checks_for", "find_check",
+    "LESSONS", "NO_REFERENCE", "Part", "FramesToWrite", "CheckSpec", "answers", "checks_for", "find_check",
     "is_blank", "blank_part", "number", "text", "image", "boolean_mask", "Night", "night", "forget_nights",
 ]

@@ -6,7 +6,14 @@ from pathlib import Path
 
 import numpy as np
 
-from ccdlab.course.checks import Part, answers, blank_part, image, is_blank
+from ccdlab.course.checks import (
+    FramesToWrite,
+    Part,
+    answers,
+    blank_part,
+    image,
+    is_blank,
+)
 
 LESSON = "05_calibration"
 
@@ -49,19 +56,10 @@ def calibrated_by_hand(night, calibrated):
     return [part]
 
 
-def _write_reference(night) -> list[str]:
-    """Write the reference calibrated frames into ``reduced/reference/`` (never over the student's)."""
-    from ccdlab.io import write_frame
-    from ccdlab.paths import ensure_dir, reduced_dir
-
-    out = ensure_dir(reduced_dir(night.data_dir) / "reference")
-    written = []
-    for path in night.files("science"):
-        data, header = night.calibrated(path)
-        written.append(str(write_frame(out / fb_name(path), data, header,
-                                       history="reference calibration written by the lesson 05 check",
-                                       inputs=[path])))
-    return written
+def _reference_files(night) -> FramesToWrite:
+    """The reference calibrated frames, to be written into ``reduced/reference/`` (never over the student's)."""
+    return FramesToWrite({fb_name(path): night.calibrated(path) for path in night.files("science")},
+                         history="reference calibration handed back by the lesson 05 check")
 
 
 def _file_problem(night, path: Path, raw) -> str:
@@ -89,18 +87,16 @@ def written_frames(night, fb_files):
     >>> fb_files = check("5.2", fb_files=fb_files)  # doctest: +SKIP
     ✔ Exercise 5.2: correct. Well done!
     """
-    from ccdlab.paths import reduced_dir
-
     name = "fb_files"
     raws = night.files("science")
     if is_blank(fb_files):
-        return [blank_part(name, _write_reference(night))]
+        return [blank_part(name, _reference_files(night))]
     try:
         paths = [Path(p) for p in ([fb_files] if isinstance(fb_files, (str, Path)) else fb_files)]
     except TypeError:
         return [Part(name, False, "fb_files should be the list of the files you wrote.",
-                     _write_reference(night))]
-    out = reduced_dir(night.data_dir).resolve()
+                     _reference_files(night))]
+    out = night.outputs_dir.resolve()
     by_name = {p.name: p for p in paths}
     problems = []
     for raw in raws:
@@ -117,5 +113,5 @@ def written_frames(night, fb_files):
             problems.append(problem)
             break
     if problems:
-        return [Part(name, False, problems[0], _write_reference(night))]
+        return [Part(name, False, problems[0], _reference_files(night))]
     return [Part(name, True, reference=[str(by_name[fb_name(r)]) for r in raws])]

@@ -25,7 +25,17 @@ class Night:
     Parameters
     ----------
     data_dir : path-like
-        The data folder (with ``bias/``, ``flats/``, ``science/``).
+        The data folder (with ``bias/``, ``flats/``, ``science/``): the raw frames the references
+        are computed from.
+    outputs_dir : path-like, optional
+        Where the student's own outputs are (``reduced/``: the files a check of written frames
+        reads). Default: ``data_dir/reduced``. The grader points it at the sandbox's folder.
+    trust_outputs : bool
+        Whether references may reuse ccdlab's own reduction found in the data folder
+        (``reduced/ccdlab/``, as lesson 07 does to save minutes). The grader says False: its
+        references come from the raw frames alone.
+    memo : dict, optional
+        A store of kept results to share with another Night of the same raw frames.
 
     Examples
     --------
@@ -35,9 +45,22 @@ class Night:
     []
     """
 
-    def __init__(self, data_dir):
+    def __init__(self, data_dir, outputs_dir=None, trust_outputs: bool = True, memo: dict | None = None):
         self.data_dir = Path(data_dir)
-        self._memo: dict = {}
+        self.outputs_dir = Path(outputs_dir) if outputs_dir is not None else self.data_dir / "reduced"
+        self.trust_outputs = trust_outputs
+        self._memo: dict = {} if memo is None else memo
+
+    def sharing(self, outputs_dir) -> "Night":
+        """A Night of the same raw frames and kept results, reading the student's outputs elsewhere.
+
+        Examples
+        --------
+        >>> base = Night("data", trust_outputs=False)
+        >>> base.sharing("/tmp/sub/reduced")._memo is base._memo
+        True
+        """
+        return Night(self.data_dir, outputs_dir, self.trust_outputs, self._memo)
 
     def memo(self, key, compute: Callable[[], Any]):
         """Return the value kept under ``key``, computing it once with ``compute()``.

@@ -13,21 +13,11 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ccdlab.course.lessons import LESSONS
 from ccdlab.errors import InputError
 
-__all__ = ["LESSONS", "NO_REFERENCE", "Part", "CheckSpec", "answers", "checks_for", "find_check"]
+__all__ = ["LESSONS", "NO_REFERENCE", "Part", "FramesToWrite", "CheckSpec", "answers", "checks_for", "find_check"]
 
-#: The lessons, in teaching order; each has a module ``ccdlab.course.checks.lessonNN``.
-LESSONS = (
-    "00_getting_started",
-    "01_fits_files",
-    "02_statistics_display",
-    "03_master_bias",
-    "04_master_flat",
-    "05_calibration",
-    "06_cosmic_rays",
-    "07_stacking",
-)
 
 
 class _NoReference:
@@ -68,6 +58,44 @@ class Part:
     hint: str = ""
     reference: Any = NO_REFERENCE
     blank: bool = False
+
+
+class FramesToWrite(dict):
+    """A reference that is files: ``{file name: (data, header)}``, written where the notebook can read them.
+
+    A check stays free of side effects: it returns this, and whoever hands the reference back
+    writes the frames (the student's kernel into ``reduced/reference/``; the grader into a folder
+    of its own) and hands back their paths.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> frames = FramesToWrite({"a.fb.fits": (np.zeros((2, 2)), None)}, history="reference")
+    >>> sorted(frames), frames.history
+    (['a.fb.fits'], 'reference')
+    """
+
+    def __init__(self, frames: dict, history: str = ""):
+        super().__init__(frames)
+        self.history = history
+
+    def write(self, folder) -> list[str]:
+        """Write the frames into ``folder`` (created if needed); return their paths, in order.
+
+        Examples
+        --------
+        >>> import numpy as np, tempfile
+        >>> from pathlib import Path
+        >>> with tempfile.TemporaryDirectory() as tmp:
+        ...     [Path(p).name for p in FramesToWrite({"a.fits": (np.zeros((2, 2)), None)}).write(tmp)]
+        ['a.fits']
+        """
+        from ccdlab.io import write_frame
+        from ccdlab.paths import ensure_dir
+
+        folder = ensure_dir(folder)
+        return [str(write_frame(folder / name, data, header, history=self.history or ()))
+                for name, (data, header) in self.items()]
 
 
 @dataclass(frozen=True)

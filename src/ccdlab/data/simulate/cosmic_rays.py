@@ -15,12 +15,12 @@ cosmic ray touched, with no invisible fringe, so detection can be measured fairl
 
 from __future__ import annotations
 
-from ccdlab.errors import InputError
-
 import math
 from dataclasses import dataclass
 
 import numpy as np
+
+from ccdlab.errors import InputError
 
 __all__ = [
     "PIXEL_SIZE_UM",

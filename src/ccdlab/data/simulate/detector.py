@@ -18,11 +18,11 @@ shrunk); read noise, PSF and cosmic rays stay in physical pixels.
 
 from __future__ import annotations
 
-from ccdlab.errors import InputError
-
 import math
 
 import numpy as np
+
+from ccdlab.errors import InputError
 
 __all__ = [
     "BIAS_LEVEL",

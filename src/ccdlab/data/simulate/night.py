@@ -27,8 +27,6 @@ smaller chip at the same pixel scale).
 
 from __future__ import annotations
 
-from ccdlab.errors import InputError, NotAFolderError, OutputExistsError
-
 import datetime as _dt
 import json
 import math
@@ -40,10 +38,25 @@ from astropy.io import fits
 from astropy.table import Table
 
 from ccdlab._version import __version__
-from ccdlab.data.manifest import DATASET_FOLDERS, MANIFEST_NAME, move_into_place, staging_folder, write_manifest
+from ccdlab.data.manifest import (
+    DATASET_FOLDERS,
+    MANIFEST_NAME,
+    move_into_place,
+    staging_folder,
+    write_manifest,
+)
 from ccdlab.data.simulate.cosmic_rays import MIN_CHARGE as CR_MIN_CHARGE
-from ccdlab.data.simulate.cosmic_rays import add_cosmic_rays, cosmic_ray_mask, cosmic_rays
-from ccdlab.data.simulate.detector import BIAS_LEVEL, FULL_WELL, bias_pattern, flat_field
+from ccdlab.data.simulate.cosmic_rays import (
+    add_cosmic_rays,
+    cosmic_ray_mask,
+    cosmic_rays,
+)
+from ccdlab.data.simulate.detector import (
+    BIAS_LEVEL,
+    FULL_WELL,
+    bias_pattern,
+    flat_field,
+)
 from ccdlab.data.simulate.sky import (
     MOFFAT_BETA,
     PIXEL_SCALE,
@@ -54,6 +67,7 @@ from ccdlab.data.simulate.sky import (
     star_sky_positions,
     tan_wcs_header,
 )
+from ccdlab.errors import InputError, NotAFolderError, OutputExistsError
 
 __all__ = [
     "SIZES",

@@ -12,14 +12,14 @@ star has the same RA and Dec in every frame.
 
 from __future__ import annotations
 
-from ccdlab.errors import InputError
-
 import math
 
 import numpy as np
 from astropy.io import fits
 from astropy.table import Table
 from astropy.wcs import WCS
+
+from ccdlab.errors import InputError
 
 __all__ = [
     "PIXEL_SCALE",

@@ -16,6 +16,7 @@ the notebook metadata under ``ccdlab.lesson`` so that a renamed copy is still re
 
 from __future__ import annotations
 
+import ast
 import re
 from dataclasses import dataclass
 
@@ -23,7 +24,7 @@ from ccdlab.errors import InputError
 
 __all__ = [
     "EXERCISE_RE", "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_MD_SOLUTION", "END_MD_SOLUTION",
-    "Exercise", "cell_source", "exercises_in",
+    "Exercise", "cell_source", "exercises_in", "check_answers",
 ]
 
 #: Matches an exercise marker line; groups: id, points, title.
@@ -102,3 +103,35 @@ def exercises_in(notebook) -> list[Exercise]:
                 )
             found.setdefault(exercise.id, exercise)
     return list(found.values())
+
+
+def check_answers(source: str) -> dict:
+    """Find the ``check("ID", name=value, ...)`` calls in code and the answer names each passes.
+
+    Lines starting with ``%`` or ``!`` (IPython magics) are ignored; code that does not parse gives
+    nothing.
+
+    Examples
+    --------
+    >>> answers = check_answers('x_len, y_len = check("1.1", x_len=x_len, y_len=y_len)')
+    >>> sorted(answers["1.1"])
+    ['x_len', 'y_len']
+    """
+    code = "\n".join("" if line.lstrip().startswith(("%", "!")) else line for line in source.splitlines())
+    try:
+        tree = ast.parse(code)
+    except (SyntaxError, ValueError):
+        return {}
+    found = {}
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else func.attr if isinstance(func, ast.Attribute) else ""
+        first = node.args[0]
+        if name == "check" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+            names = frozenset(k.arg for k in node.keywords if k.arg)
+            if names:
+                found[first.value] = names
+    return found
+
