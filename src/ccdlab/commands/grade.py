@@ -27,6 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--cell-timeout", type=float, default=180, help="seconds allowed per cell (default 180)")
     parser.add_argument("--jobs", type=int, default=None, help="notebooks graded at the same time (default: number of cores)")
     parser.add_argument("--executed", default=None, metavar="DIR", help="also save the executed notebooks in DIR, to read their output")
+    parser.add_argument("--sandbox", choices=("auto", "require", "off"), default="auto",
+                        help="run each notebook in the bubblewrap sandbox: auto (when it can run here, and say so loudly "
+                        "when not), require (refuse to grade without it), off (only for notebooks you trust)")
+    parser.add_argument("--memory", type=float, default=4.0, metavar="GB",
+                        help="memory each notebook may use, in GB (default 4)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -52,6 +57,9 @@ def run(args: argparse.Namespace) -> int:
     out = Path(args.out)
     if out.suffix.lower() != ".csv":
         raise GradingError(f"--out {out} should be a .csv file name, e.g. --out grades.csv.")
+    if args.memory <= 0:
+        raise GradingError("--memory must be a positive number of GB, e.g. --memory 4.")
+    _check_writable(out)  # before any notebook runs
     from ccdlab.classroom.grading import grade, write_reports
     from ccdlab.paths import find_data_dir
 
@@ -64,7 +72,8 @@ def run(args: argparse.Namespace) -> int:
             raise GradingError(f"{first} Pass --data DIR (e.g. made with 'python data_fetch.py --size tiny --dest DIR'), "
                                "or --no-data.") from None
     book = grade(args.submissions, args.solutions, data_dir, timeout=args.timeout, cell_timeout=args.cell_timeout,
-                 jobs=args.jobs, lesson=args.lesson, executed_dir=args.executed, progress=not args.no_progress)
+                 jobs=args.jobs, lesson=args.lesson, executed_dir=args.executed, progress=not args.no_progress,
+                 sandbox=args.sandbox, memory=int(args.memory * 2**30))
     paths = write_reports(book, out)
     students = len({sub.student for sub in book.submissions})
     print(f"Graded {len(book.submissions)} notebook(s) from {students} student(s) in {book.elapsed:.0f} s.")
@@ -73,3 +82,16 @@ def run(args: argparse.Namespace) -> int:
     for warning in book.warnings:
         print(f"WARNING: {warning}", file=sys.stderr)
     return 0
+
+
+def _check_writable(out: Path) -> None:
+    """Fail now, not after an hour of grading, when the reports cannot be written beside ``out``."""
+    from ccdlab.errors import GradingError
+    from ccdlab.files import atomic_write_text
+
+    probe = out.with_name(f".{out.name}.probe")
+    try:
+        atomic_write_text(probe, "")
+        probe.unlink()
+    except Exception as exc:  # noqa: BLE001 - any failure is the same sentence
+        raise GradingError(f"Could not write the grades at {out}: {exc}. Choose a writable --out.") from None

@@ -1,5 +1,7 @@
 """From a student's answers to a verdict: which check, its parts, the status, what to hand back.
 
+(The checks are imported only by :func:`judge`: a graded kernel, which never judges, does not have them.)
+
 The same function judges in the student's kernel (immediate feedback while they work) and in the
 grader, outside the kernel, against the grader's own data (:mod:`ccdlab.classroom.grading`), so
 the feedback a student reads and the grade an instructor gets can never disagree.
@@ -14,8 +16,6 @@ Examples
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-from ccdlab.course.checks.registry import NO_REFERENCE, checks_for, find_check
 
 __all__ = ["STATUSES", "Verdict", "judge", "status_of"]
 
@@ -102,6 +102,8 @@ def status_of(parts) -> tuple[str, float]:
 
 
 def _no_check(exercise: str, names: list, lesson: str | None) -> str:
+    from ccdlab.course.checks.registry import checks_for
+
     given = ", ".join(names) or "no answers"
     if lesson:
         known = "; ".join("(" + ", ".join(spec.names) + ")" for spec in checks_for(lesson))
@@ -137,6 +139,11 @@ def judge(lesson: str | None, exercise: str, answers: dict, night, raised: str =
     >>> judge("01_fits_files", "1.1", {"nonsense": 1}, None).status
     'error'
     """
+    from ccdlab.course.checks.registry import (  # the grader's side, or a student's own kernel
+        NO_REFERENCE,
+        find_check,
+    )
+
     names = list(answers)
     if not names:
         return Verdict(exercise, lesson or "", "error", 0.0,

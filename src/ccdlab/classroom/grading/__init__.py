@@ -2,7 +2,9 @@
 
 - :mod:`.identify`: find the returned notebooks, tell each one's lesson and student;
 - :mod:`.solutions`: the solution notebooks' exercises, points and check lines;
-- :mod:`.run`: run one notebook in a sandbox, recording what each cell did;
+- :mod:`.sandbox`, :mod:`.confine`: the bubblewrap sandbox and its limits;
+- :mod:`.run`: run one notebook with its kernel in the sandbox, judging its answers outside it;
+- :mod:`.functions`: call a submitted function in a sandbox of its own;
 - :mod:`.score`: from a run to one grade row per exercise;
 - :mod:`.batch`: the whole class, several notebooks at a time, with its safety checks;
 - :mod:`.report`: the grades CSV and the summaries (markdown and HTML).
@@ -15,11 +17,11 @@ Examples
 """
 
 from ccdlab.classroom.grading.batch import (
+    SANDBOX_MODES,
     GradeBook,
     Submission,
     fingerprint,
     grade,
-    run_submission,
 )
 from ccdlab.classroom.grading.identify import (
     find_submissions,
@@ -28,24 +30,17 @@ from ccdlab.classroom.grading.identify import (
     read_submission,
 )
 from ccdlab.classroom.grading.report import write_reports
-from ccdlab.classroom.grading.score import (
-    GRADE_STATUSES,
-    GRADING_INTERNALS,
-    GradeRow,
-    grade_record,
-    suspect_cells,
-)
+from ccdlab.classroom.grading.score import GRADE_STATUSES, GradeRow, grade_record
 from ccdlab.classroom.grading.solutions import (
     Lesson,
-    check_answers,
     default_solutions_dir,
     load_solutions,
 )
+from ccdlab.course.markers import check_answers
 from ccdlab.errors import GradingError
 
 __all__ = [
-    "GRADE_STATUSES", "GRADING_INTERNALS", "GradingError", "Lesson", "GradeRow", "Submission", "GradeBook",
+    "GRADE_STATUSES", "SANDBOX_MODES", "GradingError", "Lesson", "GradeRow", "Submission", "GradeBook",
     "check_answers", "load_solutions", "default_solutions_dir", "find_submissions", "read_submission",
-    "identify_lesson", "identify_student", "suspect_cells", "grade_record", "run_submission", "grade",
-    "fingerprint", "write_reports",
+    "identify_lesson", "identify_student", "grade_record", "grade", "fingerprint", "write_reports",
 ]

@@ -3,22 +3,23 @@
 Each returned notebook is
 
 1. read and identified (:mod:`ccdlab.classroom.grading.identify`);
-2. run from the top in a fresh kernel, in a sandbox of its own (:mod:`ccdlab.classroom.grading.run`);
+2. run from the top in a fresh kernel inside the sandbox, its answers judged outside the kernel
+   against the grader's own copy of the night (:mod:`ccdlab.classroom.grading.run`);
 3. scored (:mod:`ccdlab.classroom.grading.score`) against the points declared by the markers in
    the lesson's solution notebook (:mod:`ccdlab.classroom.grading.solutions`).
 
-A broken or hostile notebook is reported, not fatal, and the batch goes on. The CSV and the summary
-(markdown and HTML) are written by :mod:`ccdlab.classroom.grading.report`.
+Notebooks run several at a time, each in its own sandbox. The batch checks its own integrity: the
+watched folders (the solutions, the data, the package) are fingerprinted by content before and
+after; a notebook cannot delay the batch beyond its own timeout plus a few seconds (its sandbox,
+and every process in it, is killed); nothing of a notebook runs after the grader returns.
+
+A broken or hostile notebook is reported, not fatal, and the batch goes on.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -33,20 +34,82 @@ from ccdlab.classroom.grading.identify import (
     read_submission,
     safe_name,
 )
-from ccdlab.classroom.grading.run import RunRecord, make_writable
-from ccdlab.classroom.grading.score import grade_record, rows_without_run
-from ccdlab.classroom.grading.solutions import (
-    default_solutions_dir,
-    load_solutions,
-)
-from ccdlab.errors import GradingError
+from ccdlab.classroom.grading.run import RunRecord
+from ccdlab.classroom.grading.sandbox import Limits, status
+from ccdlab.classroom.grading.score import grade_record, not_counted, rows_without_run
+from ccdlab.classroom.grading.solutions import default_solutions_dir, load_solutions
+from ccdlab.errors import GradingError, SandboxError
 
-__all__ = ["Submission", "GradeBook", "run_submission", "grade", "fingerprint"]
+__all__ = ["SANDBOX_MODES", "Submission", "GradeBook", "grade", "run_worker", "stop_workers", "fingerprint"]
 
+#: How grading uses the sandbox: ``auto`` (when it can run here, loudly without), ``require``
+#: (refuse to grade without it) or ``off`` (never: only for notebooks you trust).
+SANDBOX_MODES = ("auto", "require", "off")
 
-_EXTRA_SECONDS = 60  # slack the batch gives a worker beyond the notebook timeout
-_LIVE: set = set()  # running worker processes, stopped all at once on Ctrl-C
+_STOP = threading.Event()  # set on Ctrl-C: no new notebook starts
+_SLACK_SECONDS = 60  # a worker's time beyond the notebook's own timeout: starting, judging the last answers
+_LIVE: set = set()  # running worker processes, killed all at once on Ctrl-C
 _LIVE_LOCK = threading.Lock()
+
+
+def run_worker(job: dict, path, deadline: float) -> RunRecord:
+    """Grade one notebook in a fresh worker process (:mod:`ccdlab.classroom.grading.worker`).
+
+    The worker and its sandbox are killed when ``deadline`` seconds pass, or on :func:`stop_workers`.
+
+    Examples
+    --------
+    >>> run_worker({"notebook": "missing.ipynb", "folder": "/tmp/x", "data": None, "lesson": "l"},
+    ...            "/tmp/ccdlab-job.json", 60).status  # doctest: +SKIP
+    'invalid notebook'
+    """
+    import json
+    import signal
+    import subprocess
+    import sys
+
+    Path(path).write_text(json.dumps(job), encoding="utf-8")
+    process = subprocess.Popen([sys.executable, "-m", "ccdlab.classroom.grading.worker", str(path)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                               start_new_session=True)
+    with _LIVE_LOCK:
+        _LIVE.add(process)
+    try:
+        out, err = process.communicate(timeout=deadline)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        process.communicate()
+        return RunRecord("timeout", message=f"The notebook did not finish within {deadline:g} s and was stopped.")
+    finally:
+        with _LIVE_LOCK:
+            _LIVE.discard(process)
+    lines = out.decode("utf-8", errors="replace").strip().splitlines()
+    try:
+        return RunRecord.from_dict(json.loads(lines[-1]))
+    except (IndexError, ValueError, KeyError, TypeError):
+        tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:] or [f"exit code {process.returncode}"]
+        return RunRecord("kernel failed", message=f"The grader's worker for this notebook stopped ({tail[0]}).")
+
+
+def stop_workers() -> None:
+    """Kill every running worker now (what Ctrl-C does): their sandboxes die with them.
+
+    Examples
+    --------
+    >>> stop_workers()
+    """
+    import signal
+
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for process in running:
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except OSError:
+            pass
 
 
 @dataclass
@@ -68,6 +131,7 @@ class Submission:
     rows: list = field(default_factory=list)
     elapsed: float = 0.0
     cell_errors: list = field(default_factory=list)  # (cell index, exception name, message) of cells that raised
+    record: RunRecord | None = None
 
     @property
     def points(self) -> float:
@@ -125,129 +189,55 @@ class GradeBook:
         return rows
 
 
-# --------------------------------------------------------------------------------------------
-# Solutions and submissions
-
-
-# What browsers, Colab and students add to a file name that says nothing about who sent it:
-# "Copy of 01_fits_files.ipynb", "01_fits_files (1).ipynb", "01_fits_files_solved-checkpoint.ipynb".
-
-
-# --------------------------------------------------------------------------------------------
-# From a run record to grade rows
-
-
-# --------------------------------------------------------------------------------------------
-# Running submissions
-
-
-def run_submission(notebook_path, sandbox, data_dir=None, timeout: float = 600, cell_timeout: float = 180,
-                   executed=None) -> RunRecord:
-    """Run one notebook in a separate worker process and return its record.
-
-    The worker (``python -m ccdlab.classroom.grading.run``) starts in its own process session; if it is not
-    done ``timeout`` + 60 s later, the whole session is killed and the run counts as a timeout.
-
-    Parameters
-    ----------
-    notebook_path : path-like
-        A copy of the submission, inside the grader's private folder.
-    sandbox : path-like
-        An empty folder for this run (working folder, data copy, results file).
-    data_dir : path-like, optional
-        The instructor's data folder, copied into the sandbox.
-    timeout, cell_timeout : float
-        Seconds for the whole notebook and for one cell.
-    executed : path-like, optional
-        Where to save the executed notebook.
-
-    Examples
-    --------
-    >>> run_submission("alice.ipynb", "/tmp/sandbox-alice").status  # doctest: +SKIP
-    'completed'
-    """
-    sandbox = Path(sandbox)
-    sandbox.mkdir(parents=True, exist_ok=True)
-    job = {
-        "notebook": str(notebook_path), "sandbox": str(sandbox), "data": str(data_dir) if data_dir else None,
-        "timeout": float(timeout), "cell_timeout": float(cell_timeout),
-        "executed": str(executed) if executed else None,
-    }
-    job_path = sandbox / "job.json"
-    job_path.write_text(json.dumps(job), encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "ccdlab.classroom.grading.run", str(job_path)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, start_new_session=True,
-    )
-    with _LIVE_LOCK:
-        _LIVE.add(process)
-    try:
-        out, err = process.communicate(timeout=timeout + _EXTRA_SECONDS)
-    except subprocess.TimeoutExpired:
-        _kill_session(process)
-        process.communicate()
-        return RunRecord("timeout", message=f"The notebook did not finish within {timeout:g} s and was stopped.")
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(process)
-    text = out.decode("utf-8", errors="replace").strip().splitlines()
-    try:
-        return RunRecord.from_dict(json.loads(text[-1]))
-    except (IndexError, ValueError, KeyError, TypeError):
-        tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:] or [f"exit code {process.returncode}"]
-        return RunRecord("kernel failed", message=f"The grader's worker for this notebook stopped ({tail[0]}).")
-
-
-def _kill_session(process) -> None:
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except (OSError, AttributeError):
-        try:
-            process.kill()
-        except OSError:
-            pass
-
-
-def _stop_all() -> None:
-    """Kill every running worker (their kernels notice their parent is gone and exit)."""
-    with _LIVE_LOCK:
-        running = list(_LIVE)
-    for process in running:
-        _kill_session(process)
-
-
 def fingerprint(*folders) -> dict:
-    """Sizes and modification times of every file in some folders, to notice a change.
+    """SHA-256 of every file in some folders (links not followed), to notice any change.
 
     Examples
     --------
     >>> fingerprint("no-such-folder")
     {}
     """
+    from ccdlab.files import file_hash
+
     prints = {}
     for folder in folders:
         if folder is None or not Path(folder).is_dir():
             continue
-        for path in sorted(Path(folder).rglob("*")):
-            if "__pycache__" in path.parts or ".ipynb_checkpoints" in path.parts:
-                continue
-            try:
-                info = path.stat()
-            except OSError:
-                continue
-            if path.is_file():
-                prints[str(path)] = (info.st_size, info.st_mtime_ns)
+        for root, dirs, files in os.walk(folder, followlinks=False):
+            dirs[:] = [d for d in dirs if d not in ("__pycache__", ".ipynb_checkpoints")]
+            for name in files:
+                path = Path(root) / name
+                try:
+                    prints[str(path)] = "link:" + os.readlink(path) if path.is_symlink() else file_hash(path)
+                except OSError:
+                    prints[str(path)] = "unreadable"
     return prints
 
 
 def _changes(before: dict, after: dict) -> list:
-    changed = sorted(set(before) ^ set(after) | {p for p in before if p in after and before[p] != after[p]})
-    return changed
+    return sorted(set(before) ^ set(after) | {p for p in before if p in after and before[p] != after[p]})
+
+
+def _sandbox_in_use(mode: str, book: GradeBook) -> bool:
+    if mode not in SANDBOX_MODES:
+        raise GradingError(f"Unknown sandbox mode {mode!r}: use one of {', '.join(SANDBOX_MODES)}.")
+    if mode == "off":
+        book.warnings.append("The notebooks ran without the sandbox (--sandbox off): a hostile notebook could read "
+                             "and change files of this machine. Use it only for notebooks you trust.")
+        return False
+    reason = status()
+    if not reason:
+        return True
+    if mode == "require":
+        raise SandboxError(f"The grading sandbox cannot run on this machine: {reason}. Nothing was graded.")
+    book.warnings.append(f"NO SANDBOX: {reason}. The notebooks ran unconfined: grades still come from the grader's "
+                         "own judging, but a hostile notebook could read and change files of this machine.")
+    return False
 
 
 def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 600, cell_timeout: float = 180,
           jobs: int | None = None, lesson: str | None = None, executed_dir=None, progress: bool = True,
-          workdir=None) -> GradeBook:
+          workdir=None, sandbox: str = "auto", memory: int | None = None) -> GradeBook:
     """Grade returned notebooks.
 
     Parameters
@@ -257,8 +247,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     solutions_dir : path-like, optional
         The solution notebooks (default: the project's ``solutions/``).
     data_dir : path-like, optional
-        The course data each notebook gets a private copy of (None: an empty data folder, so a
-        notebook never falls back to the instructor's own ``data/``).
+        The night every notebook works on (shown to it read-only, without ``reduced/`` and
+        ``truth/``) and the grader judges with. None: an empty data folder.
     timeout, cell_timeout : float
         Seconds allowed per notebook and per cell.
     jobs : int, optional
@@ -271,6 +261,10 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
         Show a progress bar.
     workdir : path-like, optional
         Where sandboxes are made (default: a temporary folder, deleted afterwards).
+    sandbox : {"auto", "require", "off"}
+        See :data:`SANDBOX_MODES`.
+    memory : int, optional
+        Memory limit of each notebook, bytes (default 4 GiB).
 
     Returns
     -------
@@ -278,8 +272,9 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
 
     Raises
     ------
-    GradingError
-        No solutions, no submissions, an unknown ``lesson``.
+    ccdlab.errors.GradingError
+        No solutions, no submissions, an unknown ``lesson``; :class:`~ccdlab.errors.SandboxError`
+        with ``sandbox="require"`` where the sandbox cannot run.
 
     Examples
     --------
@@ -287,29 +282,37 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     >>> book.rows[0].status  # doctest: +SKIP
     'correct'
     """
+    import nbformat
     from tqdm.auto import tqdm
-
-    from . import __file__ as package_file
 
     start = time.monotonic()
     lessons = load_solutions(solutions_dir)
     if lesson is not None and lesson not in lessons:
         raise GradingError(f"No solution notebook for lesson {lesson!r}: use one of {', '.join(lessons)}.")
-    found = find_submissions(submissions)
+    skipped: list = []
+    found = find_submissions(submissions, skipped)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise GradingError(f"The data folder {data_dir} does not exist: pass --data DIR with bias/, flats/, science/.")
     solutions_folder = Path(solutions_dir) if solutions_dir is not None else default_solutions_dir()
-    watched = [solutions_folder, data_dir, Path(package_file).parent]
+    import ccdlab
+
+    watched = [solutions_folder, data_dir, Path(ccdlab.__file__).parent, *[Path(s) for s in submissions]]
     before = fingerprint(*watched)
     jobs = max(1, int(jobs or os.cpu_count() or 1))
     book = GradeBook(lessons=lessons, settings={
         "timeout": timeout, "cell_timeout": cell_timeout, "jobs": jobs, "data": str(data_dir) if data_dir else "",
-        "solutions": str(solutions_folder), "lesson": lesson or "",
+        "solutions": str(solutions_folder), "lesson": lesson or "", "sandbox": sandbox,
     })
+    for path in skipped:
+        book.warnings.append(f"{path} is a symbolic link (or not a file): not graded. Ask for the notebook itself.")
+    use_sandbox = _sandbox_in_use(sandbox, book)
+    book.settings["sandboxed"] = use_sandbox
+    limits = Limits(memory=int(memory)) if memory else Limits()
 
     owned_tmp = workdir is None
     root = Path(tempfile.mkdtemp(prefix="ccdlab-grade-")) if owned_tmp else Path(workdir)
     root.mkdir(parents=True, exist_ok=True)
+    empty_data = root / "empty-data"
     if executed_dir is not None:
         Path(executed_dir).mkdir(parents=True, exist_ok=True)
     try:
@@ -340,49 +343,55 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
                 continue
             if how.startswith("notebook metadata;"):
                 sub.notes.append(how.replace("notebook metadata; ", "graded as " + lesson_name + " from its metadata; "))
-            private = root / f"sub{number:04d}"
-            private.mkdir(parents=True, exist_ok=True)
-            import nbformat
-
-            copy = private / "submission.ipynb"
-            nbformat.write(notebook, copy)
             executed = None
             if executed_dir is not None:
-                executed = Path(executed_dir) / f"{safe_name(student)}__{lesson_name}__{number:04d}.ipynb"
-            to_run.append((sub, notebook, the_lesson, copy, private / "sandbox", executed))
+                executed = Path(executed_dir).resolve() / f"{safe_name(student)}__{lesson_name}__{number:04d}.ipynb"
+            to_run.append((sub, notebook, the_lesson, root / f"sub{number:04d}", executed))
 
         def work(item):
-            sub, notebook, the_lesson, copy, sandbox, executed = item
-            record = run_submission(copy, sandbox, data_dir, timeout=timeout, cell_timeout=cell_timeout,
-                                    executed=executed)
-            make_writable(sandbox)
-            shutil.rmtree(sandbox, ignore_errors=True)
+            sub, notebook, the_lesson, folder, executed = item
+            if _STOP.is_set():
+                return item, RunRecord("kernel failed", message="Grading was interrupted before this notebook ran.")
+            folder.mkdir(parents=True, exist_ok=True)
+            copy = folder / "submission.ipynb"
+            nbformat.write(notebook, copy)
+            job = {"notebook": str(copy), "folder": str(folder / "run"), "lesson": the_lesson.name,
+                   "data": str(data_dir if data_dir is not None else empty_data), "cache": str(root / "cache"),
+                   "expected": {key: sorted(names) for key, names in the_lesson.answers.items()},
+                   "cell_timeout": cell_timeout, "timeout": timeout, "sandbox": use_sandbox, "memory": limits.memory,
+                   "executed": str(executed) if executed else None}
+            record = run_worker(job, folder / "job.json", timeout + _SLACK_SECONDS)
+            shutil.rmtree(folder, ignore_errors=True)
             return item, record
 
+        empty_data.mkdir(exist_ok=True)
         pool = ThreadPoolExecutor(max_workers=jobs)
         try:
             futures = [pool.submit(work, item) for item in to_run]
             bar = tqdm(total=len(futures), desc="grading", unit="notebook", disable=not progress)
             for future in as_completed(futures):
                 (sub, notebook, the_lesson, *_), record = future.result()
+                sub.record = record
                 sub.status, sub.message, sub.elapsed = record.status, record.message, record.elapsed
                 sub.cell_errors = [(c.index, c.ename, c.evalue) for c in record.cells if c.status == "error"]
                 if record.status in ("kernel failed", "invalid notebook"):
-                    status = "grader error" if record.status == "kernel failed" else "invalid notebook"
-                    sub.rows = rows_without_run(the_lesson, sub.student, status, record.message, str(sub.path))
+                    status_ = "grader error" if record.status == "kernel failed" else "invalid notebook"
+                    sub.rows = rows_without_run(the_lesson, sub.student, status_, record.message, str(sub.path))
                 else:
                     sub.rows = grade_record(record, notebook, the_lesson, sub.student, str(sub.path))
+                sub.notes.extend(not_counted(record))
                 bar.update(1)
             bar.close()
         except BaseException:  # Ctrl-C or a bug: stop the running notebooks now, not at their timeout
+            _STOP.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            _stop_all()
+            stop_workers()
             raise
         finally:
             pool.shutdown(wait=True)
+            _STOP.clear()
     finally:
         if owned_tmp:
-            make_writable(root)
             shutil.rmtree(root, ignore_errors=True)
 
     _note_duplicates(book)
@@ -394,8 +403,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
         changed = [p for p in _changes(before, after) if p.startswith(prefix)]
         if changed:
             book.warnings.append(
-                f"{len(changed)} file(s) in {folder} changed while grading (e.g. {changed[0]}): a submission may "
-                "have written there. Restore the folder (git checkout, or copy the data again) and grade again."
+                f"{len(changed)} file(s) in {folder} changed while grading (e.g. {changed[0]}): something wrote "
+                "there. Restore the folder (git checkout, or copy the data again) and grade again."
             )
     book.elapsed = time.monotonic() - start
     return book

@@ -18,13 +18,15 @@ from ccdlab.errors import GradingError, InputError
 __all__ = ["find_submissions", "read_submission", "identify_lesson", "identify_student", "safe_name"]
 
 
-def find_submissions(paths) -> list:
+def find_submissions(paths, skipped: list | None = None) -> list:
     """Expand files and folders into the list of notebooks to grade.
 
     Folders are searched recursively for ``*.ipynb`` (checkpoint folders skipped); files are taken
     as given, whatever their name, so a broken upload is graded as an invalid notebook rather than
-    silently left out. Each item is ``(file, root)`` where ``root`` is the folder argument it was
-    found in (None for a file given directly).
+    silently left out. Symbolic links inside a folder are never followed (a link to a solution
+    notebook must not be graded as a student's); each is named in ``skipped``. Each item is
+    ``(file, root)`` where ``root`` is the folder argument it was found in (None for a file given
+    directly).
 
     Raises
     ------
@@ -36,19 +38,32 @@ def find_submissions(paths) -> list:
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     _ = (Path(tmp) / "alice.ipynb").write_text("{}")
-    ...     [p.name for p, _ in find_submissions([tmp])]
-    ['alice.ipynb']
+    ...     (Path(tmp) / "bob.ipynb").symlink_to(Path(tmp) / "alice.ipynb")
+    ...     skipped = []
+    ...     [p.name for p, _ in find_submissions([tmp], skipped)], [p.name for p in skipped]
+    (['alice.ipynb'], ['bob.ipynb'])
     """
+    import os
+
     found, seen = [], set()
+    skipped = [] if skipped is None else skipped
     for item in paths:
         path = Path(item)
         if path.is_dir():
-            for nb in sorted(path.rglob("*.ipynb")):
-                if ".ipynb_checkpoints" in nb.parts or not nb.is_file():
-                    continue
-                if nb.resolve() not in seen:
-                    seen.add(nb.resolve())
-                    found.append((nb, path))
+            for root, dirs, files in os.walk(path, followlinks=False):
+                here = Path(root)
+                skipped.extend(here / d for d in dirs if (here / d).is_symlink())
+                dirs[:] = sorted(d for d in dirs if d != ".ipynb_checkpoints" and not (here / d).is_symlink())
+                for name in sorted(files):
+                    nb = here / name
+                    if not name.endswith(".ipynb"):
+                        continue
+                    if nb.is_symlink() or not nb.is_file():
+                        skipped.append(nb)
+                        continue
+                    if nb.resolve() not in seen:
+                        seen.add(nb.resolve())
+                        found.append((nb, path))
         elif path.is_file():
             if path.resolve() not in seen:
                 seen.add(path.resolve())
@@ -57,6 +72,7 @@ def find_submissions(paths) -> list:
             raise GradingError(f"{path}: no such file or folder. Check the path of the returned notebooks.")
     if not found:
         raise GradingError(f"No notebooks (*.ipynb) found in {', '.join(map(str, paths))}: point at the returned files.")
+    found.sort(key=lambda item: str(item[0]))
     return found
 
 

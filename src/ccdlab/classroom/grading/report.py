@@ -2,7 +2,7 @@
 
 The summary answers the instructor's three questions: how did each student do, which exercises did
 the class find hardest (lowest mean score first), and which notebooks need a human look (timeouts,
-crashes, invalid files, results not written by a check, files changed during grading).
+crashes, invalid files, answers checked from the wrong cell or twice, files changed during grading).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from pathlib import Path
 
 from ccdlab.files import atomic_write_text
 
-__all__ = ["CSV_COLUMNS", "write_csv", "student_totals", "exercise_stats", "attention", "summary_markdown",
+__all__ = ["CSV_COLUMNS", "safe_cell", "write_csv", "student_totals", "exercise_stats", "attention", "summary_markdown",
            "summary_html", "write_reports"]
 
 #: Columns of the grades CSV, in order.
@@ -27,6 +27,19 @@ _CHECK_VERDICTS = ("correct", "partial", "incorrect", "not attempted")
 
 def _number(value: float) -> str:
     return f"{float(value):.4g}"
+
+
+def safe_cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text, never runs: one starting with ``= + - @`` (or a tab or
+    carriage return) gets a leading apostrophe.
+
+    Examples
+    --------
+    >>> safe_cell("=HYPERLINK(\"http://x\")"), safe_cell("alice"), safe_cell("-2")
+    ('\'=HYPERLINK("http://x")', 'alice', "'-2")
+    """
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def write_csv(rows, path) -> Path:
@@ -54,8 +67,9 @@ def write_csv(rows, path) -> Path:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS)
     for row in rows:
-        writer.writerow([row.student, row.lesson, row.exercise, _number(row.points), _number(row.max_points),
-                         row.status, " ".join(str(row.hint).split()), row.submission])
+        writer.writerow([safe_cell(value) for value in (
+            row.student, row.lesson, row.exercise, _number(row.points), _number(row.max_points), row.status,
+            " ".join(str(row.hint).split()), row.submission)])
     return atomic_write_text(Path(path), buffer.getvalue())
 
 
@@ -140,12 +154,9 @@ def attention(book) -> list:
         who = f"{sub.student} ({Path(sub.path).name})"
         if sub.status not in ("completed", ""):
             lines.append(f"{who}: {sub.status}. {sub.message}".strip())
-        tampered = [row.exercise for row in sub.rows if row.status == "tampered"]
-        if tampered:
-            lines.append(f"{who}: results of {', '.join(tampered)} were not written by a check (status tampered); read the notebook.")
         relabelled = [row.exercise for row in sub.rows if row.status == "wrong check"]
         if relabelled:
-            lines.append(f"{who}: results of {', '.join(relabelled)} came from the check of other answers (status wrong check).")
+            lines.append(f"{who}: the check line of {', '.join(relabelled)} was given another exercise's answers (status wrong check).")
         for note in sub.notes:
             lines.append(f"{who}: {note}.")
     return lines
@@ -182,9 +193,11 @@ def _sections(book):
 def _overview(book) -> str:
     students = len({sub.student for sub in book.submissions})
     settings = book.settings or {}
-    return (f"{len(book.submissions)} notebook(s) from {students} student(s), graded in {book.elapsed:.0f} s "
-            f"(timeouts: {settings.get('timeout', '?')} s per notebook, {settings.get('cell_timeout', '?')} s per cell; "
-            f"{settings.get('jobs', '?')} at a time).")
+    sandbox = ("each in the bubblewrap sandbox" if settings.get("sandboxed", True)
+               else "WITHOUT the sandbox (see the warnings)")
+    return (f"{len(book.submissions)} notebook(s) from {students} student(s), graded in {book.elapsed:.0f} s, "
+            f"{sandbox} (timeouts: {settings.get('timeout', '?')} s per notebook, {settings.get('cell_timeout', '?')} s "
+            f"per cell; {settings.get('jobs', '?')} at a time).")
 
 
 def summary_markdown(book) -> str:

@@ -1,55 +1,105 @@
-"""Running one returned notebook in a sandbox: a fresh kernel, its own folder, its own data copy.
+"""Running one returned notebook: its kernel in the sandbox, its answers judged outside it.
 
-This is the part of :mod:`ccdlab.classroom.grading` that touches a student's code. Each submission runs in a
-separate worker process (``python -m ccdlab.classroom.grading.run JOB.json``) so that nothing a notebook does
--- raise, loop forever, kill its kernel, kill its parent -- can stop the rest of the batch:
+This is the part of :mod:`ccdlab.classroom.grading` that touches a student's code.
 
-- the working folder (the kernel's current folder) is fresh and empty;
-- ``CCDLAB_DATA`` points at a private copy of the course data, raw frames read-only, with a
-  writable ``reduced/`` folder; the instructor's data folder is never shown to the notebook;
-- ``CCDLAB_RESULTS`` names a file in a folder the grader owns; after *every* cell the worker copies
-  the new lines into its own memory and notes which cell recorded them, so a cell that rewrites or
-  deletes the file cannot change earlier results, and each result can be traced to its cell;
-- each cell has a timeout (the kernel is interrupted, then killed if it does not answer) and the
-  whole notebook has a deadline (the kernel is killed);
-- errors in cells do not stop the run (later exercises still grade); a dead kernel ends the run;
-- the outcome goes back to the grader through a private pipe, not a file the notebook could edit.
+- The kernel runs inside bubblewrap (:mod:`ccdlab.classroom.grading.sandbox`): it sees the raw
+  night read-only at ``/sandbox/data``, a fresh ``/sandbox/work``, its own ``reduced/``, and talks
+  to the grader only through two folders. nbclient drives it from outside over Unix sockets.
+- Each ``check(...)`` in the kernel submits its answers into the outbox. A watcher in the grader
+  takes each submission out of the kernel's reach as soon as it is complete, and :class:`Referee`
+  judges it with :func:`ccdlab.course.judge.judge` against the grader's own night, then replies
+  (feedback and the values to hand back) into the inbox, which the kernel can only read.
+- The answer that counts for an exercise is the first one submitted while that exercise's own
+  cell (the cell with its ``# EXERCISE`` marker and its check line) runs. Any other submission is
+  answered, "not counted", without references, and reported.
+- A submitted function is called by the grader in a fresh sandbox of its own
+  (:mod:`ccdlab.classroom.grading.functions`), never in the grader's process.
+- Each cell has a timeout (the kernel is interrupted, then stopped if it does not answer) and the
+  notebook a deadline; printed text and display outputs are capped; when the run ends the sandbox
+  is killed, and every process it started dies with it.
 
-The outcome is a :class:`RunRecord`; turning it into grades is :func:`ccdlab.classroom.grading.grade_record`.
+The outcome is a :class:`RunRecord`; turning it into grade rows is :mod:`ccdlab.classroom.grading.score`.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
+import re
 import shutil
 import stat
+import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath
+
+from ccdlab.classroom.grading.sandbox import (
+    MOUNT,
+    Limits,
+    Mounts,
+    make_cgroup,
+    remove_cgroup,
+    sandbox_argv,
+)
+from ccdlab.course.markers import EXERCISE_RE, cell_source, check_answers
 
 __all__ = [
     "RUN_STATUSES",
     "CellRecord",
+    "Submitted",
     "RunRecord",
+    "Referee",
+    "data_entries",
     "kernel_environment",
     "copy_data",
-    "make_writable",
     "execute_notebook",
-    "run_job",
-    "main",
+    "stop_all",
 ]
 
 #: How a run ended: all cells ran; the notebook deadline passed; the kernel died; the kernel never
 #: started; the notebook could not be read.
 RUN_STATUSES = ("completed", "timeout", "kernel died", "kernel failed", "invalid notebook")
 
-#: Stream output kept per cell in the executed notebook (a print loop must not fill the memory).
-MAX_STREAM_CHARS = 100_000
-
 #: Seconds a kernel has to answer after a cell timed out and was interrupted.
 PROBE_SECONDS = 5
+
+#: Entries of a data folder a notebook never gets: earlier outputs and the simulator's answers.
+NOT_SHOWN = ("reduced", "truth")
+
+
+class _OrphanTaskFilter(logging.Filter):
+    """Drop asyncio's "Task exception was never retrieved" (nbclient leaves such a task after a cell
+    timeout) before its traceback is formatted: the report is logged from a finalizer during garbage
+    collection, and formatting it parses source (carets) inside whatever ``ast.parse`` was running,
+    which corrupts CPython 3.11's parser state (gh-106905: "AST constructor recursion depth mismatch")."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "exception was never retrieved" not in str(record.msg)
+
+
+logging.getLogger("asyncio").addFilter(_OrphanTaskFilter())
+
+_LIVE: set = set()  # the kernel processes (sandboxes) running now, killed all at once by stop_all()
+_LIVE_LOCK = threading.Lock()
+
+
+def stop_all() -> None:
+    """Kill every notebook running now (what Ctrl-C does to a batch): each sandbox dies with its processes.
+
+    Examples
+    --------
+    >>> stop_all()
+    """
+    with _LIVE_LOCK:
+        running = list(_LIVE)
+    for process in running:
+        try:
+            process.kill()
+        except OSError:
+            pass
 
 
 @dataclass
@@ -64,10 +114,8 @@ class CellRecord:
         ``"ok"``, ``"error"`` (the cell raised), ``"timeout"``, ``"kernel died"`` or ``"not run"``.
     ename, evalue : str
         The exception's name and message when the cell raised.
-    recorded : list of str
-        Exercise IDs whose results were recorded while this cell ran.
-    rewrote_results : bool
-        True when the results file shrank or changed its earlier lines during this cell.
+    submitted : list of str
+        Exercise IDs submitted while this cell ran.
 
     Examples
     --------
@@ -79,8 +127,48 @@ class CellRecord:
     status: str
     ename: str = ""
     evalue: str = ""
-    recorded: list = field(default_factory=list)
-    rewrote_results: bool = False
+    submitted: list = field(default_factory=list)
+
+
+@dataclass
+class Submitted:
+    """One submission the kernel made, and what the grader made of it.
+
+    Parameters
+    ----------
+    exercise : str
+        The exercise ID the submission gave.
+    cell : int
+        The cell that was running (-1 when none).
+    counted : bool
+        True for the one submission that counts for the exercise.
+    reason : str
+        Why it was not counted.
+    status, score, hint : str, float, str
+        The verdict (for counted submissions).
+    parts : dict
+        ``{answer name: "right" | "wrong" | "blank" | "raised"}``.
+    raised : str
+        The error, when the exercise's cell raised before its check.
+    values : dict
+        Small answers (numbers, short text) as given, to compare students' answers.
+
+    Examples
+    --------
+    >>> Submitted("1.1", 4, True, status="correct", score=1.0).counted
+    True
+    """
+
+    exercise: str
+    cell: int
+    counted: bool
+    reason: str = ""
+    status: str = ""
+    score: float = 0.0
+    hint: str = ""
+    parts: dict = field(default_factory=dict)
+    raised: str = ""
+    values: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -93,13 +181,14 @@ class RunRecord:
         One of :data:`RUN_STATUSES`.
     cells : list of CellRecord
         One record per code cell, in notebook order.
-    results : list of dict
-        Every result line the checks wrote, in order, each with the extra key ``"cell"`` (the
-        index of the cell that recorded it).
+    submissions : list of Submitted
+        Every submission, in order.
     message : str
         A sentence about how the run ended (empty when it completed).
     elapsed : float
         Wall time of the run in seconds.
+    sandboxed : bool
+        True when the kernel ran in the sandbox.
 
     Examples
     --------
@@ -109,9 +198,10 @@ class RunRecord:
 
     status: str
     cells: list = field(default_factory=list)
-    results: list = field(default_factory=list)
+    submissions: list = field(default_factory=list)
     message: str = ""
     elapsed: float = 0.0
+    sandboxed: bool = True
 
     def to_json(self) -> str:
         """Serialise to JSON (see :meth:`from_dict`).
@@ -133,69 +223,32 @@ class RunRecord:
         0
         """
         cells = [CellRecord(**cell) for cell in data.get("cells", [])]
-        return cls(
-            status=str(data["status"]), cells=cells, results=list(data.get("results", [])),
-            message=str(data.get("message", "")), elapsed=float(data.get("elapsed", 0.0)),
-        )
+        submissions = [Submitted(**item) for item in data.get("submissions", [])]
+        return cls(status=str(data["status"]), cells=cells, submissions=submissions,
+                   message=str(data.get("message", "")), elapsed=float(data.get("elapsed", 0.0)),
+                   sandboxed=bool(data.get("sandboxed", True)))
 
 
-def kernel_environment(results_path, data_dir=None, base: dict | None = None) -> dict:
-    """Return the environment a submission's kernel runs with.
+def data_entries(data_dir) -> dict:
+    """The entries of a data folder a graded notebook sees (raw folders, catalogues), by name.
 
-    The grader's own ``CCDLAB_*`` settings are dropped; ``CCDLAB_RESULTS`` and (when given)
-    ``CCDLAB_DATA`` point into the sandbox; plotting is non-interactive; numerical libraries use one
-    thread each, because several notebooks run side by side.
-
-    Parameters
-    ----------
-    results_path : path-like
-        The results file the checks append to.
-    data_dir : path-like, optional
-        The sandbox's data copy.
-    base : dict, optional
-        The environment to start from (default: this process's).
+    ``reduced/`` (outputs of earlier runs) and ``truth/`` (the simulator's answers) are left out,
+    and so are hidden files.
 
     Examples
     --------
-    >>> env = kernel_environment("/tmp/r.jsonl", "/tmp/data", base={"CCDLAB_DATA": "/home/me/data"})
-    >>> env["CCDLAB_DATA"], env["CCDLAB_RESULTS"], env["CCDLAB_GRADING"]
-    ('/tmp/data', '/tmp/r.jsonl', '1')
+    >>> data_entries("no-such-folder")
+    {}
     """
-    env = {key: value for key, value in (os.environ if base is None else base).items()
-           if not key.startswith("CCDLAB_") and not key.startswith("JPY_")}
-    env["CCDLAB_RESULTS"] = str(results_path)
-    env["CCDLAB_GRADING"] = "1"
-    if data_dir is not None:
-        env["CCDLAB_DATA"] = str(data_dir)
-    env["MPLBACKEND"] = "Agg"
-    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
-        env[key] = "1"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    return env
-
-
-# Folders of a data folder that a sandbox does not get (see copy_data).
-NOT_COPIED = ("reduced", "truth")
+    folder = Path(data_dir) if data_dir else None
+    if folder is None or not folder.is_dir():
+        return {}
+    return {entry.name: entry for entry in sorted(folder.iterdir())
+            if entry.name.lower() not in NOT_SHOWN and not entry.name.startswith(".")}
 
 
 def copy_data(source, dest) -> Path:
-    """Copy a course data folder into a sandbox: raw files read-only, an empty ``reduced/`` writable.
-
-    The instructor's own ``reduced/`` (outputs of earlier runs) and ``truth/`` (the simulator's
-    answers) are not copied: every submission starts from the raw night alone, as a student's
-    did, and the copy stays small.
-
-    Parameters
-    ----------
-    source : path-like
-        The instructor's data folder (``bias/``, ``flats/``, ``science/``, maybe ``reduced/``).
-    dest : path-like
-        Where the copy goes (must not exist yet).
-
-    Returns
-    -------
-    pathlib.Path
-        ``dest``.
+    """A private copy of a data folder for an unsandboxed run: raw files read-only, ``reduced/`` writable.
 
     Examples
     --------
@@ -204,100 +257,337 @@ def copy_data(source, dest) -> Path:
     ...     (Path(tmp) / "src" / "bias").mkdir(parents=True)
     ...     _ = (Path(tmp) / "src" / "bias" / "b.fits").write_bytes(b"x")
     ...     copy = copy_data(Path(tmp) / "src", Path(tmp) / "copy")
-    ...     ok = (copy / "reduced").is_dir() and not os.access(copy / "bias" / "b.fits", os.W_OK) or os.geteuid() == 0
-    ...     make_writable(copy)
-    >>> ok
-    True
+    ...     (copy / "reduced").is_dir(), sorted(p.name for p in copy.iterdir())
+    (True, ['bias', 'reduced'])
     """
-    source, dest = Path(source), Path(dest)
-    def ignore(folder, names):
-        skip = set(shutil.ignore_patterns(".ipynb_checkpoints")(folder, names))
-        if Path(folder) == source:
-            skip |= {name for name in names if name.lower() in NOT_COPIED}
-        return skip
-
-    shutil.copytree(source, dest, symlinks=False, ignore=ignore)
-    reduced = dest / "reduced"
-    reduced.mkdir(exist_ok=True)
-    for folder, dirs, files in os.walk(dest, topdown=False):
-        here = Path(folder)
-        if here == reduced or reduced in here.parents:
-            continue
-        for name in files:
-            (here / name).chmod(stat.S_IRUSR | stat.S_IRGRP)
-        if here != dest:
-            here.chmod(stat.S_IRUSR | stat.S_IXUSR | stat.S_IRGRP | stat.S_IXGRP)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, entry in data_entries(source).items():
+        if entry.is_dir():
+            shutil.copytree(entry, dest / name, symlinks=False)
+        elif entry.is_file():
+            shutil.copy2(entry, dest / name)
+    (dest / "reduced").mkdir(exist_ok=True)
+    for path in dest.rglob("*"):
+        if "reduced" not in path.relative_to(dest).parts and path.is_file():
+            path.chmod(stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
     return dest
 
 
-def make_writable(folder) -> None:
-    """Give the owner write permission back on a folder tree (so it can be deleted).
+def kernel_environment(data: str, outbox: str, inbox: str, home: str) -> dict:
+    """The whole environment of a graded kernel (nothing of the grader's is passed on).
 
     Examples
     --------
-    >>> make_writable("no-such-folder")
+    >>> env = kernel_environment("/sandbox/data", "/sandbox/outbox", "/sandbox/inbox", "/sandbox/work")
+    >>> env["CCDLAB_DATA"], env["CCDLAB_GRADING"], "CCDLAB_RESULTS" in env
+    ('/sandbox/data', '1', False)
     """
-    folder = Path(folder)
-    if not folder.exists():
-        return
-    for path in [folder, *folder.rglob("*")]:
+    env = {
+        "HOME": home, "PATH": f"{Path(sys.prefix) / 'bin'}:/usr/bin:/bin", "LANG": "C.UTF-8",
+        "MPLBACKEND": "Agg", "PYTHONDONTWRITEBYTECODE": "1", "CCDLAB_DATA": data, "CCDLAB_GRADING": "1",
+        "CCDLAB_GRADER_OUTBOX": outbox, "CCDLAB_GRADER_INBOX": inbox, "IPYTHONDIR": f"{home}/.ipython",
+        "MPLCONFIGDIR": f"{home}/.matplotlib",
+    }
+    for key in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        env[key] = "1"  # several notebooks run side by side
+    return env
+
+
+# ---------------------------------------------------------------------------------------------
+# Judging what the kernel submits
+
+
+def _marked_cells(notebook) -> dict:
+    """``{exercise id: index of the code cell declaring it and holding its check line}``."""
+    found = {}
+    for index, cell in enumerate(notebook.cells):
+        if cell.get("cell_type") != "code":
+            continue
+        source = cell_source(cell)
+        calls = check_answers(source)
+        for match in EXERCISE_RE.finditer(source):
+            if match["id"] in calls:
+                found.setdefault(match["id"], index)
+    return found
+
+
+def _small(value):
+    """An answer small enough to keep for comparing students (numbers and short text), else None."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, (int, float, str)) and len(str(value)) < 200:
+        return value
+    try:
+        import numpy as np
+
+        if isinstance(value, np.generic):
+            return value.item()
+        if isinstance(value, (list, tuple)) and len(value) <= 20:
+            items = [_small(v) for v in value]
+            return items if all(i is not None or v is None for i, v in zip(items, value)) else None
+    except ImportError:  # pragma: no cover
+        pass
+    return None
+
+
+class Referee:
+    """Judges one notebook's submissions outside its kernel, and replies into the kernel's inbox.
+
+    Parameters
+    ----------
+    lesson : str
+        The lesson the grader identified (the kernel's own claim is not trusted).
+    notebook : NotebookNode
+        The submitted notebook (to find each exercise's own cell).
+    night : ccdlab.course.checks.Night
+        The grader's night for this submission (its outputs folder is the sandbox's ``reduced/``).
+    host : dict
+        ``{path inside the sandbox: host path}`` of the folders answers may name (work, reduced).
+    inbox : path-like
+        Where replies go (read-only inside the sandbox, at ``inside_inbox``).
+    inside_inbox : str
+        The inbox as the kernel sees it.
+    function_timeout : float
+        Seconds one call of a submitted function may take.
+    expected : dict, optional
+        ``{exercise id: set of answer names}`` its check line passes in the solution: a submission
+        with other names (another exercise's check) is judged "wrong check".
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell('# EXERCISE 1.1 (1 point): x\\ncheck("1.1", a=a)')])
+    >>> Referee("01_demo", nb, None, {}, "/tmp/inbox", "/sandbox/inbox").marked
+    {'1.1': 0}
+    """
+
+    def __init__(self, lesson: str, notebook, night, host: dict, inbox, inside_inbox: str, function_timeout: float = 60.0,
+                 expected: dict | None = None):
+        self.lesson, self.night, self.expected = lesson, night, expected or {}
+        self.marked = _marked_cells(notebook)
+        self.host = {str(inside): Path(path) for inside, path in host.items()}
+        self.inbox, self.inside_inbox = Path(inbox), str(inside_inbox)
+        self.function_timeout = function_timeout
+        self.submissions: list[Submitted] = []
+        self.counted: set = set()
+        self.lock = threading.Lock()
+
+    # -- paths between the sandbox and the host
+
+    def _to_host(self, value):
+        if isinstance(value, (str, PurePath)) and str(value).startswith(str(MOUNT) + "/"):
+            text = os.path.normpath(str(value))
+            for inside, host in self.host.items():
+                if text == inside or text.startswith(inside + "/"):
+                    candidate = host / os.path.relpath(text, inside)
+                    safe = _regular_inside(candidate, host)
+                    mapped = candidate if safe else host / ".not-a-regular-file" / candidate.name
+                    return type(value)(mapped) if isinstance(value, PurePath) else str(mapped)
+            return value
+        if isinstance(value, list):
+            return [self._to_host(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._to_host(v) for v in value)
+        return value
+
+    def _to_sandbox(self, value):
+        if isinstance(value, (str, PurePath)):
+            text = str(value)
+            for inside, host in self.host.items():
+                if text == str(host) or text.startswith(str(host) + "/"):
+                    mapped = inside + text[len(str(host)):]
+                    return type(value)(mapped) if isinstance(value, PurePath) else mapped
+            return value
+        if isinstance(value, list):
+            return [self._to_sandbox(v) for v in value]
+        if isinstance(value, tuple):
+            return tuple(self._to_sandbox(v) for v in value)
+        return value
+
+    # -- one submission
+
+    def handle(self, folder: Path, cell: int | None, seq: str | None = None) -> None:
+        """Judge the submission in ``folder`` (already out of the kernel's reach) and reply to ``seq``.
+
+        Examples
+        --------
+        >>> Referee("l", __import__("nbformat").v4.new_notebook(), None, {}, "/tmp/x", "/x").handle(Path("none"), 0)  # doctest: +SKIP
+        """
+        from ccdlab.classroom.grading.functions import SandboxedFunction
+        from ccdlab.course.answers import PickledFunction, read_answers, write_reply
+        from ccdlab.course.checks.registry import FramesToWrite
+        from ccdlab.course.judge import judge
+
+        seq = seq or folder.name
         try:
-            if not path.is_symlink():
-                path.chmod(path.stat().st_mode | stat.S_IWUSR | stat.S_IRUSR | (stat.S_IXUSR if path.is_dir() else 0))
+            meta, answers = read_answers(folder)
+        except Exception as exc:  # noqa: BLE001 - an unreadable submission is answered, never fatal
+            write_reply(self.inbox, seq, {"status": "error", "message": f"The answers could not be read ({exc})."}, {})
+            return
+        exercise = str(meta.get("exercise", ""))[:40]
+        raised = str(meta.get("raised", "") or "")[:300]
+        with self.lock:
+            own_cell = self.marked.get(exercise)
+            if own_cell is None:
+                reason = f"exercise {exercise} has no cell with its marker and check line in this notebook"
+            elif cell != own_cell:
+                reason = f"it was submitted from cell {cell + 1 if cell is not None else '?'}, not from the exercise's own cell"
+            elif exercise in self.counted:
+                reason = "the exercise was already checked once in this run; only the first check counts"
+            else:
+                reason = ""
+                self.counted.add(exercise)
+        values = {name: _small(value) for name, value in answers.items()}
+        if reason:
+            self.submissions.append(Submitted(exercise, -1 if cell is None else cell, False, reason=reason,
+                                              raised=raised, values=values))
+            note = f"Not counted: {reason}."
+            write_reply(self.inbox, seq, {"status": "error", "exercise": exercise, "lesson": self.lesson,
+                                          "message": f"Exercise {exercise}: checked, but not counted.", "note": note}, {})
+            return
+        wanted = self.expected.get(exercise)
+        if wanted and set(answers) != set(wanted):
+            hint = (f"The check of exercise {exercise} was given {', '.join(sorted(answers)) or 'no answers'}, not "
+                    f"{', '.join(sorted(wanted))}: use the check line of the exercise as the notebook gives it.")
+            self.submissions.append(Submitted(exercise, cell, True, status="wrong check", hint=hint, raised=raised,
+                                              values=values))
+            write_reply(self.inbox, seq, {"status": "error", "exercise": exercise, "lesson": self.lesson,
+                                          "message": hint}, {})
+            return
+        given = {name: SandboxedFunction(value, self.function_timeout) if isinstance(value, PickledFunction)
+                 else self._to_host(value) for name, value in answers.items()}
+        verdict = judge(self.lesson, exercise, given, self.night, raised=raised)
+        handback = {}
+        for name in verdict.references:
+            value = verdict.handback.get(name)
+            if isinstance(value, FramesToWrite):
+                written = value.write(self.inbox / seq / "frames")
+                value = [f"{self.inside_inbox}/{seq}/frames/{Path(p).name}" for p in written]
+            handback[name] = self._to_sandbox(value)
+        self.submissions.append(Submitted(exercise, cell, True, status=verdict.status, score=float(verdict.score),
+                                          hint=verdict.hint, parts=dict(verdict.parts), raised=raised, values=values))
+        _send_checks_by_value()
+        reply = {"status": verdict.status, "score": verdict.score, "lesson": verdict.lesson, "parts": verdict.parts,
+                 "hints": verdict.hints, "references": list(handback), "message": verdict.message}
+        write_reply(self.inbox, seq, reply, handback)
+
+
+def _send_checks_by_value() -> None:
+    """Reference functions come from the check modules, which a graded kernel does not have: pickle them by value."""
+    import cloudpickle
+
+    import ccdlab.course.checks
+
+    cloudpickle.register_pickle_by_value(ccdlab.course.checks)
+
+
+def _regular_inside(path: Path, folder: Path) -> bool:
+    """True when ``path`` is a regular file below ``folder`` with no symbolic link on the way."""
+    try:
+        relative = path.relative_to(folder)
+    except ValueError:
+        return False
+    current = folder
+    for part in relative.parts:
+        if part in ("..", ""):
+            return False
+        current = current / part
+        try:
+            mode = os.lstat(current).st_mode
         except OSError:
+            return False
+        if stat.S_ISLNK(mode):
+            return False
+    return stat.S_ISREG(os.lstat(path).st_mode)
+
+
+# ---------------------------------------------------------------------------------------------
+# Driving the kernel
+
+
+class _Watcher(threading.Thread):
+    """Takes each finished submission out of the outbox and has the referee judge it."""
+
+    def __init__(self, outbox: Path, taken: Path, referee: Referee):
+        super().__init__(daemon=True)
+        self.outbox, self.taken, self.referee = outbox, taken, referee
+        self.cell: int | None = None
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.is_set():
+            self.sweep()
+            self.stop.wait(0.02)
+        self.sweep()
+
+    def sweep(self) -> None:
+        try:
+            entries = sorted(self.outbox.iterdir(), key=lambda p: p.stat().st_mtime_ns)
+        except OSError:
+            return
+        for entry in entries:
+            if entry.name.startswith(".") or not re.fullmatch(r"[\w.-]{1,80}", entry.name):
+                continue
+            target = self.taken / f"{len(list(self.taken.iterdir())):05d}-{entry.name}"
+            try:
+                os.replace(entry, target)  # out of the kernel's reach before it is read
+            except OSError:
+                continue
+            if not target.is_dir() or target.is_symlink():
+                continue
+            try:
+                self.referee.handle(target, self.cell, seq=entry.name)
+            except Exception as exc:  # noqa: BLE001 - a bug of ours: answer the kernel, keep grading
+                from ccdlab.course.answers import write_reply
+
+                write_reply(self.referee.inbox, entry.name, {"status": "error",
+                            "message": f"The grader could not judge this exercise ({type(exc).__name__}: {exc})."}, {})
+
+
+class _OutputDrain(threading.Thread):
+    """Reads the kernel's own standard output (not the notebook's), keeping the first ``limit`` characters."""
+
+    def __init__(self, stream, limit: int):
+        super().__init__(daemon=True)
+        self.stream, self.limit, self.kept = stream, limit, []
+        self.size = 0
+
+    def run(self) -> None:
+        try:
+            for chunk in iter(lambda: self.stream.read(65536), b""):
+                if self.size < self.limit:
+                    self.kept.append(chunk[: self.limit - self.size])
+                self.size += len(chunk)
+        except (OSError, ValueError):
             pass
 
 
-class _ResultsTail:
-    """Follow the results file: new lines after each cell, and whether earlier lines changed."""
-
-    def __init__(self, path: Path):
-        self.path = path
-        self.seen = b""
-
-    def new_lines(self) -> tuple[list[dict], bool]:
-        try:
-            content = self.path.read_bytes()
-        except OSError:
-            content = b""
-        if content.startswith(self.seen):
-            base, fresh, rewritten = self.seen, content[len(self.seen):], False
-        else:  # shrank, deleted or edited: take the file as it is now, and say so
-            base, fresh, rewritten = b"", content, True
-        # Only whole lines: a line still being written is read after the next cell.
-        fresh = fresh[:fresh.rfind(b"\n") + 1]
-        self.seen = base + fresh
-        lines = []
-        for raw in fresh.decode("utf-8", errors="replace").splitlines():
-            try:
-                data = json.loads(raw)
-            except ValueError:
-                continue
-            if isinstance(data, dict) and "exercise" in data:
-                lines.append(data)
-        return lines, rewritten
-
-
-def _make_client(notebook, cell_timeout: float):
+def _make_client(notebook, cell_timeout: float, limits: Limits):
     from nbclient import NotebookClient
 
     class _Client(NotebookClient):
-        """A notebook client that keeps at most MAX_STREAM_CHARS of printed text per cell."""
+        """A notebook client that caps what it keeps of each cell's outputs."""
 
         def output(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
             total = sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
-            if total > MAX_STREAM_CHARS and outs and outs[-1].get("output_type") == "stream":
-                keep = max(0, len(outs[-1]["text"]) - (total - MAX_STREAM_CHARS))
+            if total > limits.output_chars and outs and outs[-1].get("output_type") == "stream":
+                keep = max(0, len(outs[-1]["text"]) - (total - limits.output_chars))
                 outs[-1]["text"] = outs[-1]["text"][:keep]
                 if not outs[-1]["text"].endswith("[output truncated by the grader]\n"):
                     outs[-1]["text"] += "\n[output truncated by the grader]\n"
+            if outs and outs[-1].get("output_type") in ("display_data", "execute_result"):
+                data = outs[-1].get("data", {})
+                size = sum(len(str(v)) for v in data.values())
+                if size > limits.display_bytes:
+                    outs[-1]["data"] = {"text/plain": f"[a display of {size / 1e6:.0f} MB, left out by the grader]"}
             return out
 
     return _Client(
-        notebook, timeout=max(1, int(round(cell_timeout))), kernel_name="python3", allow_errors=True,
-        interrupt_on_timeout=False, record_timing=False, shutdown_kernel="immediate",
-        startup_timeout=120, iopub_timeout=4, raise_on_iopub_timeout=False,
+        notebook, timeout=max(1, int(round(cell_timeout))), allow_errors=True, interrupt_on_timeout=False,
+        record_timing=False, shutdown_kernel="immediate", startup_timeout=120, iopub_timeout=4,
+        raise_on_iopub_timeout=False,
     )
 
 
@@ -320,22 +610,55 @@ def _probe(client) -> bool:
         client.nb, client.timeout = saved_nb, saved_timeout
 
 
-def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: float = 180,
-                     timeout: float = 600) -> RunRecord:
-    """Run every code cell of a notebook in a fresh kernel and record what happened.
+def _interrupt(client) -> None:
+    try:
+        from jupyter_core.utils import run_sync
+
+        run_sync(client.km.interrupt_kernel)()
+    except Exception:  # noqa: BLE001 - a failed interrupt shows up in the probe
+        pass
+
+
+def _kernel_manager(folder: Path, argv: list, interrupt_mode: str):
+    from jupyter_client import AsyncKernelManager
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    spec = folder / "spec" / "ccdlab-graded"
+    spec.mkdir(parents=True, exist_ok=True)
+    (spec / "kernel.json").write_text(json.dumps({"argv": argv, "display_name": "ccdlab graded", "language": "python",
+                                                  "interrupt_mode": interrupt_mode}))
+    sockets = folder / "kernel"
+    sockets.mkdir(exist_ok=True)
+    km = AsyncKernelManager(kernel_name="ccdlab-graded", kernel_spec_manager=KernelSpecManager(kernel_dirs=[str(spec.parent)]),
+                            transport="ipc", ip=str(sockets / "k"))
+    km.connection_file = str(sockets / "connection.json")
+    return km, sockets
+
+
+def execute_notebook(notebook, folder, data_dir, night, lesson: str, *, cell_timeout: float = 180,
+                     timeout: float = 600, sandbox: bool = True, limits: Limits | None = None,
+                     expected: dict | None = None) -> RunRecord:
+    """Run every code cell of a notebook in a fresh (sandboxed) kernel; judge its answers outside it.
 
     Parameters
     ----------
     notebook : nbformat.NotebookNode
         The notebook (version 4). Its cells receive the new outputs.
-    workdir : path-like
-        The kernel's current folder.
-    env : dict
-        The kernel's environment (see :func:`kernel_environment`).
-    results_path : path-like
-        The results file named by ``env["CCDLAB_RESULTS"]``.
+    folder : path-like
+        An empty folder of the grader's for this run (work, reduced, outbox, inbox, sockets).
+    data_dir : path-like or None
+        The night the notebook works on (shown read-only; without ``reduced/`` and ``truth/``).
+    night : ccdlab.course.checks.Night
+        The grader's night (references), shared between submissions of the same data.
+    lesson : str
+        The lesson the grader identified.
+    expected : dict, optional
+        The answer names of each exercise's check line in the solution (see :class:`Referee`).
     cell_timeout, timeout : float
         Seconds allowed per cell and for the whole notebook (including the kernel start).
+    sandbox : bool
+        Run the kernel in bubblewrap (False only where it cannot run: no isolation then).
+    limits : Limits, optional
 
     Returns
     -------
@@ -346,19 +669,54 @@ def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: f
     >>> import nbformat, tempfile
     >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1/0")])
     >>> with tempfile.TemporaryDirectory() as tmp:  # doctest: +SKIP
-    ...     execute_notebook(nb, tmp, kernel_environment(f"{tmp}/r.jsonl"), f"{tmp}/r.jsonl").cells[0].ename
+    ...     execute_notebook(nb, tmp, None, None, "01_fits_files").cells[0].ename
     'ZeroDivisionError'
     """
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     start = time.monotonic()
     deadline = start + timeout
-    results_path = Path(results_path)
-    tail = _ResultsTail(results_path)
+    limits = limits or Limits()
+    folder = Path(folder)
+    work, reduced, outbox, inbox, taken = (folder / name for name in ("work", "reduced", "outbox", "inbox", "taken"))
+    for path in (work, reduced, outbox, inbox, taken):
+        path.mkdir(parents=True, exist_ok=True)
+    for path in (work, reduced, outbox):
+        path.chmod(0o777)  # the sandbox's user may be another than the grader's
+    for path in (folder, inbox):
+        path.chmod(0o755)
     code_cells = [i for i, cell in enumerate(notebook.cells) if cell.get("cell_type") == "code"]
     cells = {i: CellRecord(i, "not run") for i in code_cells}
-    record = RunRecord("completed")
-    client = _make_client(notebook, cell_timeout)
+    record = RunRecord("completed", sandboxed=sandbox)
+    group = ""
+    if sandbox:
+        inside = {"data": str(MOUNT / "data"), "work": str(MOUNT / "work"), "outbox": str(MOUNT / "outbox"),
+                  "inbox": str(MOUNT / "inbox")}
+        env = kernel_environment(inside["data"], inside["outbox"], inside["inbox"], inside["work"])
+        mounts = Mounts(work=work, raw=data_entries(data_dir), reduced=reduced, outbox=outbox, inbox=inbox)
+        group = make_cgroup(limits.processes)
+        km_argv = None  # filled below, once the socket folder is known
+    else:
+        data_copy = copy_data(data_dir, folder / "data") if data_dir else folder / "data"
+        data_copy.mkdir(exist_ok=True)
+        reduced = data_copy / "reduced"
+        inside = {"data": str(data_copy), "work": str(work), "outbox": str(outbox), "inbox": str(inbox)}
+        env = kernel_environment(inside["data"], inside["outbox"], inside["inbox"], inside["work"])
+    host = {f"{inside['data']}/reduced": reduced, inside["work"]: work}
+    referee = Referee(lesson, notebook, night.sharing(reduced) if night is not None else None, host, inbox,
+                      inside["inbox"], expected=expected)
+    record.submissions = referee.submissions
+    command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "ipykernel_launcher", "-f", "{connection_file}"]
+    km, sockets = _kernel_manager(folder, command, "message" if sandbox else "signal")
+    if sandbox:
+        mounts.shared = [sockets]
+        km_argv = sandbox_argv(mounts, command, env, limits, group)
+        (folder / "spec" / "ccdlab-graded" / "kernel.json").write_text(json.dumps(
+            {"argv": km_argv, "display_name": "ccdlab graded", "language": "python", "interrupt_mode": "message"}))
+    client = _make_client(notebook, cell_timeout, limits)
+    client.km = km
+    watcher = _Watcher(outbox, taken, referee)
+    drain = None
     replies: dict[int, dict] = {}
 
     def on_cell_executed(cell, cell_index, execute_reply):
@@ -366,18 +724,22 @@ def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: f
 
     client.on_cell_executed = on_cell_executed
     try:
-        client.km = client.create_kernel_manager()
-        client.start_new_kernel(cwd=str(workdir), env=env)
-        client.start_new_kernel_client()
-    except Exception as exc:  # noqa: BLE001 - any start failure is reported, not raised
-        record.status = "kernel failed"
-        record.message = f"The Python kernel did not start ({type(exc).__name__}: {exc})."
-        _cleanup(client)
-        record.cells = [cells[i] for i in code_cells]
-        record.elapsed = time.monotonic() - start
-        return record
-
-    try:
+        try:
+            kernel_env = env if sandbox else {**env, "PATH": env["PATH"]}
+            client.start_new_kernel(cwd=str(work), env=kernel_env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+            process = getattr(km.provisioner, "process", None)
+            if process is not None:
+                with _LIVE_LOCK:
+                    _LIVE.add(process)
+            if process is not None and process.stdout is not None:
+                drain = _OutputDrain(process.stdout, limits.output_chars)
+                drain.start()
+            client.start_new_kernel_client()
+        except Exception as exc:  # noqa: BLE001 - any start failure is reported, not raised
+            record.status = "kernel failed"
+            record.message = f"The Python kernel did not start ({type(exc).__name__}: {exc})."
+            return _finish(record, cells, code_cells, start)
+        watcher.start()
         count = 0
         for index in code_cells:
             cell = notebook.cells[index]
@@ -388,6 +750,7 @@ def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: f
                 record.message = f"The notebook ran out of time ({timeout:g} s) before cell {index + 1}."
                 break
             client.timeout = max(1, int(min(cell_timeout, remaining) + 0.999))
+            watcher.cell = index
             try:
                 if cell.source.strip():
                     count += 1
@@ -395,7 +758,7 @@ def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: f
                 reply = replies.pop(index, {})
                 if reply.get("status") == "error":
                     cell_record.status = "error"
-                    cell_record.ename = str(reply.get("ename", ""))
+                    cell_record.ename = str(reply.get("ename", ""))[:100]
                     cell_record.evalue = str(reply.get("evalue", ""))[:500]
                 else:
                     cell_record.status = "ok"
@@ -405,7 +768,7 @@ def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: f
                     record.status = "timeout"
                     record.message = f"The notebook ran out of time ({timeout:g} s) in cell {index + 1}."
                     break
-                client.km and _interrupt(client)
+                _interrupt(client)
                 if not _probe(client):
                     record.status = "timeout"
                     record.message = (f"Cell {index + 1} ran longer than {cell_timeout:g} s and did not stop "
@@ -417,129 +780,44 @@ def execute_notebook(notebook, workdir, env: dict, results_path, cell_timeout: f
                 record.message = f"The Python kernel died while running cell {index + 1}."
                 break
             finally:
-                lines, rewritten = tail.new_lines()
-                cell_record.rewrote_results = cell_record.rewrote_results or rewritten
-                for line in lines:
-                    line["cell"] = index
-                    record.results.append(line)
-                    cell_record.recorded.append(str(line.get("exercise", "")))
+                watcher.sweep()  # a submission made at the very end of the cell is still the cell's
+                watcher.cell = None
+                cell_record.submitted = [s.exercise for s in referee.submissions if s.cell == index]
     finally:
-        _cleanup(client)
-    lines, rewritten = tail.new_lines()  # anything a background thread wrote at the very end
-    last = cells[code_cells[-1]] if code_cells else None
-    for line in lines:
-        line["cell"] = last.index if last else -1
-        record.results.append(line)
-    if last is not None and rewritten:
-        last.rewrote_results = True
+        _stop_kernel(client)
+        watcher.stop.set()
+        if watcher.is_alive():
+            watcher.join(timeout=30)
+        remove_cgroup(group)
+        if drain is not None:
+            drain.join(timeout=5)
+    return _finish(record, cells, code_cells, start)
+
+
+def _finish(record: RunRecord, cells: dict, code_cells: list, start: float) -> RunRecord:
     record.cells = [cells[i] for i in code_cells]
     record.elapsed = time.monotonic() - start
     return record
 
 
-def _interrupt(client) -> None:
-    try:
-        from jupyter_core.utils import run_sync
-
-        run_sync(client.km.interrupt_kernel)()
-    except Exception:  # noqa: BLE001 - a failed interrupt shows up in the probe
-        pass
-
-
-def _cleanup(client) -> None:
-    if getattr(client, "km", None) is None:
+def _stop_kernel(client) -> None:
+    """Stop the kernel and the sandbox around it (every process in it dies), then wait for it."""
+    km = getattr(client, "km", None)
+    if km is None:
         return
+    process = getattr(getattr(km, "provisioner", None), "process", None)
     try:
         client._cleanup_kernel()
     except Exception:  # noqa: BLE001 - the kernel may already be gone
         pass
-
-
-def run_job(job: dict) -> RunRecord:
-    """Prepare a sandbox for one submission, run it and return the record.
-
-    Parameters
-    ----------
-    job : dict
-        ``notebook`` (the submission copy to run), ``sandbox`` (an empty folder the worker may fill),
-        ``data`` (the instructor's data folder or None), ``cell_timeout``, ``timeout``, and
-        optionally ``executed`` (where to save the executed notebook).
-
-    Returns
-    -------
-    RunRecord
-
-    Examples
-    --------
-    >>> run_job({"notebook": "missing.ipynb", "sandbox": "/tmp/none"}).status  # doctest: +SKIP
-    'invalid notebook'
-    """
-    import nbformat
-
-    start = time.monotonic()
-    sandbox = Path(job["sandbox"])
-    work, results_dir = sandbox / "work", sandbox / "results"
-    work.mkdir(parents=True, exist_ok=True)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    results_path = results_dir / "results.jsonl"
-    try:
-        notebook = nbformat.read(job["notebook"], as_version=4)
-    except Exception as exc:  # noqa: BLE001 - reported as a status
-        return RunRecord("invalid notebook", message=f"The notebook could not be read ({exc}).")
-    for cell in notebook.cells:
-        if cell.get("cell_type") == "code":
-            cell.outputs, cell.execution_count = [], None
-    if job.get("data"):
-        data_copy = copy_data(job["data"], sandbox / "data")
-    else:  # no data: an empty folder, so that ccdlab never falls back to the instructor's own data/
-        data_copy = sandbox / "data"
-        data_copy.mkdir(exist_ok=True)
-    env = kernel_environment(results_path, data_copy)
-    timeout = float(job.get("timeout", 600)) - (time.monotonic() - start)
-    record = execute_notebook(notebook, work, env, results_path,
-                              cell_timeout=float(job.get("cell_timeout", 180)), timeout=max(timeout, 1.0))
-    record.elapsed = time.monotonic() - start
-    if job.get("executed"):
+    if process is not None:
         try:
-            nbformat.write(notebook, job["executed"])
-        except Exception:  # noqa: BLE001 - the executed copy is a convenience
+            process.kill()
+        except OSError:
             pass
-    return record
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Worker entry point: ``python -m ccdlab.classroom.grading.run JOB.json``; prints the record as JSON.
-
-    The record is written to a private copy of the standard output taken before the kernel starts;
-    the kernel's own output goes to ``log.txt`` in the sandbox, so nothing the notebook prints can
-    pass for the record.
-
-    Examples
-    --------
-    >>> main([])  # doctest: +SKIP
-    2
-    """
-    argv = list(sys.argv[1:] if argv is None else argv)
-    if len(argv) != 1:
-        print("usage: python -m ccdlab.classroom.grading.run JOB.json", file=sys.stderr)
-        return 2
-    job = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
-    private = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
-    sys.stdout.flush()
-    sys.stderr.flush()
-    log = os.open(Path(job["sandbox"]) / "log.txt", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    os.dup2(log, 1)
-    os.dup2(log, 2)
-    os.close(log)
-    try:
-        record = run_job(job)
-    except Exception as exc:  # noqa: BLE001 - the grader reports it for this submission only
-        record = RunRecord("kernel failed", message=f"The grader could not run this notebook ({type(exc).__name__}: {exc}).")
-    private.write(record.to_json() + "\n")
-    private.flush()
-    private.close()
-    return 0
-
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+        try:
+            process.wait(timeout=30)
+        except Exception:  # noqa: BLE001
+            pass
+        with _LIVE_LOCK:
+            _LIVE.discard(process)

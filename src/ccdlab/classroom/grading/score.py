@@ -1,12 +1,14 @@
 """From what happened in a run to one grade row per exercise: points, status and the hint.
 
-Every exercise of the lesson gets one row with one status (see :data:`GRADE_STATUSES`), so a
+The grade of an exercise is the verdict the grader gave, outside the kernel, to the one
+submission that counts (:mod:`ccdlab.classroom.grading.run`). Every exercise of the lesson gets
+one row with one status (see :data:`GRADE_STATUSES`): an exercise without a counted submission is
+explained from its cells (an error, a timeout, a dead kernel, a deleted or moved check line), so a
 broken or hostile notebook is reported, not fatal.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 
 from ccdlab.classroom.grading.run import RunRecord
@@ -14,7 +16,7 @@ from ccdlab.classroom.grading.solutions import Lesson
 from ccdlab.course.markers import Exercise, cell_source
 from ccdlab.course.results import STATUSES as CHECK_STATUSES
 
-__all__ = ["GRADE_STATUSES", "GRADING_INTERNALS", "GradeRow", "suspect_cells", "grade_record", "rows_without_run"]
+__all__ = ["GRADE_STATUSES", "GradeRow", "grade_record", "not_counted", "rows_without_run"]
 
 
 #: Every status a grade row can have: the check's own verdicts, then what the grader found.
@@ -22,26 +24,12 @@ GRADE_STATUSES = CHECK_STATUSES + (
     "missing",           # no result recorded: the check cell was deleted, or never reached
     "timeout",           # the exercise's cell ran too long, or the notebook's time ran out first
     "kernel died",       # the kernel crashed before the exercise's check ran
-    "tampered",          # the result was written by a cell that uses grading internals
-    "wrong check",       # the result recorded under this ID came from the check of other answers
+    "wrong check",       # the check line of this exercise was given another exercise's answers
     "invalid notebook",  # the file is not a readable notebook
     "unknown lesson",    # no solution notebook matches this notebook
     "wrong lesson",      # a notebook of another lesson than the one being graded
     "grader error",      # the grader itself failed on this notebook (please report)
 )
-
-
-#: Names a student notebook never needs: using them (when the lesson's solution does not) is how a
-#: cell would write its own results, so results recorded by such a cell are not trusted.
-GRADING_INTERNALS = (
-    "CCDLAB_RESULTS", "ExerciseResult", "ccdlab.course.results", "results.record", "_RECORDED", "_record",
-    "read_results", "ccdlab import results", "ccdlab.course.checks", "find_check", "grading_run",
-)
-
-
-def _uses(name: str, source: str) -> bool:
-    """True when ``name`` appears in ``source`` as a whole name (``my_record`` is not ``_record``)."""
-    return re.search(rf"(?<!\w){re.escape(name)}(?!\w)", source) is not None
 
 
 @dataclass
@@ -64,38 +52,6 @@ class GradeRow:
     submission: str = ""
     title: str = ""
     score: float = 0.0
-
-
-def suspect_cells(notebook, lesson: Lesson) -> dict:
-    """Find the cells that use grading internals the lesson's solution does not use.
-
-    Parameters
-    ----------
-    notebook : NotebookNode
-    lesson : Lesson
-
-    Returns
-    -------
-    dict
-        ``{cell index: [names used]}``.
-
-    Examples
-    --------
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("import os; os.environ['CCDLAB_RESULTS']")])
-    >>> suspect_cells(nb, Lesson("x", (), source="check('1.1', x)"))
-    {0: ['CCDLAB_RESULTS']}
-    """
-    allowed = {name for name in GRADING_INTERNALS if _uses(name, lesson.source)}
-    found = {}
-    for index, cell in enumerate(notebook.cells):
-        if cell.get("cell_type") != "code":
-            continue
-        source = cell_source(cell)
-        used = [name for name in GRADING_INTERNALS if name not in allowed and _uses(name, source)]
-        if used:
-            found[index] = used
-    return found
 
 
 def _marker_cells(notebook) -> dict:
@@ -153,87 +109,13 @@ def _explain_missing(exercise: Exercise, markers: dict, record: RunRecord, noteb
         return moved
     if not region:
         return "missing", (
-            f"No result for exercise {exercise.id}, and its cell ('# EXERCISE {exercise.id}') is not in the "
-            "notebook: it was deleted or changed. Copy it back from a fresh notebook."
+            f"No answer for exercise {exercise.id}, and its cell ('# EXERCISE {exercise.id}') with its check line "
+            "is not in the notebook: it was deleted or changed. Copy it back from a fresh notebook."
         )
     return "missing", (
-        f"The cells of exercise {exercise.id} ran, but no check recorded a result: the check line "
-        "was probably deleted or moved. Copy it back from a fresh notebook."
+        f"The cells of exercise {exercise.id} ran, but its check line did not submit an answer from the "
+        "exercise's own cell: it was probably deleted or moved. Copy it back from a fresh notebook."
     )
-
-
-def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, submission: str = "") -> list:
-    """Turn what happened in a run into one grade row per exercise of the lesson.
-
-    The last result recorded for an exercise wins (a student may run a check many times). A result
-    recorded by a cell that uses grading internals, or that rewrote the results file, scores 0 with
-    status ``tampered``; one whose checked answers are not those the solution's check of that
-    exercise passes scores 0 with status ``wrong check``. An exercise without a result is explained
-    from the cells around its marker: ``error`` (with the exception), ``timeout``, ``kernel died``
-    or ``missing``.
-
-    Parameters
-    ----------
-    record : RunRecord
-        From :func:`ccdlab.classroom.grading.run.execute_notebook`.
-    notebook : NotebookNode
-        The submitted notebook (for marker positions and suspicious cells).
-    lesson : Lesson
-    student, submission : str
-        Copied into the rows.
-
-    Returns
-    -------
-    list of GradeRow
-
-    Examples
-    --------
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# EXERCISE 1.1 (2 points): x")])
-    >>> rec = RunRecord("completed", results=[{"exercise": "1.1", "status": "partial", "score": 0.5, "cell": 0}])
-    >>> grade_record(rec, nb, Lesson("l", (Exercise("1.1", 2.0),)), "alice")[0].points
-    1.0
-    """
-    from ccdlab.course.results import ExerciseResult
-
-    suspects = suspect_cells(notebook, lesson)
-    rewriters = {cell.index for cell in record.cells if cell.rewrote_results}
-    latest = {}
-    for line in record.results:
-        try:
-            result = ExerciseResult(
-                exercise=str(line["exercise"]), status=str(line["status"]), score=float(line["score"]),
-                hint=str(line.get("hint", "") or ""), lesson=str(line.get("lesson", "") or ""),
-            )
-        except (KeyError, TypeError, ValueError):
-            continue
-        details = line.get("details") if isinstance(line.get("details"), dict) else {}
-        parts = details.get("parts") if isinstance(details.get("parts"), dict) else None
-        latest[result.exercise] = (result, int(line.get("cell", -1)), parts)
-    markers = _marker_cells(notebook)
-    rows = []
-    for exercise in lesson.exercises:
-        row = GradeRow(student, lesson.name, exercise.id, 0.0, exercise.points, "", "", submission, exercise.title)
-        if exercise.id in latest:
-            result, cell, parts = latest[exercise.id]
-            expected = lesson.answers.get(exercise.id)
-            if cell in suspects or cell in rewriters:
-                why = (f"uses {', '.join(suspects[cell])}" if cell in suspects else "rewrote the results file")
-                row.status = "tampered"
-                row.hint = (f"The result of exercise {exercise.id} was written by cell {cell + 1}, which {why} "
-                            "instead of calling the check; it is not counted. See your instructor.")
-            elif expected and parts is not None and set(parts) != set(expected):
-                row.status = "wrong check"
-                row.hint = (f"The result recorded as exercise {exercise.id} (cell {cell + 1}) checked "
-                            f"{', '.join(sorted(parts)) or 'nothing'}, not {', '.join(sorted(expected))}: "
-                            "use the check line given in the notebook.")
-            else:
-                row.status, row.hint, row.score = result.status, result.hint, float(result.score)
-                row.points = round(float(result.score) * exercise.points, 4)
-        else:
-            row.status, row.hint = _explain_missing(exercise, markers, record, notebook)
-        rows.append(row)
-    return rows
 
 
 def rows_without_run(lesson: Lesson | None, student: str, status: str, hint: str, submission: str) -> list:
@@ -249,3 +131,69 @@ def rows_without_run(lesson: Lesson | None, student: str, status: str, hint: str
     return [GradeRow(student, lesson.name, e.id, 0.0, e.points, status, hint, submission, e.title)
             for e in lesson.exercises]
 
+
+def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, submission: str = "") -> list:
+    """Turn what happened in a run into one grade row per exercise of the lesson.
+
+    An exercise with a counted submission gets the grader's verdict (points = score x points;
+    ``error`` when its cell raised before the check). One without is explained from the cells
+    around its marker: ``error`` (with the exception), ``timeout``, ``kernel died`` or ``missing``.
+
+    Parameters
+    ----------
+    record : RunRecord
+        From :func:`ccdlab.classroom.grading.run.execute_notebook`.
+    notebook : NotebookNode
+        The submitted notebook (for marker positions).
+    lesson : Lesson
+    student, submission : str
+        Copied into the rows.
+
+    Returns
+    -------
+    list of GradeRow
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> from ccdlab.classroom.grading.run import Submitted
+    >>> from ccdlab.course.markers import Exercise
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("# EXERCISE 1.1 (2 points): x")])
+    >>> rec = RunRecord("completed", submissions=[Submitted("1.1", 0, True, status="partial", score=0.5)])
+    >>> grade_record(rec, nb, Lesson("l", (Exercise("1.1", 2.0),)), "alice")[0].points
+    1.0
+    """
+    counted = {s.exercise: s for s in record.submissions if s.counted}
+    markers = _marker_cells(notebook)
+    rows = []
+    for exercise in lesson.exercises:
+        row = GradeRow(student, lesson.name, exercise.id, 0.0, exercise.points, "", "", submission, exercise.title)
+        found = counted.get(exercise.id)
+        if found is not None:
+            row.status, row.score = found.status, float(found.score)
+            row.hint = found.hint
+            if found.raised:
+                row.status, row.score = "error", 0.0
+                row.hint = f"Cell {found.cell + 1} (exercise {exercise.id}) raised {found.raised}"
+            row.points = round(row.score * exercise.points, 4)
+        else:
+            row.status, row.hint = _explain_missing(exercise, markers, record, notebook)
+        rows.append(row)
+    return rows
+
+
+def not_counted(record: RunRecord) -> list:
+    """One sentence per submission that did not count (submitted from another cell, twice...), for the report.
+
+    Examples
+    --------
+    >>> from ccdlab.classroom.grading.run import Submitted
+    >>> not_counted(RunRecord("completed", submissions=[Submitted("3.2", 4, False, reason="it was checked twice")]))
+    ['exercise 3.2 was checked again from cell 5 (not counted: it was checked twice)']
+    """
+    notes = []
+    for item in record.submissions:
+        if not item.counted:
+            where = f"from cell {item.cell + 1}" if item.cell >= 0 else "between cells"
+            notes.append(f"exercise {item.exercise} was checked again {where} (not counted: {item.reason})")
+    return notes

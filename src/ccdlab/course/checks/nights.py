@@ -36,6 +36,9 @@ class Night:
         references come from the raw frames alone.
     memo : dict, optional
         A store of kept results to share with another Night of the same raw frames.
+    cache_dir : path-like, optional
+        A folder where results that are arrays are also kept on disk, for the other processes
+        grading the same night (the grader's; never the student's).
 
     Examples
     --------
@@ -45,10 +48,12 @@ class Night:
     []
     """
 
-    def __init__(self, data_dir, outputs_dir=None, trust_outputs: bool = True, memo: dict | None = None):
+    def __init__(self, data_dir, outputs_dir=None, trust_outputs: bool = True, memo: dict | None = None,
+                 cache_dir=None):
         self.data_dir = Path(data_dir)
         self.outputs_dir = Path(outputs_dir) if outputs_dir is not None else self.data_dir / "reduced"
         self.trust_outputs = trust_outputs
+        self.cache_dir = Path(cache_dir) if cache_dir else None
         self._memo: dict = {} if memo is None else memo
 
     def sharing(self, outputs_dir) -> "Night":
@@ -60,7 +65,7 @@ class Night:
         >>> base.sharing("/tmp/sub/reduced")._memo is base._memo
         True
         """
-        return Night(self.data_dir, outputs_dir, self.trust_outputs, self._memo)
+        return Night(self.data_dir, outputs_dir, self.trust_outputs, self._memo, self.cache_dir)
 
     def memo(self, key, compute: Callable[[], Any]):
         """Return the value kept under ``key``, computing it once with ``compute()``.
@@ -71,8 +76,31 @@ class Night:
         42
         """
         if key not in self._memo:
-            self._memo[key] = compute()
+            self._memo[key] = self._cached(key, compute)
         return self._memo[key]
+
+    def _cached(self, key, compute):
+        if self.cache_dir is None:
+            return compute()
+        import hashlib
+
+        path = self.cache_dir / (hashlib.sha256(repr(key).encode()).hexdigest()[:32] + ".npy")
+        if path.is_file():
+            try:
+                return np.load(path, allow_pickle=False)
+            except (OSError, ValueError):
+                pass
+        value = compute()
+        if isinstance(value, np.ndarray) and value.dtype != object:
+            from ccdlab.files import atomic_output
+
+            try:
+                with atomic_output(path) as part:
+                    with open(part, "wb") as handle:
+                        np.save(handle, value, allow_pickle=False)
+            except Exception:  # noqa: BLE001 - a cache that cannot be written is only slower
+                pass
+        return value
 
     @property
     def table(self):
