@@ -118,7 +118,7 @@ class SandboxedFunction:
             import sys
 
             argv = sandbox_argv(mounts, [sys.executable, "-c", CALL_SCRIPT, str(inside)], env, self.limits, group)
-            split = argv.index("--chdir")
+            split = argv.index("--remount-ro")
             argv[split:split] = ["--ro-bind", str(box), str(inside), "--bind", str(box / "out"), str(inside / "out")]
             try:
                 done = subprocess.run(argv, capture_output=True, timeout=self.timeout, start_new_session=True)

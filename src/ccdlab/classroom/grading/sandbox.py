@@ -218,7 +218,7 @@ def sandbox_argv(mounts: Mounts, command: list, env: dict | None = None, limits:
         args += ["--bind", str(host), str(host)]
     for host, inside in mounts.extra_read:
         args += ["--ro-bind", str(host), str(inside)]
-    args += ["--chdir", str(MOUNT / "work"), "--clearenv"]
+    args += ["--remount-ro", "/", "--chdir", str(MOUNT / "work"), "--clearenv"]
     for key, value in sorted((env or {}).items()):
         args += ["--setenv", key, str(value)]
     confine = [sys.executable, "-m", "ccdlab.classroom.grading.confine", "--memory", str(limits.memory),

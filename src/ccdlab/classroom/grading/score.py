@@ -173,8 +173,13 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
             row.status, row.score = found.status, float(found.score)
             row.hint = found.hint
             if found.raised:
-                row.status, row.score = "error", 0.0
-                row.hint = f"Cell {found.cell + 1} (exercise {exercise.id}) raised {found.raised}"
+                cell = next((c for c in record.cells if c.index == found.cell), None)
+                row.score = 0.0
+                if cell is not None and cell.status in ("timeout", "kernel died"):  # the grader's interrupt, not a bug
+                    row.status, row.hint = _explain_missing(exercise, markers, record, notebook)
+                else:
+                    row.status = "error"
+                    row.hint = f"Cell {found.cell + 1} (exercise {exercise.id}) raised {found.raised}"
             row.points = round(row.score * exercise.points, 4)
         else:
             row.status, row.hint = _explain_missing(exercise, markers, record, notebook)
