@@ -45,6 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replace a dataset already in the folder (bias/, flats/, science/, truth/; reduced/ is kept)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the synthetic night (default: the course's)")
+    parser.add_argument("--student", metavar="NAME", default=None,
+                        help="make your own night, drawn from your name (write it as on your notebooks): the same "
+                        "night as everyone's, with its own numbers; it replaces the default night in the folder")
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
 
@@ -76,8 +79,11 @@ def run(args: argparse.Namespace) -> int:
     force = getattr(args, "force", False)
     if hashes and not urls:
         raise FetchError("--sha256 checks a download: give it together with --url.")
-    if urls and seed is not None:
-        raise FetchError("--seed applies to the synthetic night only, not to downloads.")
+    student = getattr(args, "student", None)
+    if urls and (seed is not None or student):
+        raise FetchError("--seed and --student apply to the synthetic night only, not to downloads.")
+    if student is not None and seed is not None:
+        raise FetchError("--student draws the night from your name: leave out --seed.")
     if seed is not None and seed < 0:
         raise FetchError(f"--seed must be zero or a positive integer; got {seed}.")
 
@@ -87,6 +93,8 @@ def run(args: argparse.Namespace) -> int:
 
     if urls:
         report = fetch.fetch_url(urls, dest, sha256=hashes or None, force=force, progress=progress)
+    elif student is not None:
+        report = fetch.ensure_default(dest, size=size, force=force, progress=progress, student=student)
     elif dest is None and on_colab():
         from ccdlab.data.colab import prepare_colab_data
 

@@ -32,6 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "when not), require (refuse to grade without it), off (only for notebooks you trust)")
     parser.add_argument("--memory", type=float, default=4.0, metavar="GB",
                         help="memory each notebook may use, in GB (default 4)")
+    parser.add_argument("--student-nights", action="store_true",
+                        help="grade each notebook on its student's own night (made again here from the student's "
+                        "name, as in 'python data_fetch.py --student NAME'), and list answers matching another's night")
+    parser.add_argument("--size", choices=("tiny", "workshop", "full"), default=None,
+                        help="with --student-nights: the size of the nights (default: the size of --data's night)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -73,7 +78,8 @@ def run(args: argparse.Namespace) -> int:
                                "or --no-data.") from None
     book = grade(args.submissions, args.solutions, data_dir, timeout=args.timeout, cell_timeout=args.cell_timeout,
                  jobs=args.jobs, lesson=args.lesson, executed_dir=args.executed, progress=not args.no_progress,
-                 sandbox=args.sandbox, memory=int(args.memory * 2**30))
+                 sandbox=args.sandbox, memory=int(args.memory * 2**30),
+                 student_nights=args.student_nights, night_size=args.size)
     paths = write_reports(book, out)
     students = len({sub.student for sub in book.submissions})
     print(f"Graded {len(book.submissions)} notebook(s) from {students} student(s) in {book.elapsed:.0f} s.")

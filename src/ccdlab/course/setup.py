@@ -17,6 +17,7 @@ keeps them in step; ``ccdlab student --refresh-setup`` rewrites them).
 from __future__ import annotations
 
 import importlib
+import os
 import sys
 from pathlib import Path
 
@@ -24,13 +25,22 @@ from ccdlab import paths
 from ccdlab.course.exercises import after_cell, set_lesson
 from ccdlab.errors import SetupError
 
-__all__ = ["COURSE_REPOSITORY", "DRIVE_COURSES", "LOCAL_COURSE", "SetupError", "cell_source", "start"]
+__all__ = ["COURSE_REPOSITORY", "STUDENT_NIGHTS", "NAME_FILE", "DRIVE_COURSES", "LOCAL_COURSE", "SetupError",
+           "cell_source", "student_name", "start"]
 
 #: Where pip installs ccdlab from on Colab when the Drive holds no copy of the course, e.g.
 #: ``"git+https://example.org/your-course/ccdlab"``. None (the default): students copy the course
 #: folder, or the hand-out made by ``ccdlab release``, to their Drive. An instructor who
 #: publishes the course sets this, then runs ``ccdlab student solutions --out notebooks --refresh-setup``.
 COURSE_REPOSITORY: str | None = None
+
+#: True when each student works on a night of their own (``ccdlab grade --student-nights``): the
+#: setup cell asks the student's name once, remembers it beside the data, and makes their night.
+#: An instructor sets it before ``ccdlab release``.
+STUDENT_NIGHTS = False
+
+#: The file beside the data that remembers whose night it is.
+NAME_FILE = "student.json"
 
 #: Copies of the course folder on Google Drive, in the order they are looked for.
 DRIVE_COURSES = ("/content/drive/MyDrive/ccdlab-course", "/content/drive/MyDrive/ccdlab")
@@ -88,10 +98,56 @@ def cell_source(lesson: str) -> str:
                             source_line=source_line)
 
 
-def _colab_data(size: str | None) -> Path:
+def _colab_data(size: str | None, student: str | None = None) -> Path:
     """Mount Drive, create the data there if it holds none, and return the local working copy."""
     colab = importlib.import_module("ccdlab.data.colab")
-    return Path(colab.prepare_colab_data(size=size, progress=True))
+    return Path(colab.prepare_colab_data(size=size, progress=True, student=student))
+
+
+def student_name(folder, ask=None) -> str:
+    """The student whose night lives in ``folder``: remembered in ``student.json``, or asked once.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     first = student_name(tmp, ask=lambda prompt: "Ada Lovelace")
+    ...     again = student_name(tmp, ask=lambda prompt: "someone else")
+    >>> first, again
+    ('Ada Lovelace', 'Ada Lovelace')
+    """
+    import json
+
+    from ccdlab.files import atomic_write_text
+
+    path = Path(folder) / NAME_FILE
+    try:
+        name = str(json.loads(path.read_text(encoding="utf-8")).get("name", "")).strip()
+    except (OSError, ValueError, AttributeError):
+        name = ""
+    ask = ask or input
+    while not name:
+        name = " ".join(str(ask("Your name, written as on the notebooks you hand in: ")).split())
+    atomic_write_text(path, json.dumps({"name": name}) + "\n")
+    return name
+
+
+def _student_night(size: str | None) -> Path:
+    """The data folder holding this student's own night (made the first time)."""
+    from ccdlab.data.fetch import ensure_default
+
+    if paths.on_colab():
+        colab = importlib.import_module("ccdlab.data.colab")
+        colab.mount_drive()
+        paths.DRIVE_DATA.mkdir(parents=True, exist_ok=True)
+        return _colab_data(size, student_name(paths.DRIVE_DATA))
+    folder = paths.find_data_dir(must_exist=False)
+    folder.mkdir(parents=True, exist_ok=True)
+    name = student_name(folder)
+    report = ensure_default(folder, size=size, progress=True, student=name)
+    if report.status == "created":
+        print(f"Your own night is ready in {folder} ({name}).")
+    return folder
 
 
 def _keep_going_after_errors() -> None:
@@ -139,6 +195,12 @@ def start(lesson: str, size: str | None = None) -> Path:
     """
     set_lesson(lesson)
     _keep_going_after_errors()
+    if STUDENT_NIGHTS and not os.environ.get("CCDLAB_GRADING"):
+        try:
+            return _student_night(size)
+        except Exception as exc:  # noqa: BLE001 - one sentence, not a traceback
+            raise SetupError(f"Your night could not be prepared ({exc}). Check the data folder, then run this "
+                             "cell again.") from None
     if paths.on_colab():
         try:
             found = _colab_data(size)

@@ -209,6 +209,7 @@ def prepare_colab_data(
     drive_data: str | os.PathLike | None = None,
     local_data: str | os.PathLike | None = None,
     mount_point: str | os.PathLike | None = None,
+    student: str | None = None,
 ) -> Path:
     """Make the course data ready on Colab: on Drive, with a checked working copy on local disk.
 
@@ -225,6 +226,8 @@ def prepare_colab_data(
         Show progress bars.
     drive_data, local_data, mount_point : path-like, optional
         Override :data:`DRIVE_DATA`, :data:`LOCAL_DATA` and :data:`DRIVE_MOUNT`.
+    student : str, optional
+        Make (or check) the student's own night instead of the default one.
 
     Returns
     -------
@@ -250,6 +253,8 @@ def prepare_colab_data(
     if not paths.on_colab():
         from ccdlab.data.fetch import fetch_default
 
+        if student:
+            return ensure_default(None, size=size, force=force, progress=progress, student=student).dest
         return fetch_default(size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress)
     drive = Path(drive_data) if drive_data is not None else DRIVE_DATA
     local = Path(local_data) if local_data is not None else LOCAL_DATA
@@ -257,17 +262,18 @@ def prepare_colab_data(
         mount_drive(mount_point)
     if not drive.parent.is_dir():
         raise ColabError(f"{drive.parent} does not exist after mounting Drive: check the Drive folder name.")
-    if force or not _holds_data(drive):
+    new_night = bool(student) and not _holds_night_of(drive, student)
+    if force or new_night or not _holds_data(drive):
         try:
-            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress)
+            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress, student=student)
         except (DatasetExistsError, ManifestError):
             _clear_dataset(local)  # the working copy is only a cache: rebuild it
-            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, progress=progress)
-        if force:
+            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, progress=progress, student=student)
+        if force or new_night:
             _clear_dataset(drive)
         sync_folder(local, drive, mirror=True, progress=progress)
         return local
-    if size is not None and (drive / MANIFEST_NAME).is_file():
+    if size is not None and not student and (drive / MANIFEST_NAME).is_file():
         meta = read_manifest(drive).get("meta", {})
         if meta.get("kind") == "synthetic" and (meta.get("size"), meta.get("seed")) != (size, int(seed)):
             raise DatasetExistsError(
@@ -293,6 +299,17 @@ def prepare_colab_data(
                 "Rebuild it with: python data_fetch.py --force"
             )
     return local
+
+
+def _holds_night_of(folder: Path, student: str) -> bool:
+    """True when ``folder``'s manifest is the night of ``student``."""
+    from ccdlab.data.simulate.students import normalise_name
+
+    try:
+        meta = read_manifest(folder).get("meta", {})
+        return normalise_name(meta.get("student") or "-") == normalise_name(student)
+    except Exception:  # noqa: BLE001 - no or bad manifest: not theirs
+        return False
 
 
 def save_to_drive(

@@ -18,6 +18,7 @@ wrong checksum leave the folder as it was. An existing dataset is replaced only 
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from dataclasses import dataclass, field
@@ -116,12 +117,16 @@ def _problems_text(problems: list[str]) -> str:
 
 
 def _held(meta: dict) -> str:
+    if meta.get("kind") == "synthetic" and meta.get("student"):
+        return f"the {meta.get('size')} night of {meta['student']}"
     if meta.get("kind") == "synthetic":
         return f"the {meta.get('size')} synthetic night (seed {meta.get('seed')})"
     return f"data downloaded from {', '.join(meta.get('sources', [])) or 'elsewhere'}"
 
 
 def _restore_command(meta: dict, dest: Path) -> str:
+    if meta.get("kind") == "synthetic" and meta.get("size") in SIZES and meta.get("student"):
+        return f"python data_fetch.py --force --size {meta['size']} --student {json.dumps(meta['student'])} --dest {dest}"
     if meta.get("kind") == "synthetic" and meta.get("size") in SIZES:
         seed = meta.get("seed", DEFAULT_SEED)
         extra = "" if seed == DEFAULT_SEED else f" --seed {seed}"
@@ -137,6 +142,7 @@ def ensure_default(
     force: bool = False,
     progress: bool = True,
     seed: int = DEFAULT_SEED,
+    student: str | None = None,
 ) -> FetchReport:
     """Make sure ``dest`` holds a verified synthetic night; say what was done.
 
@@ -187,6 +193,8 @@ def ensure_default(
     """
     if size is not None and size not in SIZES:
         raise FetchError(f"Unknown size {size!r}: use one of {', '.join(SIZES)}.")
+    if student:
+        return _ensure_student_night(dest, student, size or DEFAULT_SIZE, force, progress)
     dest = find_data_dir(must_exist=False) if dest is None else Path(dest).expanduser()
     if dest.exists() and not dest.is_dir():
         raise NotAFolderError(f"{dest} is a file, not a folder: choose another --dest.")
@@ -236,6 +244,34 @@ def ensure_default(
             "left alone. Use --force to replace them with the synthetic night, or --dest for another folder.",
         )
     make_night(dest, size=size, seed=seed, progress=progress, overwrite=bool(parts))
+    return FetchReport(dest, "created", message=f"Wrote {wanted} into {dest}.")
+
+
+def _ensure_student_night(dest, student: str, size: str, force: bool, progress: bool) -> FetchReport:
+    """A student's own night (no truth/ folder: the grader makes its own copy to judge with)."""
+    from ccdlab.data.simulate.students import normalise_name, student_seed
+
+    dest = find_data_dir(must_exist=False) if dest is None else Path(dest).expanduser()
+    if dest.exists() and not dest.is_dir():
+        raise NotAFolderError(f"{dest} is a file, not a folder: choose another --dest.")
+    name = " ".join(str(student).split())
+    seed = student_seed(name)
+    wanted = f"the {size} night of {name}"
+    if (dest / MANIFEST_NAME).exists() and not force and not (dest / INSTALLING_MARKER).exists():
+        meta = read_manifest(dest).get("meta", {})
+        mine = (meta.get("kind") == "synthetic" and meta.get("size") == size and meta.get("seed") == seed
+                and normalise_name(meta.get("student") or "-") == normalise_name(name))
+        if mine:
+            problems = verify_manifest(dest)
+            if problems:
+                raise ManifestError(f"Your night in {dest} does not match its manifest ({_problems_text(problems)}). "
+                                    f"Rebuild it with: {_restore_command(meta, dest)}")
+            return FetchReport(dest, "verified", message=f"{dest} holds {wanted}; checksums verified, nothing to do.")
+        if meta.get("kind") != "synthetic" or meta.get("student"):
+            raise DatasetExistsError(f"{dest} already holds {_held(meta)}, not {wanted}; nothing was changed. Add "
+                                     "--force to replace it, or choose another folder with --dest.")
+    replace = force or any((dest / p).exists() for p in (*DATASET_FOLDERS, MANIFEST_NAME))
+    make_night(dest, size=size, seed=seed, progress=progress, overwrite=replace, student=name, truth=False)
     return FetchReport(dest, "created", message=f"Wrote {wanted} into {dest}.")
 
 

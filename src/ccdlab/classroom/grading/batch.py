@@ -237,7 +237,8 @@ def _sandbox_in_use(mode: str, book: GradeBook) -> bool:
 
 def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 600, cell_timeout: float = 180,
           jobs: int | None = None, lesson: str | None = None, executed_dir=None, progress: bool = True,
-          workdir=None, sandbox: str = "auto", memory: int | None = None) -> GradeBook:
+          workdir=None, sandbox: str = "auto", memory: int | None = None, student_nights: bool = False,
+          night_size: str | None = None) -> GradeBook:
     """Grade returned notebooks.
 
     Parameters
@@ -265,6 +266,13 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
         See :data:`SANDBOX_MODES`.
     memory : int, optional
         Memory limit of each notebook, bytes (default 4 GiB).
+    student_nights : bool
+        Grade each notebook on its own student's night (:mod:`ccdlab.data.simulate.students`),
+        made again here from the student's name (as identified from the hand-in), and list
+        answers that match another student's night.
+    night_size : str, optional
+        With ``student_nights``: the size of the nights (default: the size of ``data_dir``'s
+        night, else ``workshop``).
 
     Returns
     -------
@@ -308,6 +316,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     use_sandbox = _sandbox_in_use(sandbox, book)
     book.settings["sandboxed"] = use_sandbox
     limits = Limits(memory=int(memory)) if memory else Limits()
+    size_of_nights = _size_of_nights(night_size, data_dir) if student_nights else None
+    book.settings["student_nights"] = size_of_nights or ""
 
     owned_tmp = workdir is None
     root = Path(tempfile.mkdtemp(prefix="ccdlab-grade-")) if owned_tmp else Path(workdir)
@@ -355,8 +365,12 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
             folder.mkdir(parents=True, exist_ok=True)
             copy = folder / "submission.ipynb"
             nbformat.write(notebook, copy)
+            night_dir, cache = data_dir if data_dir is not None else empty_data, root / "cache"
+            if student_nights:
+                night_dir, cache = _night_of(sub.student, root / "nights", size_of_nights)
+                cache = night_dir.parent / f"{night_dir.name}-cache"
             job = {"notebook": str(copy), "folder": str(folder / "run"), "lesson": the_lesson.name,
-                   "data": str(data_dir if data_dir is not None else empty_data), "cache": str(root / "cache"),
+                   "data": str(night_dir), "cache": str(cache),
                    "expected": {key: sorted(names) for key, names in the_lesson.answers.items()},
                    "cell_timeout": cell_timeout, "timeout": timeout, "sandbox": use_sandbox, "memory": limits.memory,
                    "executed": str(executed) if executed else None}
@@ -395,6 +409,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
             shutil.rmtree(root, ignore_errors=True)
 
     _note_duplicates(book)
+    if student_nights:
+        _note_copied_answers(book)
     after = fingerprint(*watched)
     for folder in watched:
         if folder is None:
@@ -417,3 +433,68 @@ def _note_duplicates(book: GradeBook) -> None:
         if key in seen and sub.lesson:
             sub.notes.append(f"{sub.student} handed in more than one notebook for {sub.lesson} (also {seen[key].path.name})")
         seen.setdefault(key, sub)
+
+
+def _size_of_nights(size: str | None, data_dir) -> str:
+    from ccdlab.data.simulate import SIZES
+
+    if size is not None:
+        if size not in SIZES:
+            raise GradingError(f"Unknown night size {size!r}: use one of {', '.join(SIZES)}.")
+        return size
+    try:
+        from ccdlab.data.manifest import read_manifest
+
+        found = read_manifest(data_dir).get("meta", {}).get("size") if data_dir is not None else None
+    except Exception:  # noqa: BLE001 - no manifest: the default size
+        found = None
+    return found if found in SIZES else "workshop"
+
+
+_NIGHT_LOCKS: dict = {}
+_NIGHT_LOCK = threading.Lock()
+
+
+def _night_of(student: str, folder: Path, size: str) -> tuple:
+    """The grader's own copy (with its truth) of a student's night, made once per batch."""
+    from ccdlab.data.simulate import make_night
+    from ccdlab.data.simulate.students import student_seed
+
+    seed = student_seed(student)
+    night = folder / f"{size}-{seed}"
+    with _NIGHT_LOCK:
+        lock = _NIGHT_LOCKS.setdefault(str(night), threading.Lock())
+    with lock:
+        if not (night / "manifest.json").is_file():
+            folder.mkdir(parents=True, exist_ok=True)
+            make_night(night, size=size, seed=seed, progress=False, overwrite=True, student=student)
+    return night, None
+
+
+def _same(a, b) -> bool:
+    if isinstance(a, bool) or isinstance(b, bool) or a is None or b is None:
+        return a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return abs(float(a) - float(b)) <= 1e-3 * max(abs(float(a)), abs(float(b)), 1e-12)
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+def _note_copied_answers(book: GradeBook) -> None:
+    """With a night per student: an answer that is wrong on its own night but right on a classmate's."""
+    right = {}  # exercise -> [(student, values)]
+    for sub in book.submissions:
+        for item in (sub.record.submissions if sub.record else []):
+            if item.counted and item.status == "correct" and item.values and all(v is not None for v in item.values.values()):
+                right.setdefault(item.exercise, []).append((sub.student, item.values))
+    for sub in book.submissions:
+        for item in (sub.record.submissions if sub.record else []):
+            if not item.counted or item.status == "correct" or not item.values:
+                continue
+            for other, values in right.get(item.exercise, []):
+                if other != sub.student and set(values) == set(item.values) and all(
+                        _same(item.values[k], values[k]) for k in values):
+                    sub.notes.append(f"the answers to exercise {item.exercise} match the night of {other}, not "
+                                     f"{sub.student}'s own (numbers copied from {other}?)")
+                    break

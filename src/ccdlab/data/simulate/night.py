@@ -31,6 +31,7 @@ import datetime as _dt
 import json
 import math
 import os
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -123,7 +124,27 @@ _FLAT_EXPTIMES = (2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
 _N_SCIENCE = 4
 _SCIENCE_EXPTIME = 180.0
 _SKY_E = 1500.0
-_STREAMS = {"plan": 1, "detector": 2, "stars": 3, "bias": 4, "flat": 5, "science": 6}
+_STREAMS = {"plan": 1, "detector": 2, "stars": 3, "bias": 4, "flat": 5, "science": 6, "flat order": 7}
+
+
+def _night_of(seed: int) -> _dt.datetime:
+    """The date of the night: the default night's, or for any other seed a night within the next 90."""
+    if int(seed) == DEFAULT_SEED:
+        return _NIGHT
+    return _NIGHT + _dt.timedelta(days=int(_rng(seed, "flat order", 1).integers(1, 91)))
+
+
+def _flats(seed: int) -> list:
+    """``(level, exposure time)`` of the flats in the order taken: the default night's, or for any
+    other seed (a student's night) another order and levels within +-15%, so that another flat is
+    the unusable one."""
+    pairs = list(zip(_FLAT_LEVELS, _FLAT_EXPTIMES))
+    if int(seed) == DEFAULT_SEED:
+        return pairs
+    rng = _rng(seed, "flat order")
+    order = rng.permutation(len(pairs))
+    scale = float(rng.uniform(0.85, 1.15))
+    return [(None if pairs[i][0] is None else round(pairs[i][0] * scale, 0), pairs[i][1]) for i in order]
 
 
 def _rng(seed: int, stream: str, index: int = 0) -> np.random.Generator:
@@ -195,8 +216,9 @@ def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]
     def ms_jitter() -> _dt.timedelta:
         return _dt.timedelta(milliseconds=int(rng.integers(0, 1000)))
 
-    moment = _NIGHT + _dt.timedelta(hours=12, minutes=49, seconds=5) + ms_jitter()
-    for level, exptime in zip(_FLAT_LEVELS, _FLAT_EXPTIMES):
+    night = _night_of(seed)
+    moment = night + _dt.timedelta(hours=12, minutes=49, seconds=5) + ms_jitter()
+    for level, exptime in _flats(seed):
         frames.append(
             {
                 "kind": "flat", "folder": "flats", "name": _file_name(moment, False), "date_obs": _iso(moment),
@@ -204,13 +226,13 @@ def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]
             }
         )
         moment += _dt.timedelta(seconds=exptime + 95.0 + float(rng.uniform(0, 30))) + ms_jitter()
-    moment = _NIGHT + _dt.timedelta(hours=13, minutes=4, seconds=40, milliseconds=460)
+    moment = night + _dt.timedelta(hours=13, minutes=4, seconds=40, milliseconds=460)
     for _ in range(_N_BIAS):
         frames.append(
             {"kind": "bias", "folder": "bias", "name": _file_name(moment, False), "date_obs": _iso(moment), "exptime": 0.001}
         )
         moment += _dt.timedelta(seconds=11.0 + float(rng.uniform(0, 2))) + ms_jitter()
-    moment = _NIGHT + _dt.timedelta(hours=14, minutes=52, seconds=10) + ms_jitter()
+    moment = night + _dt.timedelta(hours=14, minutes=52, seconds=10) + ms_jitter()
     for k in range(_N_SCIENCE):
         if k == 0:
             dither = [0.0, 0.0]
@@ -471,6 +493,8 @@ def make_night(
     seed: int = DEFAULT_SEED,
     progress: bool = True,
     overwrite: bool = False,
+    student: str = "",
+    truth: bool = True,
 ) -> Path:
     """Write a synthetic night (raw frames, truth and manifest) into ``dest``.
 
@@ -491,6 +515,11 @@ def make_night(
         Replace an existing dataset in ``dest``: its ``bias/``, ``flats/``, ``science/``,
         ``truth/`` (and a download's ``darks/`` and ``unsorted/``) and manifest. Other folders
         (``reduced/``, ...) are never touched.
+    student : str
+        The student whose night this is (recorded in the manifest; the seed is theirs, see
+        :func:`ccdlab.data.simulate.students.student_seed`).
+    truth : bool
+        Write the ``truth/`` folder (False for a student's own copy: the grader makes its own).
 
     Returns
     -------
@@ -536,6 +565,12 @@ def make_night(
             "seed": seed,
             "shape": list(SIZES[size]),
         }
-        write_manifest(stage, DATASET_ITEMS, meta)
-        move_into_place(stage, dest, names, replace=overwrite, discard=DATASET_FOLDERS)
+        if student:
+            meta["student"] = student
+        items = DATASET_ITEMS
+        if not truth:
+            shutil.rmtree(stage / "truth")
+            items = tuple(item for item in DATASET_ITEMS if item != "truth")
+        write_manifest(stage, items, meta)
+        move_into_place(stage, dest, [*items, MANIFEST_NAME], replace=overwrite, discard=DATASET_FOLDERS)
     return dest
