@@ -226,7 +226,7 @@ def test_start_passes_the_size_wanted_on_to_colab(fake_colab, monkeypatch, tmp_p
     calls = []
     monkeypatch.setattr(colab, "prepare_colab_data", lambda **kw: calls.append(kw) or tmp_path)
     assert start("00_getting_started", size="tiny") == tmp_path
-    assert calls == [{"size": "tiny", "progress": True}]
+    assert calls == [{"size": "tiny", "progress": True, "student": None}]
 
 
 def test_on_colab_a_failure_is_one_sentence(fake_colab):

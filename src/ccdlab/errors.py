@@ -52,6 +52,7 @@ __all__ = [
     "ReleaseError",
     "GradingError",
     "SandboxError",
+    "StudentCodeError",
     "CommandUnavailable",
     # warnings
     "CameraWarning",
@@ -224,6 +225,22 @@ class ReleaseError(CcdlabError, ValueError):
 
 class GradingError(CcdlabError, ValueError):
     """Grading cannot start (no solutions, no submissions, no data); the message says what to do."""
+
+
+class StudentCodeError(CcdlabError):
+    """A student's function, called by the grader in a sandbox, raised (named like the original error).
+
+    Examples
+    --------
+    >>> error = StudentCodeError.named("ValueError", "bad shape")
+    >>> type(error).__name__, str(error), isinstance(error, StudentCodeError)
+    ('ValueError', 'bad shape', True)
+    """
+
+    @classmethod
+    def named(cls, name: str, message: str) -> "StudentCodeError":
+        safe = name if name.isidentifier() else "Error"
+        return type(safe, (cls,), {})(message)
 
 
 class SandboxError(GradingError):

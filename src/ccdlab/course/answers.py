@@ -38,7 +38,7 @@ import numpy as np
 
 from ccdlab.errors import InputError
 
-__all__ = ["MAX_BYTES", "Unsupported", "PickledFunction", "encode", "decode", "write_answers", "read_answers",
+__all__ = ["MAX_BYTES", "Unsupported", "PickledFunction", "AnswerWriter", "encode", "decode", "write_answers", "read_answers",
            "write_reply", "read_reply"]
 
 #: Largest submission or reply (all its files together); larger answers are refused.
@@ -78,7 +78,15 @@ class PickledFunction:
     data: bytes
 
 
-class _Writer:
+class AnswerWriter:
+    """Where the files of one submission or reply go (``.npy`` arrays, ``.pkl`` functions), with a size limit.
+
+    Examples
+    --------
+    >>> AnswerWriter(Path("/tmp")).count
+    0
+    """
+
     def __init__(self, folder: Path):
         self.folder, self.count, self.size = folder, 0, 0
 
@@ -96,7 +104,7 @@ def _numeric(array: np.ndarray) -> bool:
     return array.dtype == bool or np.issubdtype(array.dtype, np.number)
 
 
-def encode(value, writer: _Writer, depth: int = 0) -> dict:
+def encode(value, writer: AnswerWriter, depth: int = 0) -> dict:
     """One value as JSON, big arrays as ``.npy`` files beside it (see the module notes).
 
     Examples
@@ -288,7 +296,7 @@ def write_answers(outbox, seq: str, meta: dict, values: dict) -> Path:
     outbox = Path(outbox)
     partial = outbox / f".{seq}.partial"
     partial.mkdir(parents=True, exist_ok=False)
-    writer = _Writer(partial)
+    writer = AnswerWriter(partial)
     encoded = {"meta": meta, "names": list(values), "values": {name: encode(v, writer) for name, v in values.items()}}
     (partial / "answers.json").write_text(json.dumps(encoded), encoding="utf-8")
     final = outbox / seq
@@ -339,7 +347,7 @@ def write_reply(inbox, seq: str, reply: dict, handback: dict) -> Path:
     inbox = Path(inbox)
     folder = inbox / seq
     folder.mkdir(parents=True, exist_ok=True)
-    writer = _Writer(folder)
+    writer = AnswerWriter(folder)
     content = dict(reply, handback={name: encode(v, writer) for name, v in handback.items()})
     partial = inbox / f".{seq}.json.partial"
     partial.write_text(json.dumps(content), encoding="utf-8")

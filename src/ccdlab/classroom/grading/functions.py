@@ -4,13 +4,13 @@ The grader never unpickles a student's function in its own process. A :class:`Sa
 looks like the function to a check, but each call runs it in a fresh sandboxed Python
 (:mod:`ccdlab.classroom.grading.sandbox`), on the inputs the check chose, and brings back its
 result as data (:mod:`ccdlab.course.answers`: arrays and numbers, never code). An exception in the
-student's code comes back as an exception of the same name (:class:`StudentCodeError`), so a
+student's code comes back as an exception of the same name (:class:`ccdlab.errors.StudentCodeError`), so a
 check's hint can say "raised TypeError: ...".
 
 Examples
 --------
->>> StudentCodeError.named("ZeroDivisionError", "division by zero").__class__.__name__
-'ZeroDivisionError'
+>>> SandboxedFunction(PickledFunction("median_combine", b"")).__name__
+'median_combine'
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ from ccdlab.classroom.grading.sandbox import (
     remove_cgroup,
     sandbox_argv,
 )
-from ccdlab.course.answers import PickledFunction, _Writer, decode, encode
+from ccdlab.course.answers import AnswerWriter, PickledFunction, decode, encode
+from ccdlab.errors import StudentCodeError
 
 __all__ = ["StudentCodeError", "SandboxedFunction", "CALL_SCRIPT"]
 
@@ -39,7 +40,7 @@ CALL_SCRIPT = """
 import json, sys, traceback
 from pathlib import Path
 import cloudpickle
-from ccdlab.course.answers import _Writer, decode, encode
+from ccdlab.course.answers import AnswerWriter, decode, encode
 box = Path(sys.argv[1])
 call = json.loads((box / "call.json").read_text())
 function = cloudpickle.loads((box / "function.pkl").read_bytes())
@@ -48,26 +49,10 @@ kwargs = decode(call["kwargs"], box)
 out = box / "out"
 try:
     result = function(*args, **kwargs)
-    (out / "result.json").write_text(json.dumps(encode(result, _Writer(out))))
+    (out / "result.json").write_text(json.dumps(encode(result, AnswerWriter(out))))
 except BaseException as exc:
     (out / "error.json").write_text(json.dumps({"ename": type(exc).__name__, "evalue": str(exc)[:500]}))
 """
-
-
-class StudentCodeError(Exception):
-    """An exception raised by a student's function inside the sandbox (named like the original).
-
-    Examples
-    --------
-    >>> error = StudentCodeError.named("ValueError", "bad shape")
-    >>> isinstance(error, StudentCodeError), str(error)
-    (True, 'bad shape')
-    """
-
-    @classmethod
-    def named(cls, name: str, message: str) -> "StudentCodeError":
-        safe = name if name.isidentifier() else "Error"
-        return type(safe, (cls,), {})(message)
 
 
 class SandboxedFunction:
@@ -104,7 +89,7 @@ class SandboxedFunction:
             box, work = root / "box", root / "work"
             (box / "out").mkdir(parents=True)
             work.mkdir()
-            writer = _Writer(box)
+            writer = AnswerWriter(box)
             call = {"args": encode(list(args), writer), "kwargs": encode(dict(kwargs), writer)}
             (box / "call.json").write_text(json.dumps(call))
             (box / "function.pkl").write_bytes(self.function.data)

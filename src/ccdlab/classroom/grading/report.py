@@ -35,8 +35,8 @@ def safe_cell(value) -> str:
 
     Examples
     --------
-    >>> safe_cell("=HYPERLINK(\"http://x\")"), safe_cell("alice"), safe_cell("-2")
-    ('\'=HYPERLINK("http://x")', 'alice', "'-2")
+    >>> safe_cell("=SUM(A1)"), safe_cell("alice"), safe_cell("-2")
+    ("'=SUM(A1)", 'alice', "'-2")
     """
     text = str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
