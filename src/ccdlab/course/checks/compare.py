@@ -13,7 +13,7 @@ import numpy as np
 
 from ccdlab.course.checks.registry import NO_REFERENCE, Part
 
-__all__ = ["is_blank", "blank_part", "number", "text", "image", "boolean_mask"]
+__all__ = ["is_blank", "blank_part", "number", "text", "image", "boolean_mask", "shape_hint"]
 
 
 def is_blank(value) -> bool:
@@ -146,6 +146,8 @@ def image(name: str, got, expected, rtol: float = 1e-4, atol: float = 0.0, hint:
     >>> import numpy as np
     >>> image("master_bias", np.ones((4, 4)), np.ones((4, 4))).ok
     True
+    >>> image("master_bias", np.ones((5, 4)), np.ones((4, 5))).hint.split(": ")[1]
+    'it is transposed (rows and columns swapped; a .T too many?).'
     >>> image("master_bias", np.ones((4, 5)), np.ones((4, 4))).hint.startswith("master_bias has shape")
     True
     """
@@ -157,8 +159,7 @@ def image(name: str, got, expected, rtol: float = 1e-4, atol: float = 0.0, hint:
         return Part(name, False, f"{name} should be an image (a 2-D array of numbers), but it is {type(got).__name__}. {hint}".strip(), reference)
     expected = np.asarray(expected, dtype=np.float64)
     if array.shape != expected.shape:
-        return Part(name, False, f"{name} has shape {array.shape}, but the frames are {expected.shape}: "
-                    f"combine along the stack axis (axis=0). {hint}".strip(), reference)
+        return Part(name, False, f"{shape_hint(name, array.shape, expected.shape)} {hint}".strip(), reference)
     nan_got, nan_expected = np.isnan(array), np.isnan(expected)
     close = np.isclose(array, expected, rtol=rtol, atol=atol) | (nan_got & nan_expected)
     bad = 1.0 - float(np.mean(close))
@@ -174,6 +175,38 @@ def image(name: str, got, expected, rtol: float = 1e-4, atol: float = 0.0, hint:
             if np.isfinite(ratio) and abs(ratio - 1) > 0.01:
                 detail = f" Its median is {ratio:.3g} times the expected one."
     return Part(name, False, f"{name} differs from the expected image in {bad:.1%} of the pixels.{detail} {hint}".strip(), reference)
+
+
+def shape_hint(name: str, shape: tuple, expected: tuple) -> str:
+    """What a wrong shape says about the mistake behind it.
+
+    Parameters
+    ----------
+    name : str
+        The answer's name.
+    shape, expected : tuple of int
+        The answer's shape and the image's.
+
+    Examples
+    --------
+    >>> shape_hint("master_flat", (6, 4), (4, 6))
+    'master_flat has shape (6, 4), but the image is (4, 6): it is transposed (rows and columns swapped; a .T too many?).'
+    >>> shape_hint("master_bias", (5, 4, 6), (4, 6))
+    'master_bias has shape (5, 4, 6), but the image is (4, 6): still a stack of frames; combine along the stack axis (axis=0).'
+    >>> shape_hint("master_bias", (5, 6), (4, 6))
+    'master_bias has shape (5, 6), but the image is (4, 6): combine along the stack axis (axis=0), which leaves one image.'
+    """
+    shape, expected = tuple(shape), tuple(expected)
+    start = f"{name} has shape {shape}, but the image is {expected}:"
+    if len(shape) == len(expected) == 2 and shape == expected[::-1]:
+        return f"{start} it is transposed (rows and columns swapped; a .T too many?)."
+    if len(shape) == len(expected) + 1 and shape[1:] == expected:
+        return f"{start} still a stack of frames; combine along the stack axis (axis=0)."
+    if len(shape) < 2:
+        return f"{start} a {len(shape)}-D array; keep the image 2-D (a reduction over both axes gives one number)."
+    if len(shape) == len(expected) and any(a == b for a, b in zip(shape, expected)):
+        return f"{start} combine along the stack axis (axis=0), which leaves one image."
+    return f"{start} check which frames (or which cut-out) it is made from."
 
 
 def boolean_mask(name: str, got, expected, hint: str = "", reference: Any = NO_REFERENCE,
@@ -196,7 +229,7 @@ def boolean_mask(name: str, got, expected, hint: str = "", reference: Any = NO_R
         return Part(name, False, f"{name} should be a boolean array (True where masked), but its type is {array.dtype}: "
                     f"a comparison such as `image < limit` gives one. {hint}".strip(), reference)
     if array.shape != expected.shape:
-        return Part(name, False, f"{name} has shape {array.shape}, but the image is {expected.shape}. {hint}".strip(), reference)
+        return Part(name, False, f"{shape_hint(name, array.shape, expected.shape)} {hint}".strip(), reference)
     bad = float(np.mean(array != expected))
     if bad <= max_bad_fraction:
         return Part(name, True, reference=reference)
