@@ -8,6 +8,9 @@ import sys
 #: Sizes of the synthetic night (kept here so that --help imports nothing heavy).
 SIZES = ("tiny", "workshop", "full")
 
+#: Cameras of the synthetic night: the course camera at -60 C, or a warm one at -10 C.
+CAMERAS = ("cool", "warm")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the data options to ``parser`` (used by ``data_fetch.py`` and ``ccdlab fetch``).
@@ -45,6 +48,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replace a dataset already in the folder (bias/, flats/, science/, truth/; reduced/ is kept)",
     )
     parser.add_argument("--seed", type=int, default=None, help="seed of the synthetic night (default: the course's)")
+    parser.add_argument(
+        "--camera", choices=list(CAMERAS), default=None,
+        help="the synthetic night's camera: cool (the course camera at -60 C, default) or warm (-10 C: every frame "
+        "carries dark current, and darks/ holds the darks the reduction needs)",
+    )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
 
@@ -74,15 +82,18 @@ def run(args: argparse.Namespace) -> int:
     dest = getattr(args, "dest", None)
     size = getattr(args, "size", None)
     force = getattr(args, "force", False)
+    camera = getattr(args, "camera", None)
     if hashes and not urls:
         raise FetchError("--sha256 checks a download: give it together with --url.")
     if urls and seed is not None:
         raise FetchError("--seed applies to the synthetic night only, not to downloads.")
+    if urls and camera is not None:
+        raise FetchError("--camera applies to the synthetic night only, not to downloads.")
     if seed is not None and seed < 0:
         raise FetchError(f"--seed must be zero or a positive integer; got {seed}.")
 
     from ccdlab.data import fetch
-    from ccdlab.data.simulate import DEFAULT_SEED, DEFAULT_SIZE
+    from ccdlab.data.simulate import DEFAULT_CAMERA, DEFAULT_SEED, DEFAULT_SIZE
     from ccdlab.paths import on_colab
 
     if urls:
@@ -90,14 +101,16 @@ def run(args: argparse.Namespace) -> int:
     elif dest is None and on_colab():
         from ccdlab.data.colab import prepare_colab_data
 
-        local = prepare_colab_data(size=size, seed=DEFAULT_SEED if seed is None else seed, force=force, progress=progress)
+        local = prepare_colab_data(size=size, seed=DEFAULT_SEED if seed is None else seed, force=force, progress=progress,
+                                   camera=camera or DEFAULT_CAMERA)
         report = fetch.FetchReport(local, "verified", message=f"Data ready in {local} (a working copy of your Google Drive folder).")
     else:
         # No --size (what `make lab` runs): keep any verified night, warn about changed files.
         # --size or --seed ask for one night exactly: anything else is an error.
+        strict = seed is not None or camera is not None  # --seed or --camera ask for one night exactly
         report = fetch.ensure_default(
-            dest, size=size or (DEFAULT_SIZE if seed is not None else None), force=force,
-            progress=progress, seed=DEFAULT_SEED if seed is None else seed,
+            dest, size=size or (DEFAULT_SIZE if strict else None), force=force,
+            progress=progress, seed=DEFAULT_SEED if seed is None else seed, camera=camera or DEFAULT_CAMERA,
         )
     print(report.summary(), file=sys.stderr if report.status == "changed" else sys.stdout)
     return 0

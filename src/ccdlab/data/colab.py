@@ -204,6 +204,7 @@ def prepare_colab_data(
     drive_data: str | os.PathLike | None = None,
     local_data: str | os.PathLike | None = None,
     mount_point: str | os.PathLike | None = None,
+    camera: str = "cool",
 ) -> Path:
     """Make the course data ready on Colab: on Drive, with a checked working copy on local disk.
 
@@ -220,6 +221,8 @@ def prepare_colab_data(
         Show progress bars.
     drive_data, local_data, mount_point : path-like, optional
         Override :data:`DRIVE_DATA`, :data:`LOCAL_DATA` and :data:`DRIVE_MOUNT`.
+    camera : str
+        The synthetic night's camera when one is created: ``'cool'`` (default) or ``'warm'``.
 
     Returns
     -------
@@ -245,7 +248,7 @@ def prepare_colab_data(
     if not paths.on_colab():
         from ccdlab.data.fetch import fetch_default
 
-        return fetch_default(size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress)
+        return fetch_default(size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress, camera=camera)
     drive = Path(drive_data) if drive_data is not None else DRIVE_DATA
     local = Path(local_data) if local_data is not None else LOCAL_DATA
     if not drive.parent.is_dir():
@@ -254,10 +257,10 @@ def prepare_colab_data(
         raise ColabError(f"{drive.parent} does not exist after mounting Drive: check the Drive folder name.")
     if force or not _holds_data(drive):
         try:
-            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress)
+            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress, camera=camera)
         except (DatasetExistsError, ManifestError):
             _clear_dataset(local)  # the working copy is only a cache: rebuild it
-            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, progress=progress)
+            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, progress=progress, camera=camera)
         if force:
             _clear_dataset(drive)
         sync_folder(local, drive, mirror=True, progress=progress)
