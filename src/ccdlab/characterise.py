@@ -164,7 +164,7 @@ def find_detector_frames(data_dir) -> DetectorFrames:
     --------
     >>> found = find_detector_frames("data")  # doctest: +SKIP
     >>> sorted(found.darks), len(found.pairs)  # doctest: +SKIP
-    ([300.0, 1200.0], 18)
+    ([300.0, 1200.0], 19)
     """
     folder = Path(data_dir)
     night = scan(folder, warn=False)

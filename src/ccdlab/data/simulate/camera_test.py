@@ -4,7 +4,7 @@ A night made by :func:`ccdlab.data.simulate.make_night` holds, besides the frame
 00-07, what an observer needs to measure the camera itself:
 
 ``detector/ptc/``
-    two bias frames and 18 pairs of lamp flats (equal exposure within a pair) from a few electrons
+    two bias frames and 19 pairs of lamp flats (equal exposure within a pair) from a few electrons
     to beyond saturation, read out through a window (:mod:`.photon_transfer`);
 ``detector/darks/`` (the course's cooled camera) or ``darks/`` (the warm camera)
     dark frames at two exposure times: the bias, the dark current of the night's temperature
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import datetime as _dt
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
@@ -63,6 +64,7 @@ __all__ = [
     "camera_test_plan",
     "make_camera_test_frame",
     "detector_truth",
+    "truth_of_night",
 ]
 
 #: Where the camera test (flat pairs, and the cooled camera's darks) lives in a night.
@@ -172,7 +174,7 @@ def camera_test_plan(seed: int = DEFAULT_SEED, camera: str = DEFAULT_CAMERA) -> 
     --------
     >>> plan = camera_test_plan()
     >>> sum(f["kind"] == "ptc_flat" for f in plan), sorted({f["exptime"] for f in plan if f["kind"] == "dark"})
-    (36, [300.0, 1200.0])
+    (38, [300.0, 1200.0])
     """
     cam = camera_of(camera)
     rng = _rng(seed, "plan")
@@ -342,3 +344,30 @@ def hot_pixel_header() -> fits.Header:
     header["COMMENT"] = "1 on the pixels whose dark current is 25 to 2000 times the median (hot pixels)."
     header["COMMENT"] = "The bias's own bright pixels (truth.json hot_pixels_xy) are another thing."
     return header
+
+
+def truth_of_night(folder) -> dict | None:
+    """The :func:`detector_truth` of a synthetic night, from its manifest; None for any other data.
+
+    Only the manifest is read (its size, seed and camera), so it works on a copy of a night
+    without ``truth/``. A night made before lesson 08 (no camera in its manifest) has none.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     truth_of_night(tmp) is None
+    True
+    """
+    from ccdlab.data.manifest import MANIFEST_NAME, read_manifest
+
+    folder = Path(folder)
+    if not (folder / MANIFEST_NAME).is_file():
+        return None
+    try:
+        meta = read_manifest(folder).get("meta", {})
+    except (OSError, ValueError):
+        return None
+    if meta.get("kind") != "synthetic" or meta.get("camera") not in CAMERAS or len(meta.get("shape", [])) != 2:
+        return None
+    return detector_truth(tuple(meta["shape"]), int(meta.get("seed", DEFAULT_SEED)), meta["camera"])

@@ -4,7 +4,7 @@ To measure a camera's gain, read noise, full well and linearity, observers take 
 flats at the same exposure time, at levels from a few electrons to beyond saturation, with a
 stable lamp (Janesick, *Photon Transfer*, 2007). The synthetic camera test is:
 
-- two bias frames and 18 pairs of lamp flats, read out through a 512 x 512 window at the centre
+- two bias frames and 19 pairs of lamp flats, read out through a 512 x 512 window at the centre
   of the chip (a sub-frame readout: a camera test needs statistics, not the whole chip; the tiny
   night's window is its central quarter), with ``DETSEC`` saying where the window lies;
 - a lamp giving 1000 e-/s to a pixel of the flat's central level, stable to 0.1 % from one
@@ -37,7 +37,7 @@ __all__ = [
 
 #: Target signal of each flat pair, in electrons at the flat's central level.
 PTC_LEVELS = (20.0, 60.0, 150.0, 400.0, 1000.0, 2500.0, 5000.0, 10000.0, 20000.0, 35000.0, 50000.0,
-              62000.0, 72000.0, 80000.0, 86000.0, 91000.0, 96000.0, 110000.0)
+              62000.0, 72000.0, 80000.0, 86000.0, 91000.0, 93500.0, 96000.0, 110000.0)
 
 #: Electrons per second the lamp gives a pixel of the flat's central level.
 LAMP_RATE = 1000.0
