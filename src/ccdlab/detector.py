@@ -41,6 +41,7 @@ __all__ = [
     "read_noise_from_pair",
     "PairGain",
     "gain_from_pair",
+    "pair_near",
     "PhotonTransfer",
     "photon_transfer",
     "gain_from_unequal_flats",
@@ -205,6 +206,44 @@ def gain_from_pair(bias1, bias2, flat1, flat2, region=None) -> PairGain:
     # variances measured on N pixels are uncertain by sqrt(2 / N) (relative)
     error = gain * math.sqrt(2.0 / pixels) * math.hypot(flat_var, bias_var) / shot
     return PairGain(gain, error, read_noise, read_noise * gain, signal2 / 2.0, shot / 2.0)
+
+
+def pair_near(pairs, bias_pair, signal_adu: float):
+    """The pair whose signal (median of its first flat minus the median of the first bias) is nearest ``signal_adu``.
+
+    A quick look, not a measurement: it picks the pair to measure, e.g. one in the shot-noise regime
+    well below saturation.
+
+    Parameters
+    ----------
+    pairs : sequence
+        ``(exptime, flat1, flat2)`` (or ``(flat1, flat2)``), files or arrays.
+    bias_pair : (bias1, bias2)
+        Bias frames of the same readout.
+    signal_adu : float
+        The signal wanted, above the bias (ADU).
+
+    Returns
+    -------
+    tuple
+        The pair, as given.
+
+    Examples
+    --------
+    >>> bias = np.full((4, 4), 270.0)
+    >>> pairs = [(1.0, bias + 600, bias + 600), (3.0, bias + 1900, bias + 1900), (9.0, bias + 5800, bias + 5800)]
+    >>> pair_near(pairs, [bias, bias], 2000)[0]
+    3.0
+    """
+    pairs = list(pairs)
+    if not pairs:
+        raise DetectorError("No flat pair to choose from.")
+    level = float(np.median(_data(list(bias_pair)[0], "bias")))
+
+    def distance(pair):
+        return abs(float(np.median(_data(_pair_items(pair)[1], "flat"))) - level - float(signal_adu))
+
+    return min(pairs, key=distance)
 
 
 @dataclass

@@ -5,8 +5,8 @@
 from the sky (:mod:`.sky`), the detector (:mod:`.detector`), cosmic rays (:mod:`.cosmic_rays`),
 dark current (:mod:`.dark_current`) and the photon-transfer pairs (:mod:`.photon_transfer`,
 :mod:`.camera_test`), read out as the camera does (:mod:`.readout`) with RTS2 headers
-(:mod:`.rts2`). :mod:`.stand_in` makes a small synthetic night for lessons run on real data
-that lacks darks or flat pairs.
+(:mod:`.rts2`). :mod:`ccdlab.data.stand_in` makes a tiny one for lessons run on real data that
+lacks darks or flat pairs.
 
 Examples
 --------
