@@ -178,3 +178,14 @@ def test_the_camera_test_folder_never_changes_the_reduction(tiny_night, reduced_
         theirs = fits.getdata(reduced_cool.out_dir / path.name)
         assert np.array_equal(ours, theirs, equal_nan=True), path.name
     assert len(result.frames) == len(reduced_cool.frames) == 15
+
+
+def test_the_summary_figure_names_the_dark_step(reduced_warm, reduced_cool):
+    from ccdlab.display.summary import summary_figure
+
+    def text_of(result):
+        fig = summary_figure(result)
+        return " ".join(t.get_text() for ax in fig.axes for t in ax.texts)
+
+    assert "master_dark.fits (300 s), scaled" in text_of(reduced_warm)
+    assert "dark:" not in text_of(reduced_cool)
