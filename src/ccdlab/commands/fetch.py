@@ -26,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--size", choices=list(SIZES), default=None,
-        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~11 MB), workshop (2048 x 2054, ~180 MB) "
-        "or full (4096 x 4108, ~710 MB); without it any verified night already there is kept, else workshop "
+        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~21 MB), workshop (2048 x 2054, ~270 MB) "
+        "or full (4096 x 4108, ~1 GB); without it any verified night already there is kept, else workshop "
         "is created",
     )
     parser.add_argument(
