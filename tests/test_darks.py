@@ -189,3 +189,19 @@ def test_the_summary_figure_names_the_dark_step(reduced_warm, reduced_cool):
 
     assert "master_dark.fits (300 s), scaled" in text_of(reduced_warm)
     assert "dark:" not in text_of(reduced_cool)
+
+
+def test_darks_of_another_size_or_without_exposure_time_are_rejected_with_reasons(tmp_path):
+    import synthetic
+
+    night = synthetic.make_night(tmp_path, n_science=1, n_cosmics=2)
+    shape = fits.getdata(night.science[0]).shape
+    write(tmp_path / "darks" / "no_time.fits", np.full(shape, 300.0), IMAGETYP="dark")
+    write(tmp_path / "darks" / "dark_a.fits", np.full(shape, 300.0), IMAGETYP="dark", EXPTIME=100.0)
+    write(tmp_path / "darks" / "dark_b.fits", np.full(shape, 300.0), IMAGETYP="dark", EXPTIME=100.0)
+    write(tmp_path / "darks" / "small.fits", np.full((8, 8), 300.0), IMAGETYP="dark", EXPTIME=100.0)
+    result = reduce(tmp_path, tmp_path / "out", progress=False, jobs=1, verbose=False, summary=False)
+    rows = {str(r["name"]): r for r in result.frames}
+    assert rows["no_time.fits"]["status"] == "rejected" and "without EXPTIME" in rows["no_time.fits"]["reason"]
+    assert rows["small.fits"]["status"] == "rejected" and "another readout" in rows["small.fits"]["reason"]
+    assert rows["dark_a.fits"]["status"] == "used" and result.master_dark is not None and result.dark_exptime == 100.0

@@ -595,10 +595,13 @@ def _master_dark(frames: Table, bias, bias_path: Path, camera: CameraParameters,
         return None
     usable = []
     for i in rows:
+        exptime = inventory_exposure_time(read_header(frames["path"][i]))
         if tuple(frames["shape"][i]) != bias.shape:
             ny, nx = frames["shape"][i]
             _set(frames, i, "rejected", f"a dark of {nx} x {ny} pixels, unlike the bias frames "
                                         f"({bias.shape[1]} x {bias.shape[0]}): another readout")
+        elif not (math.isfinite(exptime) and exptime > 0):
+            _set(frames, i, "rejected", "a dark without EXPTIME: it cannot be scaled to the science frames")
         else:
             usable.append(i)
     if not usable:
