@@ -65,7 +65,7 @@ def print_table(title: str, rows, wall: float, make: float | None) -> None:
     print(f"\n{title}")
     print(f"  {'quantity':<14}{'truth':>14}{'measured':>34}{'off by':>9}{'within':>9}")
     for name, truth, m, unit in rows:
-        shown = m.text() if name != "hot pixels" else (f"{m.value:.0f}" if m.measured else "not measured")
+        shown = m.text() if name != "hot pixels" else (f"{m.value:,.0f}" if m.measured else "not measured")
         if truth is None or not m.measured:
             off, within = "", ""
         else:
