@@ -1,5 +1,7 @@
 """Benchmark the synthetic night: generation time, second-run (verify) time and size per preset.
 
+The frames of lessons 00-07 (raw) and the camera test of lesson 08 (detector/) are counted apart.
+
 Run: python bench/simulate.py [--sizes tiny workshop full] [--seed N]
 Prints a table; writes only into a temporary folder that is removed afterwards.
 """
@@ -38,14 +40,17 @@ def main(argv=None) -> int:
             status = ensure_default(dest, size=size, seed=args.seed, progress=False).status
             verify = time.perf_counter() - start
             raw = sum(folder_bytes(dest / name) for name in ("bias", "flats", "science"))
+            test = folder_bytes(dest / "detector")
             total = folder_bytes(dest)
             frames = sum(1 for name in ("bias", "flats", "science") for _ in (dest / name).glob("*.fits"))
+            tests = sum(1 for _ in (dest / "detector").rglob("*.fits"))
             ny, nx = SIZES[size]
-            rows.append((size, f"{nx} x {ny}", frames, create, verify, status, raw / 1e6, total / 1e6))
-    print(f"{'size':<9} {'NAXIS1 x NAXIS2':<16} {'frames':>6} {'create s':>9} {'2nd run s':>10} {'2nd run':>8} "
-          f"{'raw MB':>8} {'all MB':>8}")
-    for size, shape, frames, create, verify, status, raw, total in rows:
-        print(f"{size:<9} {shape:<16} {frames:>6} {create:>9.2f} {verify:>10.2f} {status:>8} {raw:>8.1f} {total:>8.1f}")
+            rows.append((size, f"{nx} x {ny}", frames, tests, create, verify, status, raw / 1e6, test / 1e6, total / 1e6))
+    print(f"{'size':<9} {'NAXIS1 x NAXIS2':<16} {'frames':>6} {'+ test':>6} {'create s':>9} {'2nd run s':>10} "
+          f"{'2nd run':>8} {'raw MB':>8} {'test MB':>8} {'all MB':>8}")
+    for size, shape, frames, tests, create, verify, status, raw, test, total in rows:
+        print(f"{size:<9} {shape:<16} {frames:>6} {tests:>6} {create:>9.2f} {verify:>10.2f} {status:>8} {raw:>8.1f} "
+              f"{test:>8.1f} {total:>8.1f}")
     return 0
 
 

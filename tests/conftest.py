@@ -31,3 +31,11 @@ def calibration_night(tmp_path_factory):
     import synthetic
 
     return synthetic.make_night(tmp_path_factory.mktemp("calibration-night"), n_science=1)
+
+
+@pytest.fixture(scope="session")
+def warm_night(tmp_path_factory) -> Path:
+    """The tiny synthetic night of the warm camera (-10 C: darks/ and dark current in every frame); read-only."""
+    from ccdlab.data.simulate import make_night
+
+    return make_night(tmp_path_factory.mktemp("warm") / "night", size="tiny", progress=False, camera="warm")

@@ -607,9 +607,9 @@ def test_run_without_size_keeps_any_verified_night(tmp_path, capsys):
 def test_run_without_size_creates_the_workshop_night(tmp_path, capsys, monkeypatch):
     calls = []
 
-    def make_night(dest, size, seed, progress, overwrite):  # the workshop night itself takes 180 MB
+    def make_night(dest, size, seed, progress, overwrite, camera="cool"):  # the workshop night itself takes 260 MB
         calls.append((size, seed))
-        return make_night_real(dest, size="tiny", seed=seed, progress=progress, overwrite=overwrite)
+        return make_night_real(dest, size="tiny", seed=seed, progress=progress, overwrite=overwrite, camera=camera)
 
     make_night_real = fetch.make_night
     monkeypatch.setattr(fetch, "make_night", make_night)
@@ -760,3 +760,44 @@ def test_move_into_place_rules(tmp_path):
 @pytest.mark.parametrize("module", [fetch, manifest])
 def test_docstring_examples_run(module):
     assert doctest.testmod(module, optionflags=doctest.ELLIPSIS).failed == 0
+
+
+# --- the warm camera, and nights made before lesson 08 -------------------------------------------
+
+
+def test_camera_option_makes_the_warm_night_and_the_manifest_says_so(tmp_path, capsys):
+    dest = tmp_path / "warm"
+    assert cli.run_command("fetch", parse("--size", "tiny", "--camera", "warm", "--dest", str(dest), "--no-progress")) == 0
+    assert "warm camera" in capsys.readouterr().out
+    assert manifest.read_manifest(dest)["meta"]["camera"] == "warm" and (dest / "darks").is_dir()
+    assert fetch.ensure_default(dest, size="tiny", camera="warm", progress=False).status == "verified"
+    with pytest.raises(DatasetExistsError, match="warm camera"):
+        fetch.ensure_default(dest, size="tiny", progress=False)
+    assert fetch.ensure_default(dest, progress=False).status == "verified", "no --size: any verified night is kept"
+    (dest / "darks" / sorted(os.listdir(dest / "darks"))[0]).write_bytes(b"changed")
+    with pytest.raises(ManifestError, match="--camera warm"):
+        fetch.ensure_default(dest, size="tiny", camera="warm", progress=False)
+
+
+def test_camera_option_is_for_the_synthetic_night_only(capsys):
+    assert cli.run_command("fetch", parse("--url", "file:///x.zip", "--camera", "warm")) == 1
+    assert "--camera applies to the synthetic night only" in capsys.readouterr().err
+    with pytest.raises(FetchError, match="Unknown camera"):
+        fetch.ensure_default("unused", size="tiny", camera="hot", progress=False)
+
+
+def test_a_night_made_before_lesson_08_gains_its_camera_test(tmp_path):
+    dest = make_night(tmp_path / "old", size="tiny", progress=False)
+    before = {p: p.read_bytes() for p in sorted(dest.glob("*/*.fits")) if p.parent.name in ("bias", "flats", "science")}
+    shutil_rmtree = __import__("shutil").rmtree
+    shutil_rmtree(dest / "detector")
+    meta = manifest.read_manifest(dest)["meta"]
+    meta.pop("camera")
+    manifest.write_manifest(dest, ["bias", "flats", "science", "truth"], meta)  # as an older ccdlab wrote it
+    (dest / "reduced").mkdir()
+    (dest / "reduced" / "mine.txt").write_text("kept")
+    report = fetch.ensure_default(dest, size="tiny", progress=False)
+    assert report.status == "created" and "added the camera test of lesson 08" in report.message
+    assert (dest / "detector" / "ptc").is_dir() and (dest / "reduced" / "mine.txt").read_text() == "kept"
+    assert {p: p.read_bytes() for p in before} == before
+    assert fetch.ensure_default(dest, size="tiny", progress=False).status == "verified"

@@ -142,7 +142,7 @@ def test_left_out_frames_come_with_reasons(tmp_path):
     rows = {str(r["name"]): r for r in result.frames}
     assert rows["faint_flat.fits"]["status"] == "rejected" and "too faint" in rows["faint_flat.fits"]["reason"]
     assert rows["small.fits"]["status"] == "rejected" and "small.fits is 64 x 64 pixels" in rows["small.fits"]["reason"]
-    assert rows["a_dark.fits"]["status"] == "ignored" and "no dark step" in rows["a_dark.fits"]["reason"]
+    assert rows["a_dark.fits"]["status"] == "rejected" and "unlike the bias frames" in rows["a_dark.fits"]["reason"]
     assert rows["mystery.fits"]["status"] == "rejected"
     assert len(result.cosmic_pixels) == 2
     report = result.report()

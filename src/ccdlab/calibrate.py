@@ -488,8 +488,9 @@ def calibrate_frame(
     *,
     names: dict | None = None,
     mask_threshold: float | None = None,
+    dark=None,
 ) -> tuple[np.ndarray, fits.Header]:
-    """Calibrate a science frame: ``(raw - bias) / flat``, bad pixels set to NaN.
+    """Calibrate a science frame: ``(raw - bias [- dark]) / flat``, bad pixels set to NaN.
 
     Parameters
     ----------
@@ -507,11 +508,14 @@ def calibrate_frame(
     overscan : bool
         Apply the overscan correction a header declares (default True).
     names : dict, optional
-        What HISTORY calls the masters given as arrays, by ``'bias'``, ``'flat'`` and ``'mask'``:
-        usually their file names, e.g. ``{"bias": "master_bias.fits"}``. A master given as a
-        file is named by its file name anyway.
+        What HISTORY calls the masters given as arrays, by ``'bias'``, ``'flat'``, ``'mask'`` and
+        ``'dark'``: usually their file names, e.g. ``{"bias": "master_bias.fits"}``. A master
+        given as a file is named by its file name anyway.
     mask_threshold : float, optional
         The threshold the mask was made with (:func:`vignetting_mask`), recorded in HISTORY.
+    dark : 2-D array, optional
+        A bias-subtracted master dark already scaled to this frame's exposure time
+        (:func:`ccdlab.darks.scale_dark`), subtracted after the bias. None (default): no dark step.
 
     Returns
     -------
@@ -556,11 +560,13 @@ def calibrate_frame(
     bias, bias_name = _frame_arg(master_bias, "master bias")
     flat, flat_name = _frame_arg(master_flat, "master flat")
     bias_name = names.get("bias") or bias_name
+    if dark is not None:
+        dark = frame_data(dark, "dark", error=CalibrationError)
     if names.get("flat"):
         filt = master_flat.filter if isinstance(master_flat, MasterFlat) else ""
         flat_name = f"{names['flat']} ({filt})" if filt else names["flat"]
-    for other, name in ((bias, "master bias"), (flat, "master flat")):
-        if other.shape != data.shape:
+    for other, name in ((bias, "master bias"), (flat, "master flat"), (dark, "master dark")):
+        if other is not None and other.shape != data.shape:
             raise CalibrationError(
                 f"{label} is {data.shape[1]} x {data.shape[0]} pixels but the {name} is "
                 f"{other.shape[1]} x {other.shape[0]}: calibrate with masters made from frames of the same "
@@ -583,13 +589,18 @@ def calibrate_frame(
         bad |= mask
     out = np.array(data, dtype=np.float32)  # worked on in place: a full frame is 67 MB
     out -= bias
+    if dark is not None:
+        out -= dark
     np.divide(out, flat, out=out, where=~bad)
     out[bad] = np.nan
     hdr["BUNIT"] = ("adu", "bias-subtracted, flat-fielded counts")
     n_bad = int(bad.sum())
     what = "masked or flat <= 0" if mask is not None else "flat <= 0 or NaN"
-    cards = [
-        f"ccdlab: subtracted {bias_name} (median {np.nanmedian(bias[::8, ::8]):.1f} ADU)",
+    cards = [f"ccdlab: subtracted {bias_name} (median {np.nanmedian(bias[::8, ::8]):.1f} ADU)"]
+    if dark is not None:
+        cards.append(f"ccdlab: subtracted {names.get('dark') or 'the master dark'} "
+                     f"(median {np.nanmedian(dark[::8, ::8]):.2f} ADU)")
+    cards += [
         f"ccdlab: divided by {flat_name}",
         f"ccdlab: {n_bad} pixels ({100 * n_bad / bad.size:.1f}%) set to NaN: {what}",
     ]

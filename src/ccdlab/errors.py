@@ -45,6 +45,7 @@ __all__ = [
     "ReductionError",
     "StackError",
     "PhotometryError",
+    "DetectorError",
     # the course and the classroom
     "SetupError",
     "CheckError",
@@ -189,6 +190,10 @@ class ReductionError(CcdlabError, ValueError):
 
 class StackError(CcdlabError, ValueError):
     """Frames cannot be aligned or stacked; the message names the frame and what to do."""
+
+
+class DetectorError(CcdlabError, ValueError):
+    """The frames cannot measure the camera: no pair, frames of different sizes, too few frames."""
 
 
 class PhotometryError(CcdlabError, ValueError):

@@ -14,6 +14,10 @@ it is seen rather than silently settled.
 Only folders at or below the folder being scanned are hints: ``scan("data/bias")`` still reads
 ``bias`` as a hint, but a night kept in ``~/science/2018-10-13/`` is not typed science from the
 name of a folder above it.
+
+A night's ``detector/`` folder (its camera test: flat pairs for a photon transfer curve, and the
+darks of a cooled camera that the reduction does not need) is left out of :func:`scan` by default,
+like ``reduced/`` and ``truth/``: lamp flats there are not twilight flats.
 """
 
 from __future__ import annotations
@@ -387,7 +391,7 @@ def _warn_conflicts(table: Table, folder: Path) -> None:
         )
 
 
-def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth"), warn: bool = True) -> Table:
+def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth", "detector"), warn: bool = True) -> Table:
     """List every FITS frame under a folder, with its type and key header values.
 
     Files that do not end like FITS (``notes.txt``) and hidden files (``.DS_Store``) are skipped:
@@ -401,7 +405,9 @@ def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", 
     recursive : bool
         Look into sub-folders (default True).
     exclude : sequence of str
-        Sub-folder names to skip: outputs (``reduced``) and simulation truth (``truth``).
+        Sub-folder names to skip: outputs (``reduced``), simulation truth (``truth``) and the
+        camera test (``detector``: the dark frames and flat pairs that measure the camera, not
+        part of the night's reduction; :func:`ccdlab.detector.find_detector_frames` reads them).
     warn : bool
         Warn (:class:`InventoryWarning`, once, listing them) when frames are typed against their
         header (default True). Callers that report the ``conflict`` column themselves pass False.
@@ -449,7 +455,7 @@ def scan(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", 
     return table
 
 
-def other_files(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth")) -> list[Path]:
+def other_files(folder: str | os.PathLike, recursive: bool = True, exclude=("reduced", "truth", "detector")) -> list[Path]:
     """List the files :func:`scan` skips because they are not FITS frames (``.DS_Store``, ``notes.txt``).
 
     Parameters

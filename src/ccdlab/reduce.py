@@ -1,8 +1,15 @@
 """The whole reduction of a night, as one function and one command: ``ccdlab reduce``.
 
-inventory -> master bias -> master flat(s) -> vignetting mask -> calibrated science frames
-(``*.fb.fits``) -> cosmic-ray cleaned frames (``*.proc.fits``), plus a one-page summary figure and
-a printed table of what was used, what was rejected and why.
+inventory -> master bias -> [master dark, hot pixels] -> master flat(s) -> vignetting mask ->
+calibrated science frames (``*.fb.fits``) -> cosmic-ray cleaned frames (``*.proc.fits``), plus a
+one-page summary figure and a printed table of what was used, what was rejected and why.
+
+A night with dark frames (typed dark by the inventory: ``darks/``, not the camera test in
+``detector/``) gets a dark step: the darks of the longest exposure time, median-combined and
+bias-subtracted, make ``master_dark.fits``; it is scaled to each science frame's exposure time
+and subtracted after the bias, and the pixels whose dark current is ten times the median's
+(``hot_pixels.fits``) are masked. HISTORY and the printed summary say so. A night without darks
+is reduced exactly as before.
 
 Outputs go to ``OUT`` (default ``DATA_DIR/reduced``), never into the raw folders; every file is
 written atomically, so running again into the same folder is safe. For a science frame
@@ -44,6 +51,7 @@ from ccdlab.calibrate import (
 )
 from ccdlab.camera import CameraParameters, camera_parameters
 from ccdlab.cosmics import remove_cosmics
+from ccdlab.darks import DarkCurrent, dark_current, dark_rate, group_by_exposure, hot_pixels, master_dark, scale_dark
 from ccdlab.errors import (
     CalibrationError,
     CcdlabWarning,
@@ -54,6 +62,7 @@ from ccdlab.errors import (
 )
 from ccdlab.files import atomic_write_text, file_hash
 from ccdlab.inventory import conflicts, describe_conflicts, scan
+from ccdlab.inventory import exposure_time as inventory_exposure_time
 from ccdlab.io import FITS_SUFFIXES, read_frame, read_header, wcs_problems, write_frame
 from ccdlab.parallel import run_in_workers
 from ccdlab.paths import RAW_FOLDERS, ensure_dir, find_data_dir, is_raw_folder
@@ -130,6 +139,14 @@ class ReductionResult:
         ``{filter: fraction of pixels masked}``.
     summary_png : pathlib.Path or None
         The one-page summary figure.
+    master_dark, hot_pixels : pathlib.Path or None
+        The bias-subtracted master dark and the hot-pixel mask, when the night has darks.
+    dark_exptime : float or None
+        The master dark's exposure time (s).
+    dark_current : ccdlab.darks.DarkCurrent or None
+        The median pixel's dark current, with its uncertainty.
+    n_hot_pixels : int
+        Pixels masked as hot.
     notes : list of str
         Warnings met on the way: frames whose header disagrees with their folder, junk header
         values, a single frame...
@@ -150,6 +167,11 @@ class ReductionResult:
     mask_fraction: dict = field(default_factory=dict)
     summary_png: Path | None = None
     notes: list = field(default_factory=list)
+    master_dark: Path | None = None
+    hot_pixels: Path | None = None
+    dark_exptime: float | None = None
+    dark_current: DarkCurrent | None = None
+    n_hot_pixels: int = 0
 
     def _of(self, status: str, frame_type: str | None = None) -> Table:
         keep = self.frames["status"] == status
@@ -207,6 +229,8 @@ class ReductionResult:
         lines.append("")
         if self.master_bias is not None:
             lines.append(f"Master bias: {self.master_bias.name}")
+        if self.master_dark is not None:
+            lines.append(self.dark_summary())
         for filt, path in self.master_flats.items():
             fraction = self.mask_fraction.get(filt, math.nan)
             mask = self.masks.get(filt)
@@ -225,6 +249,25 @@ class ReductionResult:
         if self.summary_png is not None:
             lines.append(f"Summary figure: {self.summary_png}")
         return "\n".join(lines)
+
+    def dark_summary(self) -> str:
+        """One line on the dark step: the master dark, its scaling, the dark current, the hot pixels.
+
+        Examples
+        --------
+        >>> print(result.dark_summary())  # doctest: +SKIP
+        Master dark: master_dark.fits (5 darks of 300 s, bias-subtracted), scaled to each science frame's ...
+        """
+        if self.master_dark is None:
+            return "No dark frames: no dark step."
+        used = int(np.sum((self.frames["frame_type"] == "dark") & (self.frames["status"] == "used")))
+        current = self.dark_current
+        rate = ""
+        if current is not None and math.isfinite(current.e_per_s):
+            rate = f"; dark current {current.e_per_s:.3g} +/- {current.error_e_per_s:.2g} e-/s/pixel"
+        return (f"Master dark: {self.master_dark.name} ({used} darks of {self.dark_exptime:g} s, bias-subtracted), "
+                f"scaled to each science frame's exposure time and subtracted{rate}; "
+                f"{self.n_hot_pixels} hot pixels masked ({self.hot_pixels.name if self.hot_pixels else '-'})")
 
     def __str__(self) -> str:
         return self.report()
@@ -336,7 +379,7 @@ def _check_output_folder(out_dir: Path, data_dir: Path) -> None:
 
 
 def _frames_table(data_dir: Path, out_dir: Path) -> Table:
-    exclude = ["reduced", "truth"]
+    exclude = ["reduced", "truth", "detector"]
     if _inside(out_dir, data_dir) and out_dir.resolve() != data_dir.resolve():
         exclude.append(out_dir.name)
     table = scan(data_dir, exclude=tuple(exclude), warn=False)  # the notes report conflicts
@@ -458,8 +501,9 @@ def reduce(
         ensure_dir(out_dir)
         _write_record(out_dir, {"complete": False, "data_dir": str(data_dir)})  # incomplete until the end
         bias, bias_path = _master_bias(frames, screening, out_dir, progress)
+        dark = _master_dark(frames, bias, bias_path, camera, out_dir, progress, notes)
         flats = _master_flats(frames, bias, bias_path, camera, out_dir, mask_threshold, progress, notes)
-        to_clean = _calibrate_science(frames, bias, bias_path, flats, camera, out_dir, mask_threshold, progress)
+        to_clean = _calibrate_science(frames, bias, bias_path, flats, camera, out_dir, mask_threshold, progress, dark)
         if to_clean:
             _clean_all(frames, to_clean, out_dir, camera, dict(cosmic_options or {}), jobs, progress)
     _keep_notes(caught, notes)
@@ -469,6 +513,10 @@ def reduce(
         master_flats={f: v["flat_path"] for f, v in flats.items()}, masks={f: v["mask_path"] for f, v in flats.items()},
         mask_fraction={f: float(v["mask"].mean()) for f, v in flats.items()}, notes=notes,
     )
+    if dark is not None:
+        result.master_dark, result.hot_pixels = dark["path"], dark["hot_path"]
+        result.dark_exptime, result.dark_current = dark["exptime"], dark["current"]
+        result.n_hot_pixels = int(dark["hot"].sum())
     if summary:
         result.summary_png = summary(result, out_dir / "reduction_summary.png")
     write_record(result)
@@ -500,8 +548,6 @@ def _sorted_frames(data_dir: Path, out_dir: Path, notes: list) -> Table:
             _set(frames, i, "rejected", str(row["note"]))
         elif _is_ccdlab_output(row):
             _set(frames, i, "ignored", "a ccdlab output, not a raw frame")
-        elif row["frame_type"] == "dark":
-            _set(frames, i, "ignored", "dark frame: this reduction has no dark step")
         elif row["frame_type"] == "unknown":
             _set(frames, i, "rejected", str(row["note"]) or "frame type unknown")
     needs = {
@@ -539,6 +585,55 @@ def _master_bias(frames: Table, screening: Table, out_dir: Path, progress: bool)
     for i in rows:
         frames["output"][i] = path.name
     return bias, path
+
+
+def _master_dark(frames: Table, bias, bias_path: Path, camera: CameraParameters, out_dir: Path, progress: bool,
+                 notes: list) -> dict | None:
+    """The dark step: master dark from the longest darks, hot pixels, dark current; None without darks."""
+    rows = _rows(frames, "dark")
+    if not rows:
+        return None
+    usable = []
+    for i in rows:
+        exptime = inventory_exposure_time(read_header(frames["path"][i]))
+        if tuple(frames["shape"][i]) != bias.shape:
+            ny, nx = frames["shape"][i]
+            _set(frames, i, "rejected", f"a dark of {nx} x {ny} pixels, unlike the bias frames "
+                                        f"({bias.shape[1]} x {bias.shape[0]}): another readout")
+        elif not (math.isfinite(exptime) and exptime > 0):
+            _set(frames, i, "rejected", "a dark without EXPTIME: it cannot be scaled to the science frames")
+        else:
+            usable.append(i)
+    if not usable:
+        notes.append("no dark frame of the bias frames' size: no dark step")
+        return None
+    by_path = {frames["path"][i]: i for i in usable}
+    groups = group_by_exposure(list(by_path))
+    exptime = max(groups)
+    chosen = groups[exptime]
+    for time, paths in groups.items():
+        if time != exptime:
+            for path in paths:
+                _set(frames, by_path[path], "ignored",
+                     f"a {time:g} s dark: the master dark is made of the {len(chosen)} darks of {exptime:g} s (the longest)")
+    master = master_dark(chosen, bias, progress=progress)
+    header = fits.Header()
+    header["EXPTIME"] = (exptime, "exposure time of the darks combined (s)")
+    header["BUNIT"] = ("adu", "bias-subtracted dark signal of one exposure")
+    history = [f"ccdlab: median of {len(chosen)} darks of {exptime:g} s, minus {bias_path.name}",
+               "ccdlab: bias-subtracted: scale by exposure time before subtracting"]
+    path = write_frame(out_dir / "master_dark.fits", master, header, history=history, inputs=chosen)
+    hot = hot_pixels(dark_rate(master, exptime, camera.gain))
+    hot_header = fits.Header()
+    hot_header["EXPTIME"] = (exptime, "exposure time of the master dark (s)")
+    hot_path = write_frame(out_dir / "hot_pixels.fits", hot, hot_header,
+                           history=f"1 = hot: dark current above 10 x the median pixel's (from {path.name})")
+    bias_files = [frames["path"][i] for i in _rows(frames, "bias")]
+    current = dark_current(list(by_path), bias, bias_frames=bias_files, gain=camera.gain)
+    for i in usable:
+        if frames["status"][i] == "used":
+            frames["output"][i] = path.name
+    return {"master": master, "path": path, "exptime": exptime, "hot": hot, "hot_path": hot_path, "current": current}
 
 
 def _master_flats(frames: Table, bias, bias_path: Path, camera: CameraParameters, out_dir: Path,
@@ -586,7 +681,7 @@ def _master_flats(frames: Table, bias, bias_path: Path, camera: CameraParameters
 
 
 def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera: CameraParameters, out_dir: Path,
-                       mask_threshold: float, progress: bool) -> list:
+                       mask_threshold: float, progress: bool, dark: dict | None = None) -> list:
     """Write every science frame's ``*.fb.fits``; return ``[(row, fb path, saturation after flat)]`` to clean."""
     several = len(flats) > 1
     lookup = {filt.strip().lower(): filt for filt in flats}
@@ -602,8 +697,19 @@ def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera
         made = flats[key]
         path = Path(frames["path"][i])
         names = {"bias": bias_path.name, "flat": made["flat_path"].name, "mask": made["mask_path"].name}
+        mask, scaled = made["mask"], None
+        if dark is not None:
+            exptime = inventory_exposure_time(read_header(path))
+            if not math.isfinite(exptime) or exptime < 0:
+                _set(frames, i, "rejected", "no EXPTIME: the master dark cannot be scaled to this frame")
+                continue
+            scaled = scale_dark(dark["master"], dark["exptime"], exptime)
+            names["dark"] = f"{dark['path'].name} x {exptime / dark['exptime']:.4g} ({dark['exptime']:g} s to {exptime:g} s)"
+            names["mask"] = f"{made['mask_path'].name} and {dark['hot_path'].name} ({int(dark['hot'].sum())} hot pixels)"
+            mask = made["mask"] | dark["hot"]
         try:
-            data, hdr = calibrate_frame(path, bias, made["flat"], made["mask"], names=names, mask_threshold=mask_threshold)
+            data, hdr = calibrate_frame(path, bias, made["flat"], mask, names=names, mask_threshold=mask_threshold,
+                                        dark=scaled)
         except (CalibrationError, FrameError) as exc:
             _set(frames, i, "rejected", str(exc))
             continue
@@ -647,13 +753,22 @@ def write_record(result: ReductionResult) -> Path:
     'reduction.json'
     """
     outputs = sorted({str(name) for name in result.frames["output"] if str(name)}
-                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]})
+                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]}
+                     | ({result.hot_pixels.name} if result.hot_pixels is not None else set()))
     entries = {name: file_hash(result.out_dir / name) for name in outputs if (result.out_dir / name).is_file()}
-    return _write_record(result.out_dir, {
+    content = {
         "complete": True, "data_dir": str(result.data_dir),
         "camera": {"gain": result.camera.gain, "readnoise": result.camera.readnoise, "satlevel": result.camera.satlevel},
         "frames": {"used": len(result.used), "rejected": len(result.rejected)}, "outputs": entries,
-    })
+    }
+    if result.master_dark is not None:
+        current = result.dark_current
+        content["dark"] = {
+            "master_dark": result.master_dark.name, "exptime": result.dark_exptime, "hot_pixels": result.n_hot_pixels,
+            "dark_current_e_per_s": current.e_per_s if current is not None else None,
+            "dark_current_error_e_per_s": current.error_e_per_s if current is not None else None,
+        }
+    return _write_record(result.out_dir, content)
 
 
 def read_record(out_dir) -> dict | None:

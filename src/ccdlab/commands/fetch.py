@@ -8,6 +8,9 @@ import sys
 #: Sizes of the synthetic night (kept here so that --help imports nothing heavy).
 SIZES = ("tiny", "workshop", "full")
 
+#: Cameras of the synthetic night: the course camera at -60 C, or a warm one at -10 C.
+CAMERAS = ("cool", "warm")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the data options to ``parser`` (used by ``data_fetch.py`` and ``ccdlab fetch``).
@@ -23,8 +26,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument(
         "--size", choices=list(SIZES), default=None,
-        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~11 MB), workshop (2048 x 2054, ~180 MB) "
-        "or full (4096 x 4108, ~710 MB); without it any verified night already there is kept, else workshop "
+        help="synthetic night (NAXIS1 x NAXIS2): tiny (512 x 514, ~21 MB), workshop (2048 x 2054, ~270 MB) "
+        "or full (4096 x 4108, ~1 GB); without it any verified night already there is kept, else workshop "
         "is created",
     )
     parser.add_argument(
@@ -48,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--student", metavar="NAME", default=None,
                         help="make your own night, drawn from your name (write it as on your notebooks): the same "
                         "night as everyone's, with its own numbers; it replaces the default night in the folder")
+    parser.add_argument(
+        "--camera", choices=list(CAMERAS), default=None,
+        help="the synthetic night's camera: cool (the course camera at -60 C, default) or warm (-10 C: every frame "
+        "carries dark current, and darks/ holds the darks the reduction needs)",
+    )
     parser.add_argument("--no-progress", dest="progress", action="store_false", help="no progress bars")
 
 
@@ -77,18 +85,20 @@ def run(args: argparse.Namespace) -> int:
     dest = getattr(args, "dest", None)
     size = getattr(args, "size", None)
     force = getattr(args, "force", False)
+    camera = getattr(args, "camera", None)
     if hashes and not urls:
         raise FetchError("--sha256 checks a download: give it together with --url.")
     student = getattr(args, "student", None)
-    if urls and (seed is not None or student):
-        raise FetchError("--seed and --student apply to the synthetic night only, not to downloads.")
+    for option, given in (("--seed", seed is not None), ("--student", student), ("--camera", camera is not None)):
+        if urls and given:
+            raise FetchError(f"{option} applies to the synthetic night only, not to downloads.")
     if student is not None and seed is not None:
         raise FetchError("--student draws the night from your name: leave out --seed.")
     if seed is not None and seed < 0:
         raise FetchError(f"--seed must be zero or a positive integer; got {seed}.")
 
     from ccdlab.data import fetch
-    from ccdlab.data.simulate import DEFAULT_SEED, DEFAULT_SIZE
+    from ccdlab.data.simulate import DEFAULT_CAMERA, DEFAULT_SEED, DEFAULT_SIZE
     from ccdlab.paths import on_colab
 
     if urls:
@@ -98,14 +108,16 @@ def run(args: argparse.Namespace) -> int:
     elif dest is None and on_colab():
         from ccdlab.data.colab import prepare_colab_data
 
-        local = prepare_colab_data(size=size, seed=DEFAULT_SEED if seed is None else seed, force=force, progress=progress)
+        local = prepare_colab_data(size=size, seed=DEFAULT_SEED if seed is None else seed, force=force, progress=progress,
+                                   camera=camera or DEFAULT_CAMERA)
         report = fetch.FetchReport(local, "verified", message=f"Data ready in {local} (a working copy of your Google Drive folder).")
     else:
         # No --size (what `make lab` runs): keep any verified night, warn about changed files.
         # --size or --seed ask for one night exactly: anything else is an error.
+        strict = seed is not None or camera is not None  # --seed or --camera ask for one night exactly
         report = fetch.ensure_default(
-            dest, size=size or (DEFAULT_SIZE if seed is not None else None), force=force,
-            progress=progress, seed=DEFAULT_SEED if seed is None else seed,
+            dest, size=size or (DEFAULT_SIZE if strict else None), force=force,
+            progress=progress, seed=DEFAULT_SEED if seed is None else seed, camera=camera or DEFAULT_CAMERA,
         )
     print(report.summary(), file=sys.stderr if report.status == "changed" else sys.stdout)
     return 0

@@ -18,4 +18,5 @@ LESSONS = (
     "05_calibration",
     "06_cosmic_rays",
     "07_stacking",
+    "08_detector",
 )

@@ -210,6 +210,7 @@ def prepare_colab_data(
     local_data: str | os.PathLike | None = None,
     mount_point: str | os.PathLike | None = None,
     student: str | None = None,
+    camera: str = "cool",
 ) -> Path:
     """Make the course data ready on Colab: on Drive, with a checked working copy on local disk.
 
@@ -228,6 +229,8 @@ def prepare_colab_data(
         Override :data:`DRIVE_DATA`, :data:`LOCAL_DATA` and :data:`DRIVE_MOUNT`.
     student : str, optional
         Make (or check) the student's own night instead of the default one.
+    camera : str
+        The synthetic night's camera when one is created: ``'cool'`` (default) or ``'warm'``.
 
     Returns
     -------
@@ -255,7 +258,7 @@ def prepare_colab_data(
 
         if student:
             return ensure_default(None, size=size, force=force, progress=progress, student=student).dest
-        return fetch_default(size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress)
+        return fetch_default(size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress, camera=camera)
     drive = Path(drive_data) if drive_data is not None else DRIVE_DATA
     local = Path(local_data) if local_data is not None else LOCAL_DATA
     if not drive.parent.is_dir():
@@ -265,10 +268,11 @@ def prepare_colab_data(
     new_night = bool(student) and not _holds_night_of(drive, student)
     if force or new_night or not _holds_data(drive):
         try:
-            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress, student=student)
+            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, force=force, progress=progress, student=student,
+                           camera=camera)
         except (DatasetExistsError, ManifestError):
             _clear_dataset(local)  # the working copy is only a cache: rebuild it
-            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, progress=progress, student=student)
+            ensure_default(local, size=size or DEFAULT_SIZE, seed=seed, progress=progress, student=student, camera=camera)
         if force or new_night:
             _clear_dataset(drive)
         sync_folder(local, drive, mirror=True, progress=progress)

@@ -39,7 +39,7 @@ from ccdlab.data.manifest import (
     verify_manifest,
     write_manifest,
 )
-from ccdlab.data.simulate.night import DEFAULT_SEED, DEFAULT_SIZE, SIZES, make_night
+from ccdlab.data.simulate.night import CAMERAS, DEFAULT_CAMERA, DEFAULT_SEED, DEFAULT_SIZE, SIZES, make_night
 from ccdlab.data.sorting import sort_frames
 from ccdlab.errors import DatasetExistsError, FetchError, ManifestError, NotAFolderError
 from ccdlab.io import is_fits_name
@@ -116,11 +116,15 @@ def _problems_text(problems: list[str]) -> str:
     return shown + (f"; and {len(problems) - 3} more" if len(problems) > 3 else "")
 
 
+def _camera_words(camera: str) -> str:
+    return "" if camera == DEFAULT_CAMERA else f", {camera} camera"
+
+
 def _held(meta: dict) -> str:
     if meta.get("kind") == "synthetic" and meta.get("student"):
         return f"the {meta.get('size')} night of {meta['student']}"
     if meta.get("kind") == "synthetic":
-        return f"the {meta.get('size')} synthetic night (seed {meta.get('seed')})"
+        return f"the {meta.get('size')} synthetic night (seed {meta.get('seed')}{_camera_words(meta.get('camera', DEFAULT_CAMERA))})"
     return f"data downloaded from {', '.join(meta.get('sources', [])) or 'elsewhere'}"
 
 
@@ -130,6 +134,8 @@ def _restore_command(meta: dict, dest: Path) -> str:
     if meta.get("kind") == "synthetic" and meta.get("size") in SIZES:
         seed = meta.get("seed", DEFAULT_SEED)
         extra = "" if seed == DEFAULT_SEED else f" --seed {seed}"
+        camera = meta.get("camera", DEFAULT_CAMERA)
+        extra += "" if camera == DEFAULT_CAMERA else f" --camera {camera}"
         return f"python data_fetch.py --force --size {meta['size']}{extra} --dest {dest}"
     urls = " ".join(f"--url {u}" for u in meta.get("sources", []))
     hashes = " ".join(f"--sha256 {h}" for h in meta.get("sha256", []))
@@ -143,6 +149,7 @@ def ensure_default(
     progress: bool = True,
     seed: int = DEFAULT_SEED,
     student: str | None = None,
+    camera: str = DEFAULT_CAMERA,
 ) -> FetchReport:
     """Make sure ``dest`` holds a verified synthetic night; say what was done.
 
@@ -164,6 +171,13 @@ def ensure_default(
         Show a progress bar while writing.
     seed : int
         The night's seed.
+    student : str, optional
+        Make (or check) this student's own night (:mod:`ccdlab.data.simulate.students`) instead.
+    camera : str
+        ``'cool'`` (the course camera, default) or ``'warm'`` (-10 C: dark current that matters).
+        A night made by a ccdlab older than lesson 08 (no ``camera`` in its manifest, no
+        ``detector/``) that still verifies is rebuilt in place with the same size and seed: its
+        frames come out the same bytes, and ``detector/`` is added (``reduced/`` is kept).
 
     Returns
     -------
@@ -193,6 +207,8 @@ def ensure_default(
     """
     if size is not None and size not in SIZES:
         raise FetchError(f"Unknown size {size!r}: use one of {', '.join(SIZES)}.")
+    if camera not in CAMERAS:
+        raise FetchError(f"Unknown camera {camera!r}: use one of {', '.join(CAMERAS)}.")
     if student:
         return _ensure_student_night(dest, student, size or DEFAULT_SIZE, force, progress)
     dest = find_data_dir(must_exist=False) if dest is None else Path(dest).expanduser()
@@ -200,18 +216,19 @@ def ensure_default(
         raise NotAFolderError(f"{dest} is a file, not a folder: choose another --dest.")
     strict = size is not None
     size = size or DEFAULT_SIZE
-    wanted = f"the {size} synthetic night (seed {seed})"
+    wanted = f"the {size} synthetic night (seed {seed}{_camera_words(camera)})"
     if (dest / INSTALLING_MARKER).exists():
-        make_night(dest, size=size, seed=seed, progress=progress, overwrite=True)
+        make_night(dest, size=size, seed=seed, progress=progress, overwrite=True, camera=camera)
         return FetchReport(dest, "created", message=f"An earlier run was interrupted; wrote {wanted} into {dest}.")
     if (dest / MANIFEST_NAME).exists():
         if force:
-            make_night(dest, size=size, seed=seed, progress=progress, overwrite=True)
+            make_night(dest, size=size, seed=seed, progress=progress, overwrite=True, camera=camera)
             return FetchReport(dest, "created", message=f"Replaced the dataset in {dest} with {wanted}.")
         manifest = read_manifest(dest)
         meta = manifest.get("meta", {})
         held = _held(meta)
-        same = meta.get("kind") == "synthetic" and meta.get("size") == size and meta.get("seed") == int(seed)
+        same = (meta.get("kind") == "synthetic" and meta.get("size") == size and meta.get("seed") == int(seed)
+                and meta.get("camera", DEFAULT_CAMERA) == camera)
         problems = verify_manifest(dest)
         if problems and strict:
             raise ManifestError(
@@ -225,6 +242,11 @@ def ensure_default(
                 f"({_problems_text(problems)}); left as it is. To restore the original frames (reduced/ is kept), "
                 f"run: {_restore_command(meta, dest)}",
             )
+        older = meta.get("kind") == "synthetic" and "camera" not in meta and meta.get("size") in SIZES
+        if older and (same or not strict):  # made before lesson 08: the same night, plus detector/
+            make_night(dest, size=meta["size"], seed=int(meta.get("seed", seed)), progress=progress, overwrite=True)
+            return FetchReport(dest, "created", message=f"{dest} held {held} made by an older ccdlab; added the camera "
+                               "test of lesson 08 (detector/). Its other frames are the same bytes; reduced/ is kept.")
         if same or (not strict and meta.get("kind") == "synthetic"):
             return FetchReport(dest, "verified", message=f"{dest} holds {held}; checksums verified, nothing to do.")
         if meta.get("kind") != "synthetic" and (not strict or (size == DEFAULT_SIZE and int(seed) == DEFAULT_SEED)):
@@ -236,14 +258,14 @@ def ensure_default(
     parts = _existing_parts(dest)
     if any(_has_files(dest / p) for p in parts):
         if force:
-            make_night(dest, size=size, seed=seed, progress=progress, overwrite=True)
+            make_night(dest, size=size, seed=seed, progress=progress, overwrite=True, camera=camera)
             return FetchReport(dest, "created", message=f"Replaced the frames in {dest} with {wanted}.")
         return FetchReport(
             dest, "kept",
             message=f"{dest} already holds frames not made by ccdlab ({', '.join(p + '/' for p in parts)}); "
             "left alone. Use --force to replace them with the synthetic night, or --dest for another folder.",
         )
-    make_night(dest, size=size, seed=seed, progress=progress, overwrite=bool(parts))
+    make_night(dest, size=size, seed=seed, progress=progress, overwrite=bool(parts), camera=camera)
     return FetchReport(dest, "created", message=f"Wrote {wanted} into {dest}.")
 
 
@@ -281,6 +303,7 @@ def fetch_default(
     force: bool = False,
     progress: bool = True,
     seed: int = DEFAULT_SEED,
+    camera: str = DEFAULT_CAMERA,
 ) -> Path:
     """Create the default synthetic night in the data folder, or verify that it is there.
 
@@ -297,6 +320,8 @@ def fetch_default(
         Show a progress bar while writing.
     seed : int
         The night's seed.
+    camera : str
+        ``'cool'`` (default) or ``'warm'`` (see :func:`ensure_default`).
 
     Returns
     -------
@@ -319,7 +344,7 @@ def fetch_default(
     ...     fetch_default(tmp, size="tiny", progress=False) == Path(tmp)
     True
     """
-    return ensure_default(dest, size=size, force=force, progress=progress, seed=seed).dest
+    return ensure_default(dest, size=size, force=force, progress=progress, seed=seed, camera=camera).dest
 
 
 # --- downloads --------------------------------------------------------------------------------

@@ -66,7 +66,8 @@ def summary_figure(result) -> Figure:
 
     Panels: master bias, master flat with the mask outline, a calibrated frame, the same frame
     cleaned with its cosmic rays marked, cosmic-ray pixels per frame, and the numbers (frames
-    used and rejected, mask fraction, camera values and their sources).
+    used and rejected, the dark step when there was one, mask fraction, camera values and their
+    sources).
 
     Parameters
     ----------
@@ -158,6 +159,9 @@ def summary_figure(result) -> Figure:
         lines += [f"      {part}" for part in textwrap.wrap(reason, 44)[:2]]
     if len(rejected) > 6:
         lines.append(f"  ... and {len(rejected) - 6} more rejected")
+    if getattr(result, "master_dark", None) is not None:
+        lines.append(f"dark: {result.master_dark.name} ({result.dark_exptime:g} s), scaled")
+        lines.append(f"  to each exposure; {result.n_hot_pixels} hot pixels masked")
     for filt, fraction in result.mask_fraction.items():
         lines.append(f"mask [{filt or 'no filter'}]: {100 * fraction:.1f}% of pixels")
     cam = result.camera

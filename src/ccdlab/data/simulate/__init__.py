@@ -1,8 +1,12 @@
 """The synthetic night: frames of the GROWTH-India camera made offline, seeded, with their truth.
 
-:func:`make_night` writes a night (bias, flats, science frames and a ``truth/`` folder);
-:mod:`ccdlab.data.simulate.night` plans and writes it from the sky (:mod:`.sky`), the detector
-(:mod:`.detector`) and cosmic rays (:mod:`.cosmic_rays`).
+:func:`make_night` writes a night (bias, flats, science frames, the camera test of lesson 08 in
+``detector/``, and a ``truth/`` folder); :mod:`ccdlab.data.simulate.night` plans and writes it
+from the sky (:mod:`.sky`), the detector (:mod:`.detector`), cosmic rays (:mod:`.cosmic_rays`),
+dark current (:mod:`.dark_current`) and the photon-transfer pairs (:mod:`.photon_transfer`,
+:mod:`.camera_test`), read out as the camera does (:mod:`.readout`) with RTS2 headers
+(:mod:`.rts2`). :mod:`ccdlab.data.stand_in` makes a tiny one for lessons run on real data that
+lacks darks or flat pairs.
 
 Examples
 --------
@@ -13,6 +17,8 @@ Examples
 
 from ccdlab.data.simulate.night import (
     ADC_MAX,
+    CAMERAS,
+    DEFAULT_CAMERA,
     DATASET_ITEMS,
     DEFAULT_SEED,
     DEFAULT_SIZE,
@@ -28,6 +34,6 @@ from ccdlab.data.simulate.night import (
 )
 
 __all__ = [
-    "SIZES", "DEFAULT_SIZE", "DEFAULT_SEED", "GAIN", "READ_NOISE", "SATURATION", "ADC_MAX",
+    "SIZES", "CAMERAS", "DEFAULT_CAMERA", "DEFAULT_SIZE", "DEFAULT_SEED", "GAIN", "READ_NOISE", "SATURATION", "ADC_MAX",
     "DATASET_ITEMS", "FIELD", "SITE", "night_plan", "rts2_header", "make_night",
 ]

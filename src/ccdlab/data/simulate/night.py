@@ -36,28 +36,32 @@ from pathlib import Path
 
 import numpy as np
 from astropy.io import fits
-from astropy.table import Table
 
 from ccdlab._version import __version__
-from ccdlab.data.manifest import (
-    DATASET_FOLDERS,
-    MANIFEST_NAME,
-    move_into_place,
-    staging_folder,
-    write_manifest,
+from ccdlab.data.manifest import DATASET_FOLDERS, MANIFEST_NAME, move_into_place, staging_folder, write_manifest
+from ccdlab.data.simulate.camera_test import (
+    CAMERAS,
+    DEFAULT_CAMERA,
+    DETECTOR_FOLDER,
+    camera_of,
+    camera_test_plan,
+    dark_rate,
+    detector_truth,
+    hot_pixel_header,
+    make_camera_test_frame,
 )
 from ccdlab.data.simulate.cosmic_rays import MIN_CHARGE as CR_MIN_CHARGE
-from ccdlab.data.simulate.cosmic_rays import (
-    add_cosmic_rays,
-    cosmic_ray_mask,
-    cosmic_rays,
-)
-from ccdlab.data.simulate.detector import (
-    BIAS_LEVEL,
-    FULL_WELL,
-    bias_pattern,
-    flat_field,
-)
+from ccdlab.data.simulate.cosmic_rays import add_cosmic_rays, cosmic_ray_mask, cosmic_rays
+from ccdlab.data.simulate.detector import BIAS_LEVEL, FULL_WELL, bias_pattern, flat_field
+from ccdlab.data.simulate.readout import ADC_MAX, GAIN, READ_NOISE
+from ccdlab.data.simulate.readout import add_noise as _add_noise
+from ccdlab.data.simulate.readout import read_out as _readout
+from ccdlab.data.simulate.readout import write_fits as _write_fits
+from ccdlab.data.simulate.rts2 import DEFAULT_SEED, FIELD, SITE, rts2_header
+from ccdlab.data.simulate.rts2 import NIGHT_DATE as _NIGHT
+from ccdlab.data.simulate.rts2 import airmass as _airmass
+from ccdlab.data.simulate.rts2 import file_name as _file_name
+from ccdlab.data.simulate.rts2 import iso_time as _iso
 from ccdlab.data.simulate.sky import (
     MOFFAT_BETA,
     PIXEL_SCALE,
@@ -73,6 +77,8 @@ from ccdlab.errors import InputError, NotAFolderError, OutputExistsError
 __all__ = [
     "SIZES",
     "DEFAULT_SIZE",
+    "CAMERAS",
+    "DEFAULT_CAMERA",
     "DEFAULT_SEED",
     "GAIN",
     "READ_NOISE",
@@ -92,31 +98,12 @@ SIZES = {"tiny": (514, 512), "workshop": (2054, 2048), "full": (4108, 4096)}
 #: The preset made when none is named.
 DEFAULT_SIZE = "workshop"
 
-#: The seed of the default night (its date).
-DEFAULT_SEED = 20181013
-
-#: Camera gain (electrons per ADU).
-GAIN = 1.6
-
-#: Read noise (electrons).
-READ_NOISE = 14.0
-
 #: Saturation: the full well (electrons).
 SATURATION = FULL_WELL
 
-#: Largest value a 16-bit ADC records.
-ADC_MAX = 65535
+#: The folders a synthetic night may consist of, besides its manifest (``darks/``: the warm camera only).
+DATASET_ITEMS = ("bias", "flats", "science", "darks", DETECTOR_FOLDER, "truth")
 
-#: The folders (and file) a synthetic night consists of, besides its manifest.
-DATASET_ITEMS = ("bias", "flats", "science", "truth")
-
-#: The observed field (a patch of sky near the zenith at Hanle on the evening of 2018-10-13).
-FIELD = {"object": "F2239+3354", "ra": 339.75, "dec": 33.9, "rotation": 0.35}
-
-#: The observatory as the headers give it.
-SITE = {"latitude": 32.2, "longitude": 78.9, "altitude": 4500.0}
-
-_NIGHT = _dt.datetime(2018, 10, 13)
 _N_BIAS = 5
 #: Raw median levels (ADU) of the twilight flats, in the order taken; None is the saturated one.
 _FLAT_LEVELS = (None, 21000.0, 19000.0, 17500.0, 16200.0, 15000.0)
@@ -157,33 +144,7 @@ def _check_size(size: str) -> tuple[int, int]:
     return SIZES[size]
 
 
-def _iso(moment: _dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}"
-
-
-def _file_name(moment: _dt.datetime, science: bool) -> str:
-    stem = moment.strftime("C0_%Y%m%d-%H%M%S-") + f"{moment.microsecond // 1000:03d}"
-    return stem + (".wcs.fits" if science else ".fits")
-
-
-def _julian_date(moment: _dt.datetime) -> float:
-    epoch = _dt.datetime(1970, 1, 1)
-    return 2440587.5 + (moment - epoch).total_seconds() / 86400.0
-
-
-def _airmass(moment: _dt.datetime, ra: float, dec: float) -> float:
-    jd = _julian_date(moment)
-    gmst = 280.46061837 + 360.98564736629 * (jd - 2451545.0)
-    hour_angle = math.radians((gmst + SITE["longitude"] - ra) % 360.0)
-    lat, dec_r = math.radians(SITE["latitude"]), math.radians(dec)
-    sin_alt = math.sin(lat) * math.sin(dec_r) + math.cos(lat) * math.cos(dec_r) * math.cos(hour_angle)
-    sec_z = 1.0 / max(sin_alt, 0.05)
-    # Hardie (1962) polynomial in sec z - 1
-    s = sec_z - 1.0
-    return sec_z - 0.0018167 * s - 0.002875 * s * s - 0.0008083 * s * s * s
-
-
-def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]:
+def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED, camera: str = DEFAULT_CAMERA) -> list[dict]:
     """List the frames of a night, in the order taken, without making any pixels.
 
     Parameters
@@ -192,12 +153,14 @@ def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]
         A key of :data:`SIZES`.
     seed : int
         The night's seed (times, dithers, seeing and sky depend on it).
+    camera : str
+        ``'cool'`` (the course camera, -60 C) or ``'warm'`` (-10 C): sets ``ccd_temp`` and ``ccd_set``.
 
     Returns
     -------
     list of dict
         One per frame: ``kind`` (``'bias'``, ``'flat'``, ``'science'``), ``folder``, ``name``,
-        ``date_obs``, ``exptime``, ``ccd_temp``, ``bias_offset`` (ADU), and for flats ``level``
+        ``date_obs``, ``exptime``, ``ccd_temp``, ``ccd_set`` (C), ``bias_offset`` (ADU), and for flats ``level``
         (ADU, None for the saturated one) and ``usable``; for science frames ``dither``
         (``[dx, dy]`` pixels), ``fwhm`` (pixels), ``sky`` (electrons) and ``airmass``.
 
@@ -210,6 +173,7 @@ def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]
     4
     """
     _check_size(size)
+    cam = camera_of(camera)
     rng = _rng(seed, "plan")
     frames: list[dict] = []
 
@@ -250,118 +214,42 @@ def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED) -> list[dict]
         )
         moment += _dt.timedelta(seconds=_SCIENCE_EXPTIME + 16.0 + float(rng.uniform(0, 4))) + ms_jitter()
     for frame in frames:
-        frame["ccd_temp"] = round(-60.0 + float(rng.normal(0.0, 0.05)), 2)
+        frame["ccd_temp"] = round(cam.temperature + float(rng.normal(0.0, 0.05)), 2)
+        frame["ccd_set"] = cam.temperature
         frame["bias_offset"] = round(float(rng.normal(0.0, 0.8)), 3)
     return frames
 
 
-def rts2_header(frame: dict, shape: tuple[int, int], seed: int = DEFAULT_SEED) -> fits.Header:
-    """Return the header the GROWTH-India Telescope's RTS2 software would write for ``frame``.
-
-    Parameters
-    ----------
-    frame : dict
-        One entry of :func:`night_plan`.
-    shape : (int, int)
-        ``(ny, nx)`` of the frame.
-    seed : int
-        The night's seed (recorded in ``SIMSEED``).
-
-    Returns
-    -------
-    astropy.io.fits.Header
-        DATE-OBS, JD, EXPTIME, IMAGETYP ('dark' on bias frames), OBJECT, FILTER ('UNK'),
-        CCD_TEMP, CCD_SET, GAIN (junk: -9.1e-36), ALTITUDE, LATITUDE, LONGITUD, TELESCOP,
-        INSTRUME; science frames add AIRMASS, RA, DEC and a TAN WCS. SIMULATE and SIMSEED say the
-        frame is synthetic.
-
-    Examples
-    --------
-    >>> plan = night_plan("tiny")
-    >>> header = rts2_header(plan[6], SIZES["tiny"])
-    >>> header["IMAGETYP"], header["EXPTIME"], "CCD-TEMP" in header
-    ('dark', 0.001, False)
-    """
-    ny, nx = int(shape[0]), int(shape[1])
-    header = fits.Header()
-    header["DATE-OBS"] = (frame["date_obs"], "start of exposure (UT)")
-    header["JD"] = (round(_julian_date(_dt.datetime.fromisoformat(frame["date_obs"])), 6), "Julian date of exposure start")
-    header["EXPTIME"] = (frame["exptime"], "exposure length in seconds")
-    imagetyp = {"bias": "dark", "flat": "flat", "science": "object"}[frame["kind"]]
-    header["IMAGETYP"] = (imagetyp, "image type")
-    header["OBJECT"] = ({"bias": "bias", "flat": "skyflat", "science": FIELD["object"]}[frame["kind"]], "target name")
-    header["FILTER"] = ("UNK", "camera filter")
-    header["CCD_TEMP"] = (frame["ccd_temp"], "CCD temperature (C)")
-    header["CCD_SET"] = (-60.0, "CCD set temperature (C)")
-    header["GAIN"] = (-9.1e-36, "value reported by the camera")
-    header["ALTITUDE"] = (SITE["altitude"], "observatory altitude (m)")
-    header["LATITUDE"] = (SITE["latitude"], "observatory latitude (deg)")
-    header["LONGITUD"] = (SITE["longitude"], "observatory longitude (deg east)")
-    header["TELESCOP"] = ("GIT", "GROWTH-India Telescope, Hanle")
-    header["INSTRUME"] = ("Andor iKon-XL 230", "camera")
-    if frame["kind"] == "science":
-        header["AIRMASS"] = (frame["airmass"], "airmass at mid-exposure")
-        header["MJD-OBS"] = (round(header["JD"] - 2400000.5, 6), "modified Julian date of exposure start")
-        wcs = tan_wcs_header((ny, nx), FIELD["ra"], FIELD["dec"], rotation=FIELD["rotation"], shift=frame["dither"])
-        pointing = star_sky_positions(Table({"x": [(nx - 1) / 2.0], "y": [(ny - 1) / 2.0]}), wcs)
-        header["RA"] = (round(float(pointing[0][0]), 5), "telescope pointing RA (deg)")
-        header["DEC"] = (round(float(pointing[1][0]), 5), "telescope pointing Dec (deg)")
-        header["COMMENT"] = "Astrometry solved: TAN WCS follows."
-        header.extend(wcs.cards)
-    header["SIMULATE"] = (True, "synthetic frame made by ccdlab.simulate")
-    header["SIMSEED"] = (int(seed), "seed of the synthetic night")
-    return header
+def _add_dark(electrons, dark, exptime):
+    """The dark signal of the exposure, when the camera's night frames carry it (None: they do not)."""
+    if dark is not None:
+        electrons += dark * np.float32(exptime)
 
 
-def _to_uint16(adu: np.ndarray) -> np.ndarray:
-    np.clip(adu, 0, ADC_MAX, out=adu)
-    np.rint(adu, out=adu)
-    return adu.astype(np.uint16)
-
-
-def _write_fits(path: Path, data: np.ndarray, header: fits.Header | None = None) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fits.HDUList([fits.PrimaryHDU(data=data, header=header)]).writeto(path, output_verify="silentfix")
-
-
-def _add_noise(electrons: np.ndarray, rng: np.random.Generator) -> None:
-    """Shot noise (Gaussian approximation, fine at these levels) and read noise, in place."""
-    sigma = electrons + np.float32(READ_NOISE**2)
-    np.maximum(sigma, 0, out=sigma)
-    np.sqrt(sigma, out=sigma)
-    sigma *= rng.standard_normal(electrons.shape, dtype=np.float32)
-    electrons += sigma
-
-
-def _readout(electrons: np.ndarray, bias: np.ndarray, offset: float) -> np.ndarray:
-    electrons /= np.float32(GAIN)
-    electrons += bias
-    electrons += np.float32(offset)
-    return _to_uint16(electrons)
-
-
-def _make_bias(frame, index, shape, seed, bias):
+def _make_bias(frame, index, shape, seed, bias, dark=None):
     rng = _rng(seed, "bias", index)
     electrons = np.zeros(shape, dtype=np.float32)
+    _add_dark(electrons, dark, frame["exptime"])
     _add_noise(electrons, rng)
     add_cosmic_rays(electrons, cosmic_rays(shape, frame["exptime"], rng))
     return _readout(electrons, bias, frame["bias_offset"])
 
 
-def _make_flat(frame, index, shape, seed, bias, flat, flat_median):
+def _make_flat(frame, index, shape, seed, bias, flat, flat_median, dark=None):
     rng = _rng(seed, "flat", index)
     if frame["level"] is None:
         scale = 1.35 * SATURATION  # sky still too bright: the illuminated field saturates
     else:
         scale = (frame["level"] - BIAS_LEVEL) * GAIN / flat_median
     electrons = flat * np.float32(scale)
+    _add_dark(electrons, dark, frame["exptime"])
     _add_noise(electrons, rng)
     add_cosmic_rays(electrons, cosmic_rays(shape, frame["exptime"], rng))
     np.minimum(electrons, np.float32(SATURATION), out=electrons)
     return _readout(electrons, bias, frame["bias_offset"])
 
 
-def _make_science(frame, index, shape, seed, bias, flat, stars):
+def _make_science(frame, index, shape, seed, bias, flat, stars, dark=None):
     from ccdlab.data.simulate.detector import bleed_saturation
 
     rng = _rng(seed, "science", index)
@@ -369,6 +257,7 @@ def _make_science(frame, index, shape, seed, bias, flat, stars):
     dx, dy = frame["dither"]
     add_stars(electrons, np.asarray(stars["x"]) + dx, np.asarray(stars["y"]) + dy, np.asarray(stars["flux"]), frame["fwhm"])
     electrons *= flat
+    _add_dark(electrons, dark, frame["exptime"])
     _add_noise(electrons, rng)
     hits = cosmic_rays(shape, frame["exptime"], rng)
     add_cosmic_rays(electrons, hits)
@@ -376,12 +265,14 @@ def _make_science(frame, index, shape, seed, bias, flat, stars):
     return _readout(electrons, bias, frame["bias_offset"]), hits
 
 
-def _write_night(stage: Path, size: str, seed: int, progress: bool) -> dict:
+def _write_night(stage: Path, size: str, seed: int, progress: bool, camera: str = DEFAULT_CAMERA) -> dict:
     from tqdm.auto import tqdm
 
     shape = _check_size(size)
     ny, nx = shape
-    plan = night_plan(size, seed)
+    cam = camera_of(camera)
+    plan = night_plan(size, seed, camera)
+    test_plan = camera_test_plan(seed, camera)
     bias, hot = bias_pattern(shape, _rng(seed, "detector", 0))
     flat, flat_info = flat_field(shape, _rng(seed, "detector", 1))
     flat_median = float(np.median(flat))
@@ -390,9 +281,12 @@ def _write_night(stage: Path, size: str, seed: int, progress: bool) -> dict:
     ra, dec = star_sky_positions(stars, reference)
     stars["ra"], stars["dec"] = ra, dec
     stars["ra"].unit = stars["dec"].unit = "deg"
+    rate, dark_hot = dark_rate(shape, seed, cam.temperature)  # a stream of its own: the night's frames are unchanged
+    dark = rate if cam.dark_in_night_frames else None
     counters = {"bias": 0, "flat": 0, "science": 0}
     truth_frames: dict[str, dict] = {}
-    bar = tqdm(total=len(plan) + 1, desc=f"Simulating a {size} night", unit="frame", disable=not progress)
+    bar = tqdm(total=len(plan) + len(test_plan) + 1, desc=f"Simulating a {size} night", unit="frame",
+               disable=not progress)
     try:
         for frame in plan:
             kind = frame["kind"]
@@ -401,15 +295,15 @@ def _write_night(stage: Path, size: str, seed: int, progress: bool) -> dict:
             header = rts2_header(frame, shape, seed)
             entry = {"kind": kind, "date_obs": frame["date_obs"], "exptime": frame["exptime"], "bias_offset_adu": frame["bias_offset"]}
             if kind == "bias":
-                data = _make_bias(frame, index, shape, seed, bias)
+                data = _make_bias(frame, index, shape, seed, bias, dark)
             elif kind == "flat":
-                data = _make_flat(frame, index, shape, seed, bias, flat, flat_median)
+                data = _make_flat(frame, index, shape, seed, bias, flat, flat_median, dark)
                 entry.update(
                     level_adu=frame["level"], usable=frame["usable"],
                     note="usable twilight flat" if frame["usable"] else "saturated: taken while the sky was too bright; leave it out",
                 )
             else:
-                data, hits = _make_science(frame, index, shape, seed, bias, flat, stars)
+                data, hits = _make_science(frame, index, shape, seed, bias, flat, stars, dark)
                 mask_name = f"cosmics/{frame['name'].replace('.wcs.fits', '')}.crmask.fits"
                 mask_header = fits.Header()
                 mask_header["FRAME"] = (frame["name"], "science frame this mask belongs to")
@@ -422,11 +316,43 @@ def _write_night(stage: Path, size: str, seed: int, progress: bool) -> dict:
             _write_fits(stage / frame["folder"] / frame["name"], data, header)
             truth_frames[frame["name"]] = entry
             bar.update(1)
+        test_frames = _write_camera_test(stage, test_plan, shape, seed, bias, flat, rate, bar)
         _write_truth(stage / "truth", size, seed, shape, bias, hot, flat, flat_info, stars, plan, truth_frames)
+        _write_detector_truth(stage / "truth", shape, seed, camera, test_frames, dark_hot)
         bar.update(1)
     finally:
         bar.close()
     return truth_frames
+
+
+def _write_camera_test(stage: Path, test_plan: list, shape, seed, bias, flat, rate, bar) -> dict:
+    """Write the darks and the photon-transfer pairs; return their truth entries by file name."""
+    entries = {}
+    for index, frame in enumerate(test_plan):
+        data = make_camera_test_frame(frame, index, shape, seed, bias, flat, rate)
+        _write_fits(stage / frame["folder"] / frame["name"], data, rts2_header(frame, data.shape, seed))
+        entry = {"kind": frame["kind"], "folder": frame["folder"], "date_obs": frame["date_obs"],
+                 "exptime": frame["exptime"], "ccd_temp": frame["ccd_temp"], "bias_offset_adu": frame["bias_offset"]}
+        if frame["kind"] == "ptc_flat":
+            entry.update(level_e=frame["level"], pair=frame["pair"], lamp=frame["lamp"])
+        if frame.get("detsec"):
+            entry["detsec"] = frame["detsec"]
+        entries[frame["name"]] = entry
+        bar.update(1)
+    return entries
+
+
+def _write_detector_truth(folder: Path, shape, seed, camera, test_frames: dict, dark_hot) -> None:
+    """Add the camera's truth (lesson 08) to truth.json, and its hot pixels as truth/hot_pixels.fits."""
+    detector = detector_truth(shape, seed, camera)
+    detector.pop("hot_pixels")
+    detector["hot_pixels"] = "hot_pixels.fits"
+    detector["frames"] = test_frames
+    _write_fits(folder / "hot_pixels.fits", dark_hot.astype(np.uint8), hot_pixel_header())
+    path = folder / "truth.json"
+    truth = json.loads(path.read_text(encoding="utf-8"))
+    truth["detector"] = detector
+    path.write_text(json.dumps(truth, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def _write_truth(folder, size, seed, shape, bias, hot, flat, flat_info, stars, plan, frames):
@@ -495,8 +421,9 @@ def make_night(
     overwrite: bool = False,
     student: str = "",
     truth: bool = True,
+    camera: str = DEFAULT_CAMERA,
 ) -> Path:
-    """Write a synthetic night (raw frames, truth and manifest) into ``dest``.
+    """Write a synthetic night (raw frames, camera test, truth and manifest) into ``dest``.
 
     The night is built in a hidden staging folder inside ``dest`` and moved into place when
     complete, so an interrupted run leaves ``dest`` as it was.
@@ -513,13 +440,17 @@ def make_night(
         Show a progress bar.
     overwrite : bool
         Replace an existing dataset in ``dest``: its ``bias/``, ``flats/``, ``science/``,
-        ``truth/`` (and a download's ``darks/`` and ``unsorted/``) and manifest. Other folders
-        (``reduced/``, ...) are never touched.
+        ``darks/``, ``detector/``, ``truth/`` (and a download's ``unsorted/``) and manifest.
+        Other folders (``reduced/``, ...) are never touched.
     student : str
         The student whose night this is (recorded in the manifest; the seed is theirs, see
         :func:`ccdlab.data.simulate.students.student_seed`).
     truth : bool
         Write the ``truth/`` folder (False for a student's own copy: the grader makes its own).
+    camera : str
+        ``'cool'`` (default: the course camera at -60 C, its darks kept with the camera test in
+        ``detector/darks/``) or ``'warm'`` (-10 C: every frame carries dark current, and the darks
+        the reduction needs are in ``darks/``). See :mod:`ccdlab.data.simulate.camera_test`.
 
     Returns
     -------
@@ -539,9 +470,10 @@ def make_night(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     night = make_night(tmp, size="tiny", progress=False)
     ...     sorted(p.name for p in night.iterdir())
-    ['bias', 'flats', 'manifest.json', 'science', 'truth']
+    ['bias', 'detector', 'flats', 'manifest.json', 'science', 'truth']
     """
     _check_size(size)
+    cam = camera_of(camera)
     seed = int(seed)
     if seed < 0:
         raise InputError(f"The seed must be a non-negative integer; got {seed}.")
@@ -556,7 +488,7 @@ def make_night(
             "(overwrite=True) to replace the dataset, or choose another --dest."
         )
     with staging_folder(dest) as stage:
-        _write_night(stage, size, seed, progress)
+        _write_night(stage, size, seed, progress, cam.name)
         meta = {
             "kind": "synthetic",
             "generator": "ccdlab.simulate",
@@ -564,13 +496,13 @@ def make_night(
             "size": size,
             "seed": seed,
             "shape": list(SIZES[size]),
+            "camera": cam.name,
         }
         if student:
             meta["student"] = student
-        items = DATASET_ITEMS
         if not truth:
             shutil.rmtree(stage / "truth")
-            items = tuple(item for item in DATASET_ITEMS if item != "truth")
+        items = [name for name in DATASET_ITEMS if (stage / name).exists()]
         write_manifest(stage, items, meta)
         move_into_place(stage, dest, [*items, MANIFEST_NAME], replace=overwrite, discard=DATASET_FOLDERS)
     return dest
