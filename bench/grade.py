@@ -1,10 +1,11 @@
-"""Benchmark: grade 30 mixed submissions on the tiny dataset and print the wall time.
+"""Benchmark: grade a class of 30 mixed submissions, with and without the sandbox, side by side.
 
 The submissions cycle through the course's lessons and six kinds: the solution (full marks), the
 blank student notebook (zero), a solution whose first exercise raises, one whose second exercise
 loops forever (stopped by the cell timeout), one whose kernel dies half-way, and a damaged file.
-Uses the project's ``solutions/`` and ``notebooks/`` (student versions are generated when
-``notebooks/`` lacks them); target: under 5 minutes on 2 cores.
+Each way of grading runs in a fresh process on the same class; the table gives the wall time,
+the grader's peak memory and the largest peak of the processes it started (a worker, a kernel),
+and the sandbox's cost as a ratio. Target: the sandbox at most 15% slower.
 
     python bench/grade.py [--copies 30] [--jobs N] [--cell-timeout 20] [--size tiny]
 """
@@ -13,7 +14,9 @@ from __future__ import annotations
 
 import argparse
 import copy
+import json
 import os
+import resource
 import sys
 import tempfile
 import time
@@ -23,9 +26,12 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell
 
-from ccdlab.classroom.grading import grade, load_solutions
-from ccdlab.classroom.markers import EXERCISE_RE, cell_source
-from ccdlab.paths import project_root
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import peak_rss_mb, run_child  # noqa: E402
+
+from ccdlab.classroom.grading import grade, load_solutions  # noqa: E402
+from ccdlab.course.markers import EXERCISE_RE, cell_source  # noqa: E402
+from ccdlab.paths import project_root  # noqa: E402
 
 KINDS = ("solution", "blank", "error", "loop", "crash", "invalid")
 
@@ -37,29 +43,49 @@ def exercise_cells(notebook) -> list:
 
 def make_submission(kind: str, solution, student, path: Path) -> None:
     if kind == "invalid":
-        path.write_text(nbformat.writes(student)[: 200], encoding="utf-8")
+        path.write_text(nbformat.writes(student)[:200], encoding="utf-8")
         return
     nb = copy.deepcopy(student if kind == "blank" else solution)
     cells = exercise_cells(nb)
     if kind == "error" and cells:
         nb.cells[cells[0]].source = "raise ValueError('a bug of mine')\n" + nb.cells[cells[0]].source
     if kind == "loop" and cells:
-        nb.cells[cells[min(1, len(cells) - 1)]].source = "while True:\n    pass\n" + nb.cells[cells[min(1, len(cells) - 1)]].source
+        target = cells[min(1, len(cells) - 1)]
+        nb.cells[target].source = "while True:\n    pass\n" + nb.cells[target].source
     if kind == "crash" and cells:
         nb.cells.insert(cells[len(cells) // 2], new_code_cell("import os\nos._exit(1)"))
     nbformat.write(nb, path)
 
 
-def make_data(dest: Path, size: str) -> Path:
-    try:
-        from ccdlab.data.fetch import fetch_default
-    except ImportError:
-        from ccdlab.data.simulate import make_night
+def make_class(folder: Path, copies: int, solutions_dir: Path) -> dict:
+    from ccdlab.classroom.authoring import make_student
 
-        make_night(dest, size=size, progress=False)
-    else:
-        fetch_default(dest=dest, size=size, progress=False)
-    return dest
+    lessons = load_solutions(solutions_dir)
+    pairs = []
+    for name in lessons:
+        solution = nbformat.read(solutions_dir / f"{name}.ipynb", as_version=4)
+        pairs.append((name, solution, make_student(solution, name)))
+    folder.mkdir(parents=True, exist_ok=True)
+    kinds = {}
+    for number in range(copies):
+        name, solution, student = pairs[number % len(pairs)]
+        kind = KINDS[(number + number // len(pairs)) % len(KINDS)]
+        make_submission(kind, solution, student, folder / f"student{number:02d}_{name}.ipynb")
+        kinds[f"student{number:02d}"] = kind
+    return kinds
+
+
+def child(args) -> int:
+    """One way of grading the class, in this fresh process; prints a JSON line."""
+    start = time.perf_counter()
+    book = grade([args.returned], args.solutions, args.data, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                 jobs=args.jobs, progress=False, sandbox=args.case)
+    wall = time.perf_counter() - start
+    children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    rows = [{"student": r.student, "status": r.status, "points": r.points, "max": r.max_points} for r in book.rows]
+    print(json.dumps({"case": args.case, "wall_s": wall, "peak_rss_mb": peak_rss_mb(), "children_peak_mb": children,
+                      "sandboxed": book.settings.get("sandboxed"), "rows": rows, "warnings": book.warnings}))
+    return 0
 
 
 def main(argv=None) -> int:
@@ -70,65 +96,53 @@ def main(argv=None) -> int:
     parser.add_argument("--timeout", type=float, default=300)
     parser.add_argument("--size", default="tiny")
     parser.add_argument("--solutions", default=None)
-    parser.add_argument("--notebooks", default=None)
+    parser.add_argument("--case", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--returned", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-
     root = project_root() or Path.cwd()
-    solutions_dir = Path(args.solutions or root / "solutions")
-    notebooks_dir = Path(args.notebooks or root / "notebooks")
-    lessons = load_solutions(solutions_dir)
-    pairs = []
-    for name in lessons:
-        solution = nbformat.read(solutions_dir / f"{name}.ipynb", as_version=4)
-        student_path = notebooks_dir / f"{name}.ipynb"
-        if student_path.is_file():
-            student = nbformat.read(student_path, as_version=4)
-        else:  # not generated yet: make it the way 'make notebooks' does
-            from ccdlab.classroom.authoring import make_student
+    args.solutions = str(Path(args.solutions or root / "solutions"))
+    if args.case:
+        return child(args)
 
-            student = make_student(solution, name)
-        pairs.append((name, solution, student))
+    from ccdlab.data.fetch import fetch_default
 
     with tempfile.TemporaryDirectory(prefix="ccdlab-bench-grade-") as tmp:
         tmp = Path(tmp)
-        start = time.perf_counter()
-        data = make_data(tmp / "data", args.size)
-        data_seconds = time.perf_counter() - start
-        returned = tmp / "returned"
-        returned.mkdir()
-        kinds = {}
-        for number in range(args.copies):
-            # every lesson in turn, and the kinds rotating across lessons
-            name, solution, student = pairs[number % len(pairs)]
-            kind = KINDS[(number + number // len(pairs)) % len(KINDS)]
-            path = returned / f"student{number:02d}_{name}.ipynb"
-            make_submission(kind, solution, student, path)
-            kinds[f"student{number:02d}"] = kind
-        start = time.perf_counter()
-        book = grade([returned], solutions_dir, data, timeout=args.timeout, cell_timeout=args.cell_timeout,
-                     jobs=args.jobs, progress=True)
-        wall = time.perf_counter() - start
+        data = fetch_default(dest=tmp / "data", size=args.size, progress=False)
+        kinds = make_class(tmp / "returned", args.copies, Path(args.solutions))
+        common = ["--returned", str(tmp / "returned"), "--data", str(data), "--copies", str(args.copies),
+                  "--cell-timeout", str(args.cell_timeout), "--timeout", str(args.timeout), "--solutions", args.solutions]
+        if args.jobs:
+            common += ["--jobs", str(args.jobs)]
+        results = {case: run_child(__file__, "--case", case, *common) for case in ("off", "require")}
 
+    if not all(results.values()):
+        return 1
+    print()
+    print(f"grading {args.copies} notebooks ({args.size} night, {args.jobs or os.cpu_count()} at a time, "
+          f"--cell-timeout {args.cell_timeout:g}) on {os.cpu_count()} cores")
+    print(f"{'grading':<22} {'wall (s)':>9} {'per notebook':>13} {'grader peak (MB)':>17} {'largest child (MB)':>19}")
+    for case, label in (("off", "without the sandbox"), ("require", "in the sandbox")):
+        r = results[case]
+        print(f"{label:<22} {r['wall_s']:>9.1f} {r['wall_s'] / args.copies:>12.2f}s {r['peak_rss_mb']:>17.0f} "
+              f"{r['children_peak_mb']:>19.0f}")
+    ratio = results["require"]["wall_s"] / results["off"]["wall_s"]
+    print(f"sandbox cost: x{ratio:.2f} wall time (target <= x1.15)")
+    same = [(r["student"], r["status"], r["points"]) for r in results["off"]["rows"]] == \
+        [(r["student"], r["status"], r["points"]) for r in results["require"]["rows"]]
+    print(f"same grades both ways: {'yes' if same else 'NO'}")
     by_kind = defaultdict(list)
-    for sub in book.submissions:
-        by_kind[kinds[sub.student]].append(sub)
+    for row in results["require"]["rows"]:
+        by_kind[kinds.get(row["student"], "?")].append(row)
     print()
-    print(f"{'kind':<10} {'notebooks':>9} {'mean score':>10}  statuses")
+    print(f"{'kind':<10} {'rows':>5} {'score':>6}  statuses (in the sandbox)")
     for kind in KINDS:
-        subs = by_kind.get(kind, [])
-        if not subs:
-            continue
-        score = sum(s.points for s in subs) / max(sum(s.max_points for s in subs), 1e-9)
-        statuses = Counter(row.status for s in subs for row in s.rows)
-        listed = ", ".join(f"{status} {n}" for status, n in statuses.most_common())
-        print(f"{kind:<10} {len(subs):>9} {100 * score:>9.0f}%  {listed}")
-    jobs = book.settings["jobs"]
-    print()
-    print(f"lessons: {', '.join(lessons)}; data: {args.size} (made in {data_seconds:.1f} s); cores: {os.cpu_count()}")
-    print(f"graded {len(book.submissions)} notebooks with --jobs {jobs} --cell-timeout {args.cell_timeout:g}: "
-          f"wall time {wall:.1f} s ({wall / max(len(book.submissions), 1):.2f} s per notebook); target < 300 s")
-    for warning in book.warnings:
-        print(f"WARNING: {warning}")
+        rows = by_kind.get(kind, [])
+        if rows:
+            score = sum(r["points"] for r in rows) / max(sum(r["max"] for r in rows), 1e-9)
+            statuses = ", ".join(f"{s} {n}" for s, n in Counter(r["status"] for r in rows).most_common())
+            print(f"{kind:<10} {len(rows):>5} {100 * score:>5.0f}%  {statuses}")
     return 0
 
 
