@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.metadata
+import importlib.util
 import os
 import re
 import shutil
@@ -318,7 +319,14 @@ def _check_package(name: str, minimum: str, needed_for: str = "") -> Check:
     status = "warn" if needed_for else "fail"
     limits = f"; {needed_for}" if needed_for else ""
     try:
-        module = importlib.import_module(module_name)
+        if needed_for:
+            # A tool the notebooks run in (JupyterLab, the kernel), not code they import: find it without
+            # importing it (importing a notebook server takes seconds; ``ccdlab lab`` says if it cannot start).
+            module = importlib.util.find_spec(module_name)
+            if module is None:
+                raise ModuleNotFoundError(f"No module named {module_name!r}")
+        else:
+            module = importlib.import_module(module_name)
     except Exception as exc:  # a broken install raises more than ImportError
         why = f"{type(exc).__name__}: {exc}".splitlines()[0]
         return Check(name, status, f"cannot be imported ({why}){limits}", _pip(spec))
