@@ -64,7 +64,7 @@ class Lesson04:
         return self.by_hand()
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lesson(data_dir):
     from catalogue import Context
 

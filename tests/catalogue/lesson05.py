@@ -59,7 +59,7 @@ class Lesson05:
         return combine(used, method="median", progress=False, offset=self.master_bias)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _lesson(data_dir):
     from catalogue import Context
 

@@ -51,13 +51,13 @@ def _median_slip(night, values: list[float], expected: list[float]) -> str:
         return ("These are the right medians in another order: keep the order of flat_files, so that each value "
                 "belongs to the file beside it.")
     slips = [
-        ("mean", "These look like the means of the flats: take np.median, which the vignetted corners, hot pixels "
-                 "and cosmic rays cannot pull."),
+        ("mean", ("These look like the means of the flats: take np.median, which the vignetted corners, hot pixels "
+                 "and cosmic rays cannot pull.")),
         ("centre", "These are the medians of the central region only: take the median of each whole raw flat."),
-        ("minus bias", "These medians have the bias taken off: here take the raw flats' own medians (the bias comes "
-                       "off in Exercise 4.3)."),
-        ("minus bias level", "These medians have the bias taken off: here take the raw flats' own medians (the bias "
-                             "comes off in Exercise 4.3)."),
+        ("minus bias", ("These medians have the bias taken off: here take the raw flats' own medians (the bias comes "
+                       "off in Exercise 4.3).")),
+        ("minus bias level", ("These medians have the bias taken off: here take the raw flats' own medians (the bias "
+                             "comes off in Exercise 4.3).")),
         ("per second", "These medians are divided by the exposure time: give the raw medians, in ADU."),
     ]
     for key, hint in slips:
@@ -264,14 +264,14 @@ def master_flat_check(night, master_flat):
 
 #: Ways of making the master flat wrongly, as options of :func:`_flat_by_hand`, and what to say.
 _FLAT_SLIPS = (
-    ({"subtract_bias": False}, "The vignetted corners are off by a few tenths of a per cent, as when the bias is "
-                               "still in the flats: what has to come off each flat before it is normalised?"),
-    ({"every_flat": True}, "The flat you left out in Exercise 4.2 seems to be in this master: combine only the "
-                           "good flats."),
-    ({"method": "mean"}, "This looks like the mean of the flats: combine them with the median, which ignores a star "
-                         "or a cosmic ray that is in one flat only."),
-    ({"normalise_each": False}, "The flats were combined before each was normalised: divide each flat by the "
-                                "median of its own central region first, since their brightness differs."),
+    ({"subtract_bias": False}, ("The vignetted corners are off by a few tenths of a per cent, as when the bias is "
+                               "still in the flats: what has to come off each flat before it is normalised?")),
+    ({"every_flat": True}, ("The flat you left out in Exercise 4.2 seems to be in this master: combine only the "
+                           "good flats.")),
+    ({"method": "mean"}, ("This looks like the mean of the flats: combine them with the median, which ignores a star "
+                         "or a cosmic ray that is in one flat only.")),
+    ({"normalise_each": False}, ("The flats were combined before each was normalised: divide each flat by the "
+                                "median of its own central region first, since their brightness differs.")),
 )
 
 

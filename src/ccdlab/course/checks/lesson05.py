@@ -57,18 +57,18 @@ def _flat_with_bias(night) -> np.ndarray:
 _SLIPS = (
     ("The bias was not subtracted: take the master bias off the raw frame before dividing by the flat.",
      lambda night, raw, bias, flat: raw / flat),
-    ("The bias was subtracted after dividing by the flat: subtract first, then divide (the bias was added after "
-     "the light was scaled, see the equation).", lambda night, raw, bias, flat: raw / flat - bias),
+    (("The bias was subtracted after dividing by the flat: subtract first, then divide (the bias was added after "
+     "the light was scaled, see the equation)."), lambda night, raw, bias, flat: raw / flat - bias),
     ("The flat was subtracted: it is a factor (each pixel's sensitivity), so divide by it.",
      lambda night, raw, bias, flat: raw - bias - flat),
     ("The frame was multiplied by the flat: divide by it, so that less sensitive pixels are scaled up.",
      lambda night, raw, bias, flat: (raw - bias) * flat),
     ("The bias is off but the frame was never divided by the flat: the vignetting is still in it.",
      lambda night, raw, bias, flat: raw - bias),
-    ("A single number was subtracted for the bias: subtract the master bias image, pixel by pixel (it has a "
-     "pattern of its own).", lambda night, raw, bias, flat: (raw - np.median(bias)) / flat),
-    ("The master flat used still holds the bias (its flats were not bias-subtracted before normalising): divide "
-     "by the normalised master flat made from bias-subtracted flats.",
+    (("A single number was subtracted for the bias: subtract the master bias image, pixel by pixel (it has a "
+     "pattern of its own)."), lambda night, raw, bias, flat: (raw - np.median(bias)) / flat),
+    (("The master flat used still holds the bias (its flats were not bias-subtracted before normalising): divide "
+     "by the normalised master flat made from bias-subtracted flats."),
      lambda night, raw, bias, flat: (raw - bias) / _flat_with_bias(night)),
 )
 
