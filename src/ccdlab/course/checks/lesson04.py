@@ -108,7 +108,7 @@ def flat_medians(night, flat_medians):
     except (TypeError, ValueError):
         return [Part(name, False, "flat_medians should be a list of numbers, one per flat.", expected)]
     if array.ndim == 0:
-        return [Part(name, False, "flat_medians is a single number: give a list with one median per flat "
+        return [Part(name, False, "flat_medians is a single number: give a list of numbers, one median per flat "
                      "([... for path in flat_files]).", expected)]
     if array.shape[-2:] == tuple(shape):
         return [Part(name, False, "flat_medians is an image: a median along axis=0 combines the flats pixel by "
@@ -305,8 +305,9 @@ def _flat_slip(night, got, expected) -> str:
     centre = _centre(expected.shape)
     level = float(np.nanmedian(array[centre])) if np.isfinite(array[centre]).any() else math.nan
     if math.isfinite(level) and abs(level - 1) > 0.005:
-        return (f"Its central region reads {level:.4g}, not 1: normalise by the median of the central region "
-                "(flat[centre]), each flat before combining and the combination at the end.")
+        return (f"Its central region reads {level:.4g}, not 1 ({level:.3g} times the expected level): normalise by "
+                "the median of the central region (flat[centre]), each flat before combining and the combination at "
+                "the end.")
 
     def distance(other):
         both = np.isfinite(array) & np.isfinite(other)
