@@ -563,6 +563,31 @@ class _OutputDrain(threading.Thread):
             pass
 
 
+#: What ends a cell's printed text the grader cut short.
+TRUNCATED = "\n[output truncated by the grader]\n"
+
+
+def _truncate(streams: list, limit: int) -> None:
+    """Cut a cell's stream outputs to ``limit`` characters in all, the one marker included, at the end.
+
+    Examples
+    --------
+    >>> streams = [{"text": "a" * 80}, {"text": "b" * 80}]
+    >>> _truncate(streams, 100)
+    >>> streams.append({"text": "c" * 50}); _truncate(streams, 100)  # more text after the cut
+    >>> sum(len(s["text"]) for s in streams), streams[-1]["text"] == TRUNCATED, streams[0]["text"] == "a" * (100 - len(TRUNCATED))
+    (100, True, True)
+    """
+    for stream in streams:
+        stream["text"] = stream.get("text", "").replace(TRUNCATED, "")
+    excess = sum(len(stream["text"]) for stream in streams) - limit + len(TRUNCATED)
+    for stream in reversed(streams):
+        cut = min(max(excess, 0), len(stream["text"]))
+        stream["text"] = stream["text"][:len(stream["text"]) - cut]
+        excess -= cut
+    streams[-1]["text"] += TRUNCATED
+
+
 def _make_client(notebook, cell_timeout: float, limits: Limits):
     from nbclient import NotebookClient
 
@@ -571,12 +596,9 @@ def _make_client(notebook, cell_timeout: float, limits: Limits):
 
         def output(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
-            total = sum(len(o.get("text", "")) for o in outs if o.get("output_type") == "stream")
-            if total > limits.output_chars and outs and outs[-1].get("output_type") == "stream":
-                keep = max(0, len(outs[-1]["text"]) - (total - limits.output_chars))
-                outs[-1]["text"] = outs[-1]["text"][:keep]
-                if not outs[-1]["text"].endswith("[output truncated by the grader]\n"):
-                    outs[-1]["text"] += "\n[output truncated by the grader]\n"
+            streams = [o for o in outs if o.get("output_type") == "stream"]
+            if sum(len(o.get("text", "")) for o in streams) > limits.output_chars:
+                _truncate(streams, limits.output_chars)
             if outs and outs[-1].get("output_type") in ("display_data", "execute_result"):
                 data = outs[-1].get("data", {})
                 size = sum(len(str(v)) for v in data.values())
