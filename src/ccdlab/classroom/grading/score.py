@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ccdlab.classroom.grading.cascade import because, cell_errors
 from ccdlab.classroom.grading.run import RunRecord
 from ccdlab.classroom.grading.solutions import Lesson
 from ccdlab.course.markers import Exercise, cell_source
@@ -77,6 +78,20 @@ def _region(exercise_id: str, markers: dict, record: RunRecord) -> list:
     return [cell for cell in record.cells if start <= cell.index < stop]
 
 
+def _cell(record: RunRecord, index: int) -> str:
+    """How a hint names the cell at notebook position ``index``: its code-cell number, as Jupyter shows it."""
+    number = record.code_number(index)
+    return f"code cell {number}" if number else f"cell {index + 1} of the notebook"
+
+
+def _raised(record: RunRecord, index: int, what: str, errors: dict) -> str:
+    """``Code cell 5 (...) raised X.``, and the root cause when the error follows an earlier one."""
+    sentence = f"{_cell(record, index)[:1].upper()}{_cell(record, index)[1:]}{what}".strip().rstrip(":")
+    sentence = sentence if sentence.endswith((".", "!", "?")) else sentence + "."
+    error = errors.get(index)
+    return f"{sentence} {because(error, record)}".strip() if error is not None else sentence
+
+
 def _moved_check_error(exercise: Exercise, region: list, record: RunRecord, notebook) -> tuple | None:
     """A cell outside the exercise's region that checks it (quotes its ID) and raised."""
     if notebook is None:
@@ -87,21 +102,22 @@ def _moved_check_error(exercise: Exercise, region: list, record: RunRecord, note
         if cell.index in inside or cell.status != "error" or cell.index >= len(notebook.cells):
             continue
         if any(q in cell_source(notebook.cells[cell.index]) for q in quoted):
-            return "error", (f"Cell {cell.index + 1}, which checks exercise {exercise.id}, raised {cell.ename}: "
-                             f"{cell.evalue} (was it moved before the cell that computes the answer?)")
+            return "error", (f"{_cell(record, cell.index).capitalize()}, which checks exercise {exercise.id}, raised "
+                             f"{cell.ename}: {cell.evalue} (was it moved before the cell that computes the answer?)")
     return None
 
 
-def _explain_missing(exercise: Exercise, markers: dict, record: RunRecord, notebook=None) -> tuple:
+def _explain_missing(exercise: Exercise, markers: dict, record: RunRecord, notebook=None, errors: dict | None = None) -> tuple:
     """Status and hint for an exercise without a recorded result."""
     region = _region(exercise.id, markers, record)
     for cell in region:
         if cell.status == "timeout":
-            return "timeout", f"Cell {cell.index + 1} (exercise {exercise.id}) ran too long and was stopped. {record.message or 'Look for an endless loop.'}".strip()
+            return "timeout", (f"{_cell(record, cell.index).capitalize()} (exercise {exercise.id}) ran too long and was "
+                               f"stopped. {record.message or 'Look for an endless loop.'}").strip()
         if cell.status == "kernel died":
-            return "kernel died", f"The Python kernel crashed in cell {cell.index + 1} (exercise {exercise.id})."
+            return "kernel died", f"The Python kernel crashed in {_cell(record, cell.index)} (exercise {exercise.id})."
         if cell.status == "error":
-            return "error", f"Cell {cell.index + 1} raised {cell.ename}: {cell.evalue}".strip().rstrip(":") + "."
+            return "error", _raised(record, cell.index, f" raised {cell.ename}: {cell.evalue}", errors or {})
     if record.status in ("timeout", "kernel died") and (not region or any(c.status == "not run" for c in region)):
         return record.status, f"Exercise {exercise.id} was never reached. {record.message}".strip()
     moved = _moved_check_error(exercise, region, record, notebook)
@@ -165,6 +181,7 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
     """
     counted = {s.exercise: s for s in record.submissions if s.counted}
     markers = _marker_cells(notebook)
+    errors = {error.index: error for error in cell_errors(record, notebook)}
     rows = []
     for exercise in lesson.exercises:
         row = GradeRow(student, lesson.name, exercise.id, 0.0, exercise.points, "", "", submission, exercise.title)
@@ -176,13 +193,13 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
                 cell = next((c for c in record.cells if c.index == found.cell), None)
                 row.score = 0.0
                 if cell is not None and cell.status in ("timeout", "kernel died"):  # the grader's interrupt, not a bug
-                    row.status, row.hint = _explain_missing(exercise, markers, record, notebook)
+                    row.status, row.hint = _explain_missing(exercise, markers, record, notebook, errors)
                 else:
                     row.status = "error"
-                    row.hint = f"Cell {found.cell + 1} (exercise {exercise.id}) raised {found.raised}"
+                    row.hint = _raised(record, found.cell, f" (exercise {exercise.id}) raised {found.raised}", errors)
             row.points = round(row.score * exercise.points, 4)
         else:
-            row.status, row.hint = _explain_missing(exercise, markers, record, notebook)
+            row.status, row.hint = _explain_missing(exercise, markers, record, notebook, errors)
         rows.append(row)
     return rows
 
@@ -192,13 +209,15 @@ def not_counted(record: RunRecord) -> list:
 
     Examples
     --------
-    >>> from ccdlab.classroom.grading.run import Submitted
-    >>> not_counted(RunRecord("completed", submissions=[Submitted("3.2", 4, False, reason="it was checked twice")]))
-    ['exercise 3.2 was checked again from cell 5 (not counted: it was checked twice)']
+    >>> from ccdlab.classroom.grading.run import CellRecord, Submitted
+    >>> record = RunRecord("completed", cells=[CellRecord(i, "ok") for i in (1, 2, 4)],
+    ...                    submissions=[Submitted("3.2", 4, False, reason="it was checked twice")])
+    >>> not_counted(record)
+    ['exercise 3.2 was checked again from code cell 3 (not counted: it was checked twice)']
     """
     notes = []
     for item in record.submissions:
         if not item.counted:
-            where = f"from cell {item.cell + 1}" if item.cell >= 0 else "between cells"
+            where = f"from {_cell(record, item.cell)}" if item.cell >= 0 else "between cells"
             notes.append(f"exercise {item.exercise} was checked again {where} (not counted: {item.reason})")
     return notes
