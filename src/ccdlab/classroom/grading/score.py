@@ -5,6 +5,10 @@ submission that counts (:mod:`ccdlab.classroom.grading.run`). Every exercise of 
 one row with one status (see :data:`GRADE_STATUSES`): an exercise without a counted submission is
 explained from its cells (an error, a timeout, a dead kernel, a deleted or moved check line), so a
 broken or hostile notebook is reported, not fatal.
+
+A written answer with points (:mod:`.written`) gets a row too, never scored by the grader: status
+``ungraded`` with the student's answer, or ``not attempted`` when there is none, until the instructor's
+points are merged (:mod:`.manual`, status ``graded``).
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ from ccdlab.classroom.grading.solutions import Lesson
 from ccdlab.course.markers import Exercise, cell_source
 from ccdlab.course.results import STATUSES as CHECK_STATUSES
 
-__all__ = ["GRADE_STATUSES", "GradeRow", "grade_record", "not_counted", "rows_without_run"]
+__all__ = ["GRADE_STATUSES", "WRITTEN_STATUSES", "GradeRow", "grade_record", "not_counted", "rows_without_run",
+           "written_rows"]
 
 
 #: Every status a grade row can have: the check's own verdicts, then what the grader found.
@@ -30,7 +35,12 @@ GRADE_STATUSES = CHECK_STATUSES + (
     "unknown lesson",    # no solution notebook matches this notebook
     "wrong lesson",      # a notebook of another lesson than the one being graded
     "grader error",      # the grader itself failed on this notebook (please report)
+    "ungraded",          # a written answer, waiting for the instructor's points (--manual)
+    "graded",            # a written answer the instructor gave points to
 )
+
+#: The statuses of written answers that wait for, or have, the instructor's points.
+WRITTEN_STATUSES = ("ungraded", "graded")
 
 
 @dataclass
@@ -53,6 +63,8 @@ class GradeRow:
     submission: str = ""
     title: str = ""
     score: float = 0.0
+    written: bool = False   # a written answer (points from the instructor), not an exercise
+    answer: str = ""        # the written answer, as found in the notebook
 
 
 def _marker_cells(notebook) -> dict:
@@ -145,7 +157,39 @@ def rows_without_run(lesson: Lesson | None, student: str, status: str, hint: str
     if lesson is None:
         return [GradeRow(student, "", "", 0.0, 0.0, status, hint, submission)]
     return [GradeRow(student, lesson.name, e.id, 0.0, e.points, status, hint, submission, e.title)
-            for e in lesson.exercises]
+            for e in lesson.exercises] + [
+        GradeRow(student, lesson.name, q.id, 0.0, q.points, status, hint, submission, q.title, written=True)
+        for q in lesson.written]
+
+
+def written_rows(notebook, lesson: Lesson, student: str, submission: str = "") -> list:
+    """One row per written question of the lesson, with the student's answer (never scored here).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> from ccdlab.classroom.grading.written import WrittenQuestion
+    >>> lesson = Lesson("l", written=(WrittenQuestion("Q1", 2.0, prompt="Why?"),))
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("Why?\\nThe median.")])
+    >>> row = written_rows(nb, lesson, "ada")[0]
+    >>> row.status, row.max_points, row.answer
+    ('ungraded', 2.0, 'The median.')
+    """
+    from ccdlab.classroom.grading.written import find_answer
+
+    rows = []
+    for question in lesson.written:
+        found = find_answer(notebook, question, lesson.handout)
+        row = GradeRow(student, lesson.name, question.id, 0.0, question.points, "ungraded", "", submission,
+                       question.title, written=True, answer=found.text)
+        if found.where == "not found":
+            row.status = "not attempted"
+            row.hint = (f"The question of written answer {question.id} is no longer in the notebook (its cell was "
+                        "deleted or changed), so no answer was found.")
+        elif found.blank:
+            row.status, row.hint = "not attempted", f"No answer was written for {question.id}."
+        rows.append(row)
+    return rows
 
 
 def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, submission: str = "") -> list:
@@ -154,6 +198,7 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
     An exercise with a counted submission gets the grader's verdict (points = score x points;
     ``error`` when its cell raised before the check). One without is explained from the cells
     around its marker: ``error`` (with the exception), ``timeout``, ``kernel died`` or ``missing``.
+    Written answers follow, one row each (:func:`written_rows`).
 
     Parameters
     ----------
@@ -201,7 +246,7 @@ def grade_record(record: RunRecord, notebook, lesson: Lesson, student: str, subm
         else:
             row.status, row.hint = _explain_missing(exercise, markers, record, notebook, errors)
         rows.append(row)
-    return rows
+    return rows + written_rows(notebook, lesson, student, submission)
 
 
 def not_counted(record: RunRecord) -> list:
