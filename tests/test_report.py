@@ -104,3 +104,75 @@ def test_a_timeout_as_root_cause():
 
     error = cell_errors(record, nb)[0]
     assert error.cause_number == 1 and "ran too long and was stopped" in because(error, record)
+
+
+# ----------------------------------------------------------------------------------------------
+# Course totals, one row per notebook, hints in the HTML
+
+
+from ccdlab.classroom.grading import report  # noqa: E402
+
+COURSE = {
+    "00_getting_started": Lesson("00_getting_started", (Exercise("0.1", 1.0, "Hello"),)),
+    "01_fits_files": Lesson("01_fits_files", (Exercise("1.1", 2.0, "Size"), Exercise("1.2", 3.0, "Time"))),
+    "02_statistics_display": Lesson("02_statistics_display", (Exercise("2.1", 4.0, "Stats"),)),
+}
+
+
+def course_book() -> GradeBook:
+    def sub(student, lesson, rows, **kw):
+        return Submission(Path(f"returned/{student}_{lesson}.ipynb"), student, lesson, "completed",
+                          rows=[GradeRow(student, lesson, *row) for row in rows], **kw)
+
+    return GradeBook(lessons=dict(COURSE), submissions=[
+        sub("ada", "00_getting_started", [("0.1", 1, 1, "correct", "")]),
+        sub("ada", "01_fits_files", [("1.1", 2, 2, "correct", ""), ("1.2", 0, 3, "incorrect", "Look at EXPTIME <b>again</b>.")]),
+        sub("bob", "01_fits_files", [("1.1", 0, 2, "error", "Code cell 3 raised NameError"), ("1.2", 0, 3, "error", "")],
+            cell_errors=cell_errors(cascade_record(), cascade_notebook())),
+    ])
+
+
+def test_course_totals_are_out_of_the_whole_course():
+    totals = {t["student"]: t for t in report.course_totals(course_book())}
+    assert totals["ada"]["max_points"] == totals["bob"]["max_points"] == 10  # 1 + 5 + 4: every lesson, not those handed in
+    assert (totals["ada"]["points"], totals["bob"]["points"]) == (3, 0)
+    assert totals["bob"]["lessons"]["00_getting_started"] == {"points": 0, "max_points": 1, "handed_in": False, "ungraded": 0}
+    md = report.summary_markdown(course_book())
+    assert "| student | 00_getting_started | 01_fits_files | 02_statistics_display | course total | score |" in md
+    assert "| ada | 1/1 | 2/5 | 0/4 not handed in | 3/10 | 30% |  |" in md
+    assert "| bob | 0/1 not handed in | 0/5 | 0/4 not handed in | 0/10 | 0% |  |" in md
+    assert "Out of the whole course: 10 points over 3 lesson(s)" in md
+
+
+def test_no_all_lessons_rows_duplicate_the_per_lesson_rows():
+    md = report.summary_markdown(course_book())
+    assert "all lessons" not in md
+    notebooks = md.split("## Notebooks\n")[1].split("## Exercises")[0]
+    assert notebooks.count("| ada |") == 2 and notebooks.count("| bob |") == 1  # one row per notebook handed in
+
+
+def test_the_report_counts_a_cascade_once():
+    [bob] = [t for t in report.student_totals(course_book()) if t["student"] == "bob"]
+    assert bob["problems"] == "code cell 2 raised NameError (2 later cells failed because of it)"
+
+
+def test_hints_are_in_the_html_escaped():
+    page = report.summary_html(course_book())
+    assert "<h2>Hints, student by student</h2>" in page
+    assert "Look at EXPTIME &lt;b&gt;again&lt;/b&gt;." in page and "<b>again</b>" not in page
+    assert "<summary>ada: 3 points in 2 notebook(s)</summary>" in page
+
+
+def test_a_lesson_handed_in_twice_counts_once_the_better():
+    book = course_book()
+    book.submissions.append(Submission(Path("returned/ada_01_fits_files (1).ipynb"), "ada", "01_fits_files", "completed",
+                                       rows=[GradeRow("ada", "01_fits_files", "1.1", 2, 2, "correct"),
+                                             GradeRow("ada", "01_fits_files", "1.2", 3, 3, "correct")]))
+    totals = {t["student"]: t for t in report.course_totals(book)}
+    assert totals["ada"]["points"] == 6 and totals["ada"]["max_points"] == 10
+
+
+def test_lessons_in_teaching_order_then_the_course_s_own():
+    book = GradeBook(lessons={"zz_extra": Lesson("zz_extra"), **COURSE})
+    assert [lesson.name for lesson in report.course_lessons(book)] == [
+        "00_getting_started", "01_fits_files", "02_statistics_display", "zz_extra"]
