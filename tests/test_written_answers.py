@@ -281,3 +281,14 @@ def test_rows_of_a_notebook_that_did_not_run_include_the_written_questions(solut
     rows = rows_without_run(lesson, "ada", "invalid notebook", "not JSON", "a.ipynb")
     assert [(r.exercise, r.written) for r in rows] == [("1.1", False), ("1.2", False), ("Q1.1", True)]
     assert written_rows(copy.deepcopy(student()), lesson, "ada")[0].status == "not attempted"
+
+
+def test_a_written_question_enters_the_exercise_stats_once_all_its_answers_have_points(solutions, tmp_path):
+    from ccdlab.classroom.grading.report import exercise_stats
+
+    book = book_with({"ada": "The median ignores outliers.", "bob": None}, solutions)
+    assert "Q1.1" not in {s["exercise"] for s in exercise_stats(book)}  # ada's answer waits: no misleading 0%
+    sheet = fill(write_sheet(book, tmp_path / "w.csv"), {"ada": "2"})
+    apply_manual(book, sheet)
+    [q] = [s for s in exercise_stats(book) if s["exercise"] == "Q1.1"]
+    assert (q["mean_score"], q["correct"], q["graded"], q["common"]) == (0.5, 1, 2, "not attempted (1)")

@@ -17,7 +17,8 @@ Safe to send as it is:
   what the notebook itself saw and stay);
 - everything a student wrote (answers, names, the text of their exceptions) is escaped: in the HTML
   with :func:`html.escape`, in the markdown as fenced code or escaped text, so a ``<script>`` in an
-  answer is shown, never run.
+  answer is shown, never run. Only the course's own text (the questions and model answers of the
+  solutions) is quoted as markdown.
 """
 
 from __future__ import annotations
@@ -82,6 +83,11 @@ def _md_block(text: str, language: str = "") -> list:
     return [f"{fence}{language}", text, fence]
 
 
+def _md_quote(text: str) -> list:
+    """The course's own text (a question, a model answer, from the solutions) as a markdown quote."""
+    return [f"> {line}".rstrip() for line in text.split("\n")]
+
+
 def feedback_for(book, student: str, solutions: bool = False) -> dict:
     """What one student's page says, as data (no other student's, no instructor path).
 
@@ -140,8 +146,6 @@ def feedback_for(book, student: str, solutions: bool = False) -> dict:
 def _written_state(item: dict) -> str:
     if item["status"] == "ungraded":
         return f"waiting for the instructor's points (out of {_number(item['max_points'])})"
-    if item["status"] == "not attempted":
-        return f"0/{_number(item['max_points'])}: no answer"
     return f"{_number(item['points'])}/{_number(item['max_points'])}"
 
 
@@ -177,12 +181,12 @@ def page_markdown(page: dict) -> str:
         for item in lesson["written"]:
             out += ["", f"### Written answer {_md_text(item['id'])} {_md_text(item['title'])}: {_md_text(_written_state(item))}", ""]
             if item["prompt"]:
-                out += ["The question:", ""] + _md_block(item["prompt"]) + [""]
+                out += _md_quote(item["prompt"]) + [""]
             out += ["Your answer:", ""] + _md_block(item["answer"] or "(no answer)")
             if item["comment"]:
-                out += ["", f"Comment: {_md_text(item['comment'])}"]
+                out += ["", f"{'Comment: ' if item['status'] == 'graded' else ''}{_md_text(item['comment'])}"]
             if item["model_answer"]:
-                out += ["", "A model answer:", ""] + _md_block(item["model_answer"])
+                out += ["", "A model answer:", ""] + _md_quote(item["model_answer"])
         solved = [e for e in lesson["exercises"] if e["solution"]]
         if solved:
             out += ["", "### Solutions of the exercises not fully right", ""]
@@ -234,10 +238,10 @@ def page_html(page: dict) -> str:
         for item in lesson["written"]:
             out.append(f"<h3>Written answer {e(item['id'])} {e(item['title'])}: {e(_written_state(item))}</h3>")
             if item["prompt"]:
-                out.append(f"<p>The question:</p><pre>{e(item['prompt'])}</pre>")
+                out.append(f"<blockquote><pre>{e(item['prompt'])}</pre></blockquote>")
             out.append(f"<p>Your answer:</p><pre>{e(item['answer'] or '(no answer)')}</pre>")
             if item["comment"]:
-                out.append(f"<p>Comment: {e(item['comment'])}</p>")
+                out.append(f"<p>{'Comment: ' if item['status'] == 'graded' else ''}{e(item['comment'])}</p>")
             if item["model_answer"]:
                 out.append(f"<p>A model answer:</p><pre>{e(item['model_answer'])}</pre>")
         solved = [x for x in lesson["exercises"] if x["solution"]]

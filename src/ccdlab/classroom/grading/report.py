@@ -200,8 +200,8 @@ def student_totals(book) -> list:
 def exercise_stats(book) -> list:
     """Per exercise: mean score, how many got it fully right, the most common problem; hardest first.
 
-    Written answers count once the instructor's points are in (status ``graded``; ``not attempted``
-    counts 0); ungraded ones are left out.
+    A written question counts once the instructor's points are in for every answer to it (until
+    then, it is left out).
 
     Returns
     -------
@@ -215,9 +215,10 @@ def exercise_stats(book) -> list:
     >>> exercise_stats(GradeBook())
     []
     """
+    pending = {(row.lesson, row.exercise) for row in book.rows if row.status == "ungraded"}
     groups = defaultdict(list)
     for row in book.rows:
-        if row.exercise and row.status != "ungraded":
+        if row.exercise and (row.lesson, row.exercise) not in pending:
             groups[(row.lesson, row.exercise)].append(row)
     order = {}
     for lesson in book.lessons.values():

@@ -265,7 +265,8 @@ def handout_markdown(notebook, name: str = "notebook") -> set:
 
 
 def _clean(lines) -> str:
-    kept = [line for line in lines if not (_PLACEHOLDER.match(line) or _ANSWER.match(line) or _ANSWER_END.match(line))]
+    markers = (_PLACEHOLDER, _ANSWER, _ANSWER_END, _BEGIN_ANY, _END)
+    kept = [line for line in lines if not any(marker.match(line.strip()) for marker in markers)]
     return "\n".join(kept).strip()
 
 
