@@ -62,8 +62,18 @@ def test_student_notebooks_run_end_to_end(blank_class):
 
 def test_every_blank_check_says_not_attempted_and_earns_nothing(blank_class):
     lessons = load_solutions(SOLUTIONS)
-    rows = blank_class.rows
+    rows = [row for row in blank_class.rows if not row.written]  # written answers: the instructor's to grade
     assert {(row.lesson, row.exercise) for row in rows} == {
         (name, exercise.id) for name, lesson in lessons.items() for exercise in lesson.exercises}
     for row in rows:
         assert (row.status, row.points) == ("not attempted", 0), (row.lesson, row.exercise, row.hint)
+
+
+def test_a_blank_notebook_holds_no_written_answer(blank_class):
+    """Every written question of the course has a row for a blank notebook: nothing written, nothing earned."""
+    lessons = load_solutions(SOLUTIONS)
+    written = [row for row in blank_class.rows if row.written]
+    assert {(row.lesson, row.exercise) for row in written} == {
+        (name, question.id) for name, lesson in lessons.items() for question in lesson.written}
+    for row in written:
+        assert (row.status, row.points, row.answer) == ("not attempted", 0, ""), (row.lesson, row.exercise, row.answer)

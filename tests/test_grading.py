@@ -191,7 +191,7 @@ def test_grade_record_takes_the_counted_verdicts():
     assert (rows["1.1"].status, rows["1.1"].points, rows["1.1"].hint) == ("partial", 0.5, "closer")
     assert rows["1.2"].status == "missing" and "did not submit" in rows["1.2"].hint
     assert rows["1.3"].points == 3.0 and rows["1.3"].max_points == 3.0
-    assert not_counted(record) == ["exercise 1.1 was checked again from cell 3 (not counted: checked twice)"]
+    assert not_counted(record) == ["exercise 1.1 was checked again from code cell 2 (not counted: checked twice)"]
 
 
 def test_grade_record_a_cell_that_raised_before_its_check():
@@ -204,10 +204,10 @@ def test_grade_record_a_cell_that_raised_before_its_check():
 def test_grade_record_statuses_from_cells():
     cells = [CellRecord(1, "ok"), CellRecord(2, "error", "ValueError", "bad"), CellRecord(3, "timeout"),
              CellRecord(4, "not run"), CellRecord(5, "not run")]
-    record = RunRecord("timeout", cells=cells, message="The notebook ran out of time (5 s) in cell 4.")
+    record = RunRecord("timeout", cells=cells, message="The notebook ran out of time (5 s) in code cell 3.")
     rows = {r.exercise: r for r in grade_record(record, demo_nb(), LESSON, "a")}
-    assert rows["1.1"].status == "error" and rows["1.1"].hint == "Cell 3 raised ValueError: bad."
-    assert rows["1.2"].status == "timeout" and "Cell 4" in rows["1.2"].hint
+    assert rows["1.1"].status == "error" and rows["1.1"].hint == "Code cell 2 raised ValueError: bad."
+    assert rows["1.2"].status == "timeout" and rows["1.2"].hint.startswith("Code cell 3 (exercise 1.2) ran too long")
     assert rows["1.3"].status == "timeout" and "never reached" in rows["1.3"].hint
     died = RunRecord("kernel died", cells=[CellRecord(1, "ok"), CellRecord(2, "kernel died")] +
                      [CellRecord(i, "not run") for i in (3, 4, 5)], message="The Python kernel died while running cell 3.")

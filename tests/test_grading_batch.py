@@ -12,6 +12,7 @@ from nbformat.v4 import new_code_cell
 
 from ccdlab.classroom.authoring import make_student
 from ccdlab.classroom.grading import GRADE_STATUSES, grade, write_reports
+from ccdlab.classroom.grading.run import code_cell_numbers
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -82,7 +83,8 @@ def batch(tmp_path_factory, tiny_night):
 
 
 def rows_of(book, student):
-    return {row.exercise: row for row in book.rows if row.student == student}
+    """The student's exercise rows (written answers, graded by the instructor, left out)."""
+    return {row.exercise: row for row in book.rows if row.student == student and not row.written}
 
 
 def test_the_solution_scores_full_marks(batch):
@@ -99,9 +101,12 @@ def test_a_cell_that_raises_costs_only_its_own_exercise(batch):
     book = batch[0]
     rows = rows_of(book, "carol")
     assert rows["1.1"].status == "error" and "ZeroDivisionError" in rows["1.1"].hint and rows["1.1"].points == 0
+    index = cell_of(solution(), "EXERCISE 1.1")  # named as Jupyter numbers it: code cells only, from 1
+    number = code_cell_numbers(solution())[index]
+    assert number != index + 1 and rows["1.1"].hint.startswith(f"Code cell {number} (exercise 1.1) raised ZeroDivisionError")
     assert rows["1.2"].status == "correct" and rows["1.2"].points == 3
     carol = next(s for s in book.submissions if s.student == "carol")
-    names = [name for _, name, _ in carol.cell_errors]
+    names = [error.ename for error in carol.cell_errors]
     assert names[0] == "ZeroDivisionError" and "NameError" not in names  # no cascade after it
 
 
@@ -179,6 +184,7 @@ def test_reports_from_the_batch(batch, tmp_path):
     book = batch[0]
     paths = write_reports(book, tmp_path / "grades.csv")
     md = paths[1].read_text()
-    assert "| alice | 01_fits_files | 5 | 5 | 100% |" in md
+    lesson = book.lessons["01_fits_files"]  # its exercises, and its written answers (0 until the instructor's points)
+    assert f"| alice | 01_fits_files | 5 | {lesson.total_points:g} | {500 / lesson.total_points:.0f}% |" in md
     assert "heidi" in md.split("## Notebooks to look at")[1]
     assert "each in the bubblewrap sandbox" in md

@@ -11,8 +11,11 @@ version of each is made by a chain of small, pure steps (after nbgrader's model)
    region keeps its signature and docstring. A code cell made only of a solution region and
    declaring no exercise is solution-only (e.g. the solution's self-checks) and is left out;
 3. :func:`blank_markdown_solutions` -- a written answer between ``<!-- BEGIN SOLUTION -->`` and
-   ``<!-- END SOLUTION -->`` becomes a place for the student's own answer;
-4. :func:`clear_outputs` -- outputs, execution counts and cell metadata other than tags go;
+   ``<!-- END SOLUTION -->`` becomes a place for the student's own answer; one whose marker gives it
+   points (``<!-- BEGIN SOLUTION (2 points): Q3.1 title -->``) becomes a marked place the grader finds
+   again (:mod:`ccdlab.classroom.grading.written`);
+4. :func:`clear_outputs` -- outputs, execution counts and cell metadata other than tags (and the
+   written questions a cell holds) go;
 5. :func:`set_metadata` -- the lesson (the file stem) is written to ``metadata.ccdlab.lesson``.
 
 A blank is the Python Ellipsis ``...``: a check seeing it says "not attempted yet" and hands back a
@@ -37,8 +40,8 @@ from pathlib import Path
 
 import nbformat
 
+from ccdlab.classroom.grading.written import PLACEHOLDER, blank_markdown, markdown_regions, written_questions
 from ccdlab.course.markers import (
-    BEGIN_MD_SOLUTION,
     BEGIN_SOLUTION,
     END_MD_SOLUTION,
     END_SOLUTION,
@@ -69,8 +72,8 @@ __all__ = [
 #: What replaces a student's answer in code: the Ellipsis, which still runs.
 BLANK = "...  # your code here"
 
-#: What replaces a written answer in markdown.
-MARKDOWN_BLANK = "*Write your answer here.*"
+#: What replaces a written answer without points in markdown.
+MARKDOWN_BLANK = PLACEHOLDER
 
 _KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -164,10 +167,14 @@ def validate_solution(notebook, name: str | None = None) -> None:
                     )
                 seen[match["id"]] = index
         elif cell.cell_type == "markdown":
-            _regions(lines, BEGIN_MD_SOLUTION, END_MD_SOLUTION, where)
+            markdown_regions(lines, where)
             if EXERCISE_RE.search(cell_source(cell)) and BEGIN_SOLUTION in cell_source(cell):
                 raise AuthoringError(f"{where}: code solution markers belong in code cells, not markdown.")
     exercises_in(notebook)  # raises on conflicting points
+    for question in written_questions(notebook, name):  # raises on an ID given twice
+        if question.id in seen:
+            raise AuthoringError(f"{name}: written answer {question.id} has the ID of the exercise declared in cell "
+                                 f"{seen[question.id] + 1}; give it an ID of its own (e.g. Q{question.id}).")
 
 
 def _assigned_names(node: ast.AST) -> list[str]:
@@ -329,6 +336,11 @@ def blank_code_solutions(notebook, name: str | None = None):
 def blank_markdown_solutions(notebook, name: str | None = None):
     """Replace written answers in markdown cells by a place for the student's own.
 
+    A plain ``<!-- BEGIN SOLUTION -->`` region becomes :data:`MARKDOWN_BLANK`. One with points
+    (``<!-- BEGIN SOLUTION (2 points): Q3.1 title -->``) becomes a marked place the grader finds again
+    (:func:`ccdlab.classroom.grading.written.blank_markdown`), and the cell keeps the question's ID in
+    ``metadata.ccdlab.written``.
+
     Examples
     --------
     >>> import nbformat
@@ -336,23 +348,19 @@ def blank_markdown_solutions(notebook, name: str | None = None):
     >>> print(blank_markdown_solutions(nbformat.v4.new_notebook(cells=[cell])).cells[0].source)
     Why?
     *Write your answer here.*
+    >>> cell = nbformat.v4.new_markdown_cell("Why?\\n<!-- BEGIN SOLUTION (1 point): Q1 -->\\nSo.\\n<!-- END SOLUTION -->")
+    >>> blank_markdown_solutions(nbformat.v4.new_notebook(cells=[cell])).cells[0].metadata.ccdlab.written
+    ['Q1']
     """
     name = _notebook_name(notebook, name)
     result = copy.deepcopy(notebook)
     for index, cell in enumerate(result.cells):
         if cell.cell_type != "markdown":
             continue
-        lines = _lines(cell_source(cell))
-        regions = _regions(lines, BEGIN_MD_SOLUTION, END_MD_SOLUTION, _where(name, index))
-        if not regions:
-            continue
-        out, position = [], 0
-        for start, end in regions:
-            out.extend(lines[position:start])
-            out.append(MARKDOWN_BLANK)
-            position = end + 1
-        out.extend(lines[position:])
-        cell.source = "\n".join(out)
+        source, ids = blank_markdown(cell_source(cell), _where(name, index))
+        cell.source = source
+        if ids:
+            cell.metadata["ccdlab"] = nbformat.NotebookNode({**cell.metadata.get("ccdlab", {}), "written": ids})
     return result
 
 
@@ -369,7 +377,10 @@ def clear_outputs(notebook):
     result = copy.deepcopy(notebook)
     for cell in result.cells:
         tags = cell.get("metadata", {}).get("tags")
+        written = (cell.get("metadata", {}).get("ccdlab") or {}).get("written")
         cell.metadata = nbformat.NotebookNode({"tags": list(tags)} if tags else {})
+        if written:  # the written questions a markdown cell holds: the grader finds the answers by them
+            cell.metadata["ccdlab"] = nbformat.NotebookNode({"written": list(written)})
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None
@@ -432,7 +443,7 @@ def make_student(notebook, lesson: str, name: str | None = None):
     student = set_metadata(student, lesson)
     leftover = [
         index for index, cell in enumerate(student.cells)
-        if any(marker in cell_source(cell) for marker in (BEGIN_SOLUTION, END_SOLUTION, BEGIN_MD_SOLUTION, END_MD_SOLUTION))
+        if any(marker in cell_source(cell) for marker in (BEGIN_SOLUTION, END_SOLUTION, "<!-- BEGIN SOLUTION", END_MD_SOLUTION))
     ]
     if leftover:  # pragma: no cover - the steps above remove every region
         raise AuthoringError(f"{name}: solution markers survived in cell {leftover[0] + 1}.")

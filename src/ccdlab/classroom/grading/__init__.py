@@ -5,9 +5,14 @@
 - :mod:`.sandbox`, :mod:`.confine`: the bubblewrap sandbox and its limits;
 - :mod:`.run`: run one notebook with its kernel in the sandbox, judging its answers outside it;
 - :mod:`.functions`: call a submitted function in a sandbox of its own;
-- :mod:`.score`: from a run to one grade row per exercise;
+- :mod:`.score`: from a run to one grade row per exercise (and per written answer);
+- :mod:`.cascade`: each error of a run traced to its root cause;
 - :mod:`.batch`: the whole class, several notebooks at a time, with its safety checks;
-- :mod:`.report`: the grades CSV and the summaries (markdown and HTML).
+- :mod:`.report`: the grades CSV and the summaries (markdown and HTML);
+- :mod:`.written`, :mod:`.manual`: written answers (markers with points, finding them in a returned
+  notebook) and the instructor's points for them (the written-answers sheet, ``--manual``);
+- :mod:`.feedback_pages`: a page for each student, safe to e-mail (``--feedback``);
+- :mod:`.roster`, :mod:`.lms`: the class roster and the import files for Canvas, Gradescope, Moodle.
 
 Examples
 --------
@@ -29,7 +34,11 @@ from ccdlab.classroom.grading.identify import (
     identify_student,
     read_submission,
 )
+from ccdlab.classroom.grading.feedback_pages import write_feedback
+from ccdlab.classroom.grading.lms import LMS_FORMATS, write_lms
+from ccdlab.classroom.grading.manual import apply_manual, write_sheet
 from ccdlab.classroom.grading.report import write_reports
+from ccdlab.classroom.grading.roster import read_roster
 from ccdlab.classroom.grading.score import GRADE_STATUSES, GradeRow, grade_record
 from ccdlab.classroom.grading.solutions import (
     Lesson,
@@ -43,4 +52,5 @@ __all__ = [
     "GRADE_STATUSES", "SANDBOX_MODES", "GradingError", "Lesson", "GradeRow", "Submission", "GradeBook",
     "check_answers", "load_solutions", "default_solutions_dir", "find_submissions", "read_submission",
     "identify_lesson", "identify_student", "grade_record", "grade", "fingerprint", "write_reports",
+    "write_sheet", "apply_manual", "write_feedback", "read_roster", "write_lms", "LMS_FORMATS",
 ]

@@ -27,6 +27,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ccdlab.classroom.grading.cascade import cell_errors
 from ccdlab.classroom.grading.identify import (
     find_submissions,
     identify_lesson,
@@ -130,7 +131,7 @@ class Submission:
     notes: list = field(default_factory=list)
     rows: list = field(default_factory=list)
     elapsed: float = 0.0
-    cell_errors: list = field(default_factory=list)  # (cell index, exception name, message) of cells that raised
+    cell_errors: list = field(default_factory=list)  # the cells that raised (cascade.CellError), root causes marked
     record: RunRecord | None = None
 
     @property
@@ -387,7 +388,7 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
                 (sub, notebook, the_lesson, *_), record = future.result()
                 sub.record = record
                 sub.status, sub.message, sub.elapsed = record.status, record.message, record.elapsed
-                sub.cell_errors = [(c.index, c.ename, c.evalue) for c in record.cells if c.status == "error"]
+                sub.cell_errors = cell_errors(record, notebook)
                 if record.status in ("kernel failed", "invalid notebook"):
                     status_ = "grader error" if record.status == "kernel failed" else "invalid notebook"
                     sub.rows = rows_without_run(the_lesson, sub.student, status_, record.message, str(sub.path))

@@ -1,8 +1,12 @@
-"""Writing grades: the CSV (one row per student and exercise) and a summary in markdown and HTML.
+"""Writing grades: the CSV (one row per student and exercise or written answer) and a summary in
+markdown and HTML.
 
-The summary answers the instructor's three questions: how did each student do, which exercises did
-the class find hardest (lowest mean score first), and which notebooks need a human look (timeouts,
-crashes, invalid files, answers checked from the wrong cell or twice, files changed during grading).
+The summary answers the instructor's questions: how did each student do over the whole course (every
+lesson with a solution notebook; a lesson not handed in is a visible 0), how did each notebook do
+(errors counted once per root cause, see :mod:`.cascade`), which exercises did the class find hardest
+(lowest mean score first), and which notebooks need a human look (timeouts, crashes, invalid files,
+answers checked from the wrong cell or twice, files changed during grading). The HTML adds, for each
+student, every exercise with the hint they were given.
 """
 
 from __future__ import annotations
@@ -13,10 +17,11 @@ import io
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ccdlab.classroom.grading.score import WRITTEN_STATUSES
 from ccdlab.files import atomic_write_text
 
-__all__ = ["CSV_COLUMNS", "safe_cell", "write_csv", "student_totals", "exercise_stats", "attention", "summary_markdown",
-           "summary_html", "write_reports"]
+__all__ = ["CSV_COLUMNS", "safe_cell", "write_csv", "course_lessons", "course_totals", "student_totals", "exercise_stats",
+           "attention", "summary_markdown", "summary_html", "write_reports"]
 
 #: Columns of the grades CSV, in order.
 CSV_COLUMNS = ("student", "lesson", "exercise", "points", "max_points", "status", "hint", "submission")
@@ -73,14 +78,104 @@ def write_csv(rows, path) -> Path:
     return atomic_write_text(Path(path), buffer.getvalue())
 
 
-def student_totals(book) -> list:
-    """Per student and lesson: points, maximum, percent, number correct and the problems found.
+def course_lessons(book) -> list:
+    """The lessons of the course, in teaching order: every lesson with a solution notebook.
+
+    Lessons of :data:`ccdlab.course.lessons.LESSONS` come first, in that order; any other lesson
+    with a solution notebook (a course of your own) follows, by name.
+
+    Examples
+    --------
+    >>> from ccdlab.classroom.grading import GradeBook, Lesson
+    >>> [l.name for l in course_lessons(GradeBook(lessons={"zz": Lesson("zz"), "01_fits_files": Lesson("01_fits_files")}))]
+    ['01_fits_files', 'zz']
+    """
+    from ccdlab.course.lessons import LESSONS
+
+    rank = {name: position for position, name in enumerate(LESSONS)}
+    return sorted(book.lessons.values(), key=lambda lesson: (rank.get(lesson.name, len(rank)), lesson.name))
+
+
+def _counted_submissions(book) -> dict:
+    """``{(student, lesson): submission}``: the one that counts when a student handed in a lesson twice (the best)."""
+    chosen = {}
+    for sub in sorted(book.submissions, key=lambda s: (s.student, s.lesson, str(s.path))):
+        if not sub.lesson:
+            continue
+        key = (sub.student, sub.lesson)
+        if key not in chosen or sub.points > chosen[key].points:
+            chosen[key] = sub
+    return chosen
+
+
+def course_totals(book) -> list:
+    """Per student: points out of the WHOLE course (every lesson with a solution), lesson by lesson.
+
+    A lesson not handed in counts 0 of its points; written answers waiting for the instructor's points
+    count 0 until they are merged (``--manual``), and are counted in ``ungraded``. When a student
+    handed in a lesson twice, the better notebook counts (both are listed under "Notebooks to look at").
 
     Returns
     -------
     list of dict
-        Keys ``student, lesson, points, max_points, percent, correct, exercises, problems``,
-        sorted by student then lesson.
+        Keys ``student``, ``lessons`` (``{lesson: {"points", "max_points", "handed_in", "ungraded"}}``),
+        ``points``, ``max_points`` (the course's), ``percent``, ``ungraded`` (written points still to
+        give), sorted by student.
+
+    Examples
+    --------
+    >>> from ccdlab.classroom.grading import GradeBook
+    >>> course_totals(GradeBook())
+    []
+    """
+    lessons = course_lessons(book)
+    chosen = _counted_submissions(book)
+    students = sorted({sub.student for sub in book.submissions})
+    table = []
+    for student in students:
+        per_lesson, points, ungraded = {}, 0.0, 0.0
+        for lesson in lessons:
+            sub = chosen.get((student, lesson.name))
+            waiting = sum(r.max_points for r in sub.rows if r.written and r.status == "ungraded") if sub else 0.0
+            earned = sub.points if sub else 0.0
+            per_lesson[lesson.name] = {"points": earned, "max_points": lesson.total_points, "handed_in": sub is not None,
+                                       "ungraded": waiting}
+            points += earned
+            ungraded += waiting
+        maximum = float(sum(lesson.total_points for lesson in lessons))
+        table.append({"student": student, "lessons": per_lesson, "points": points, "max_points": maximum,
+                      "percent": 100.0 * points / maximum if maximum else 0.0, "ungraded": ungraded})
+    return table
+
+
+def _problems(sub) -> str:
+    """The grader's findings about one notebook, errors counted once per root cause."""
+    statuses = Counter(row.status for row in sub.rows)
+    parts = [f"{n} {status}" for status, n in sorted(statuses.items())
+             if status not in _CHECK_VERDICTS + WRITTEN_STATUSES + ("error",)]
+    roots = [error for error in sub.cell_errors if not error.follows]
+    if roots:
+        followers = sum(error.follows for error in sub.cell_errors)
+        named = "; ".join(f"code cell {e.number} raised {e.ename}" for e in roots[:3])
+        more = f" and {len(roots) - 3} more" if len(roots) > 3 else ""
+        then = f" ({followers} later cell{'s' if followers != 1 else ''} failed because of it)" if followers else ""
+        parts.append(f"{named}{more}{then}")
+    elif statuses.get("error"):
+        parts.append(f"{statuses['error']} error")
+    return ", ".join(parts)
+
+
+def student_totals(book) -> list:
+    """Per notebook handed in: student, lesson, points, maximum, percent, number correct and the problems found.
+
+    The maximum includes the lesson's written answers; ``problems`` counts each cascade of errors
+    once, by its root cause (:mod:`.cascade`).
+
+    Returns
+    -------
+    list of dict
+        Keys ``student, lesson, points, max_points, percent, correct, exercises, ungraded, problems,
+        submission``, sorted by student then lesson.
 
     Examples
     --------
@@ -90,21 +185,23 @@ def student_totals(book) -> list:
     """
     table = []
     for sub in sorted(book.submissions, key=lambda s: (s.student, s.lesson, str(s.path))):
-        statuses = Counter(row.status for row in sub.rows)
-        problems = ", ".join(f"{n} {status}" for status, n in sorted(statuses.items())
-                             if status not in _CHECK_VERDICTS)
+        statuses = Counter(row.status for row in sub.rows if not row.written)
         maximum = sub.max_points
         table.append({
             "student": sub.student, "lesson": sub.lesson or "?", "points": sub.points, "max_points": maximum,
             "percent": 100.0 * sub.points / maximum if maximum else 0.0,
-            "correct": statuses.get("correct", 0), "exercises": len([r for r in sub.rows if r.exercise]),
-            "problems": problems, "submission": str(sub.path),
+            "correct": statuses.get("correct", 0), "exercises": len([r for r in sub.rows if r.exercise and not r.written]),
+            "ungraded": sum(r.max_points for r in sub.rows if r.written and r.status == "ungraded"),
+            "problems": _problems(sub), "submission": str(sub.path),
         })
     return table
 
 
 def exercise_stats(book) -> list:
     """Per exercise: mean score, how many got it fully right, the most common problem; hardest first.
+
+    A written question counts once the instructor's points are in for every answer to it (until
+    then, it is left out).
 
     Returns
     -------
@@ -118,23 +215,25 @@ def exercise_stats(book) -> list:
     >>> exercise_stats(GradeBook())
     []
     """
+    pending = {(row.lesson, row.exercise) for row in book.rows if row.status == "ungraded"}
     groups = defaultdict(list)
     for row in book.rows:
-        if row.exercise:
+        if row.exercise and (row.lesson, row.exercise) not in pending:
             groups[(row.lesson, row.exercise)].append(row)
     order = {}
     for lesson in book.lessons.values():
-        for position, exercise in enumerate(lesson.exercises):
+        for position, exercise in enumerate(list(lesson.exercises) + list(lesson.written)):
             order[(lesson.name, exercise.id)] = position
     stats = []
     for (lesson, exercise), rows in groups.items():
         scores = [row.points / row.max_points if row.max_points else 0.0 for row in rows]
-        not_correct = Counter(row.status for row in rows if row.status != "correct")
+        full = [row.status == "correct" or (row.written and row.max_points and row.points >= row.max_points)
+                for row in rows]
+        not_correct = Counter(row.status for row, ok in zip(rows, full) if not ok and row.status != "graded")
         common = ", ".join(f"{status} ({n})" for status, n in not_correct.most_common(2))
         stats.append({
             "lesson": lesson, "exercise": exercise, "title": rows[0].title, "max_points": rows[0].max_points,
-            "mean_score": sum(scores) / len(scores), "correct": sum(row.status == "correct" for row in rows),
-            "graded": len(rows), "common": common,
+            "mean_score": sum(scores) / len(scores), "correct": sum(full), "graded": len(rows), "common": common,
         })
     stats.sort(key=lambda s: (round(s["mean_score"], 9), s["lesson"], order.get((s["lesson"], s["exercise"]), 0)))
     return stats
@@ -171,23 +270,39 @@ def _markdown_table(headers, rows) -> str:
     return "\n".join(lines)
 
 
+def _lesson_cell(entry: dict) -> str:
+    text = f"{_number(entry['points'])}/{_number(entry['max_points'])}"
+    if not entry["handed_in"]:
+        return f"{text} not handed in"
+    if entry["ungraded"]:
+        return f"{text} (+{_number(entry['ungraded'])} to grade)"
+    return text
+
+
 def _sections(book):
-    totals = student_totals(book)
-    students = [(t["student"], t["lesson"], _number(t["points"]), _number(t["max_points"]), f"{t['percent']:.0f}%",
-                 f"{t['correct']}/{t['exercises']}", t["problems"]) for t in totals]
-    if len({t["lesson"] for t in totals}) > 1:  # several lessons: one overall line per student too
-        overall = defaultdict(lambda: [0.0, 0.0, 0, 0])
-        for t in totals:
-            for position, key in enumerate(("points", "max_points", "correct", "exercises")):
-                overall[t["student"]][position] += t[key]
-        students += [(student, "all lessons", _number(p), _number(m), f"{100 * p / m:.0f}%" if m else "0%", f"{c}/{n}", "")
-                     for student, (p, m, c, n) in sorted(overall.items())]
+    lessons = course_lessons(book)
+    course = [(t["student"], *[_lesson_cell(t["lessons"][lesson.name]) for lesson in lessons],
+               f"{_number(t['points'])}/{_number(t['max_points'])}", f"{t['percent']:.0f}%",
+               _number(t["ungraded"]) if t["ungraded"] else "") for t in course_totals(book)]
+    notebooks = [(t["student"], t["lesson"], _number(t["points"]), _number(t["max_points"]), f"{t['percent']:.0f}%",
+                  f"{t['correct']}/{t['exercises']}", _number(t["ungraded"]) if t["ungraded"] else "", t["problems"])
+                 for t in student_totals(book)]
     exercises = [(s["lesson"], s["exercise"], s["title"], _number(s["max_points"]), f"{100 * s['mean_score']:.0f}%",
                   f"{s['correct']}/{s['graded']}", s["common"]) for s in exercise_stats(book)]
     return (
-        (("student", "lesson", "points", "max", "score", "correct", "problems"), students),
+        (("student", *[lesson.name for lesson in lessons], "course total", "score", "written to grade"), course),
+        (("student", "lesson", "points", "max", "score", "correct", "written to grade", "problems"), notebooks),
         (("lesson", "exercise", "title", "points", "mean score", "got it", "most common other status"), exercises),
     )
+
+
+def _course_line(book) -> str:
+    lessons = course_lessons(book)
+    total = sum(lesson.total_points for lesson in lessons)
+    written = sum(lesson.written_points for lesson in lessons)
+    written_part = f", of which {_number(written)} for written answers" if written else ""
+    return (f"Out of the whole course: {_number(total)} points over {len(lessons)} lesson(s){written_part}; "
+            "a lesson not handed in counts 0.")
 
 
 def _overview(book) -> str:
@@ -201,7 +316,7 @@ def _overview(book) -> str:
 
 
 def summary_markdown(book) -> str:
-    """The summary as markdown: overview, students, exercises (hardest first), what needs a look.
+    """The summary as markdown: overview, course totals, notebooks, exercises (hardest first), what needs a look.
 
     Examples
     --------
@@ -209,14 +324,17 @@ def summary_markdown(book) -> str:
     >>> summary_markdown(GradeBook()).splitlines()[0]
     '# Grades'
     """
-    (student_head, student_rows), (exercise_head, exercise_rows) = _sections(book)
+    (course_head, course_rows), (notebook_head, notebook_rows), (exercise_head, exercise_rows) = _sections(book)
     parts = ["# Grades", "", _overview(book), ""]
     if book.warnings:
         parts += ["## Warnings", ""] + [f"- **{w}**" for w in book.warnings] + [""]
-    parts += ["## Students", "", _markdown_table(student_head, student_rows), ""]
+    parts += ["## Course totals", "", _course_line(book), "", _markdown_table(course_head, course_rows), ""]
+    parts += ["## Notebooks", "", "One row per notebook handed in; errors are counted once per root cause.", "",
+              _markdown_table(notebook_head, notebook_rows), ""]
     parts += ["## Exercises, hardest first", "", _markdown_table(exercise_head, exercise_rows), ""]
     notes = attention(book)
     parts += ["## Notebooks to look at", ""] + ([f"- {line}" for line in notes] or ["Nothing unusual."]) + [""]
+    parts += ["The hints each student was given are in the grades CSV and in the HTML summary.", ""]
     return "\n".join(parts)
 
 
@@ -226,8 +344,28 @@ def _html_table(headers, rows) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def _hints_html(book) -> list:
+    """Per student and notebook, every exercise with its status and the hint the student was given."""
+    parts = []
+    by_student = defaultdict(list)
+    for sub in sorted(book.submissions, key=lambda s: (s.student, s.lesson, str(s.path))):
+        by_student[sub.student].append(sub)
+    for student, subs in by_student.items():
+        points = sum(sub.points for sub in subs)
+        parts.append(f"<details><summary>{html.escape(student)}: {html.escape(_number(points))} points in "
+                     f"{len(subs)} notebook(s)</summary>")
+        for sub in subs:
+            rows = [(row.exercise, row.title, f"{_number(row.points)}/{_number(row.max_points)}", row.status,
+                     " ".join(str(row.hint).split())) for row in sub.rows]
+            parts.append(f"<h4>{html.escape(sub.lesson or '?')} ({html.escape(Path(sub.path).name)})</h4>")
+            parts.append(_html_table(("exercise", "title", "points", "status", "hint"), rows))
+        parts.append("</details>")
+    return parts
+
+
 def summary_html(book) -> str:
-    """The summary as a standalone HTML page (same content as :func:`summary_markdown`).
+    """The summary as a standalone HTML page: the content of :func:`summary_markdown`, and each
+    student's exercises with the hints they were given (folded, one student at a time).
 
     Examples
     --------
@@ -235,19 +373,23 @@ def summary_html(book) -> str:
     >>> "<h1>Grades</h1>" in summary_html(GradeBook())
     True
     """
-    (student_head, student_rows), (exercise_head, exercise_rows) = _sections(book)
+    (course_head, course_rows), (notebook_head, notebook_rows), (exercise_head, exercise_rows) = _sections(book)
     notes = attention(book)
-    style = ("body{font-family:sans-serif;max-width:70em;margin:2em auto;padding:0 1em}"
-             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left}"
-             "th{background:#f0f0f0}.warn{color:#a00;font-weight:bold}")
+    style = ("body{font-family:sans-serif;max-width:80em;margin:2em auto;padding:0 1em}"
+             "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:.3em .6em;text-align:left;"
+             "vertical-align:top}th{background:#f0f0f0}.warn{color:#a00;font-weight:bold}summary{cursor:pointer;margin:.3em 0}")
     parts = ["<!DOCTYPE html>", "<html><head><meta charset='utf-8'><title>Grades</title>",
              f"<style>{style}</style></head><body>", "<h1>Grades</h1>", f"<p>{html.escape(_overview(book))}</p>"]
     if book.warnings:
         parts += ["<h2>Warnings</h2><ul>"] + [f"<li class='warn'>{html.escape(w)}</li>" for w in book.warnings] + ["</ul>"]
-    parts += ["<h2>Students</h2>", _html_table(student_head, student_rows)]
+    parts += ["<h2>Course totals</h2>", f"<p>{html.escape(_course_line(book))}</p>", _html_table(course_head, course_rows)]
+    parts += ["<h2>Notebooks</h2>", "<p>One row per notebook handed in; errors are counted once per root cause.</p>",
+              _html_table(notebook_head, notebook_rows)]
     parts += ["<h2>Exercises, hardest first</h2>", _html_table(exercise_head, exercise_rows)]
     parts += ["<h2>Notebooks to look at</h2>"]
     parts += (["<ul>"] + [f"<li>{html.escape(line)}</li>" for line in notes] + ["</ul>"]) if notes else ["<p>Nothing unusual.</p>"]
+    parts += ["<h2>Hints, student by student</h2>", "<p>What each student was told about each exercise.</p>"]
+    parts += _hints_html(book)
     parts += ["</body></html>", ""]
     return "\n".join(parts)
 

@@ -52,6 +52,7 @@ __all__ = [
     "Submitted",
     "RunRecord",
     "Referee",
+    "code_cell_numbers",
     "data_entries",
     "kernel_environment",
     "copy_data",
@@ -203,6 +204,20 @@ class RunRecord:
     elapsed: float = 0.0
     sandboxed: bool = True
 
+    def code_number(self, index: int) -> int:
+        """The number of the code cell at notebook position ``index``, as Jupyter numbers it when the
+        notebook runs from the top: code cells only, counted from 1 (0 when it is not a code cell of the run).
+
+        Examples
+        --------
+        >>> RunRecord("completed", cells=[CellRecord(1, "ok"), CellRecord(3, "error")]).code_number(3)
+        2
+        """
+        for number, cell in enumerate(self.cells, start=1):
+            if cell.index == index:
+                return number
+        return 0
+
     def to_json(self) -> str:
         """Serialise to JSON (see :meth:`from_dict`).
 
@@ -227,6 +242,23 @@ class RunRecord:
         return cls(status=str(data["status"]), cells=cells, submissions=submissions,
                    message=str(data.get("message", "")), elapsed=float(data.get("elapsed", 0.0)),
                    sandboxed=bool(data.get("sandboxed", True)))
+
+
+def code_cell_numbers(notebook) -> dict:
+    """``{notebook position: code cell number}``: code cells only, counted from 1, as Jupyter numbers
+    them (``[3]``) when the notebook runs from the top, and as every hint and report names them.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# Title"),
+    ...     nbformat.v4.new_code_cell("a = 1"), nbformat.v4.new_markdown_cell("Now b."), nbformat.v4.new_code_cell("b = 2")])
+    >>> code_cell_numbers(nb)
+    {1: 1, 3: 2}
+    """
+    cells = notebook.get("cells", []) if isinstance(notebook, dict) else notebook.cells
+    positions = [index for index, cell in enumerate(cells) if cell.get("cell_type") == "code"]
+    return {index: number for number, index in enumerate(positions, start=1)}
 
 
 def data_entries(data_dir) -> dict:
@@ -366,6 +398,7 @@ class Referee:
                  expected: dict | None = None):
         self.lesson, self.night, self.expected = lesson, night, expected or {}
         self.marked = _marked_cells(notebook)
+        self.numbers = code_cell_numbers(notebook)
         self.host = {str(inside): Path(path) for inside, path in host.items()}
         self.inbox, self.inside_inbox = Path(inbox), str(inside_inbox)
         self.function_timeout = function_timeout
@@ -432,7 +465,8 @@ class Referee:
             if own_cell is None:
                 reason = f"exercise {exercise} has no cell with its marker and check line in this notebook"
             elif cell != own_cell:
-                reason = f"it was submitted from cell {cell + 1 if cell is not None else '?'}, not from the exercise's own cell"
+                where = f"code cell {self.numbers[cell]}" if cell in self.numbers else "outside any cell"
+                reason = f"it was submitted from {where}, not from the exercise's own cell (code cell {self.numbers[own_cell]})"
             elif exercise in self.counted:
                 reason = "the exercise was already checked once in this run; only the first check counts"
             else:
@@ -762,21 +796,19 @@ def execute_notebook(notebook, folder, data_dir, night, lesson: str, *, cell_tim
             record.message = f"The Python kernel did not start ({type(exc).__name__}: {exc})."
             return _finish(record, cells, code_cells, start)
         watcher.start()
-        count = 0
-        for index in code_cells:
+        for number, index in enumerate(code_cells, start=1):
             cell = notebook.cells[index]
             cell_record = cells[index]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 record.status = "timeout"
-                record.message = f"The notebook ran out of time ({timeout:g} s) before cell {index + 1}."
+                record.message = f"The notebook ran out of time ({timeout:g} s) before code cell {number}."
                 break
             client.timeout = max(1, int(min(cell_timeout, remaining) + 0.999))
             watcher.cell = index
             try:
-                if cell.source.strip():
-                    count += 1
-                    client.execute_cell(cell, index, execution_count=count)
+                if cell.source.strip():  # numbered as its place among the code cells, as the hints name it
+                    client.execute_cell(cell, index, execution_count=number)
                 reply = replies.pop(index, {})
                 if reply.get("status") == "error":
                     cell_record.status = "error"
@@ -788,18 +820,18 @@ def execute_notebook(notebook, folder, data_dir, night, lesson: str, *, cell_tim
                 cell_record.status = "timeout"
                 if time.monotonic() >= deadline - 0.5:
                     record.status = "timeout"
-                    record.message = f"The notebook ran out of time ({timeout:g} s) in cell {index + 1}."
+                    record.message = f"The notebook ran out of time ({timeout:g} s) in code cell {number}."
                     break
                 _interrupt(client)
                 if not _probe(client):
                     record.status = "timeout"
-                    record.message = (f"Cell {index + 1} ran longer than {cell_timeout:g} s and did not stop "
+                    record.message = (f"Code cell {number} ran longer than {cell_timeout:g} s and did not stop "
                                       "when interrupted; the kernel was stopped.")
                     break
             except DeadKernelError:
                 cell_record.status = "kernel died"
                 record.status = "kernel died"
-                record.message = f"The Python kernel died while running cell {index + 1}."
+                record.message = f"The Python kernel died while running code cell {number}."
                 break
             finally:
                 watcher.sweep()  # a submission made at the very end of the cell is still the cell's

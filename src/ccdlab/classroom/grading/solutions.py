@@ -1,14 +1,18 @@
-"""The solution notebooks, reduced to what grading needs: each lesson's exercises, points and check lines."""
+"""The solution notebooks, reduced to what grading needs: each lesson's exercises, points and check
+lines, its written questions (:mod:`.written`), and each exercise's solution code (for the feedback
+pages' ``--feedback-solutions``)."""
 
 from __future__ import annotations
 
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ccdlab.course.markers import cell_source, check_answers, exercises_in
-from ccdlab.errors import GradingError
+from ccdlab.classroom.grading.written import handout_markdown, written_questions
+from ccdlab.course.markers import BEGIN_SOLUTION, END_SOLUTION, EXERCISE_RE, cell_source, check_answers, exercises_in
+from ccdlab.errors import AuthoringError, GradingError
 
-__all__ = ["Lesson", "default_solutions_dir", "load_solutions"]
+__all__ = ["Lesson", "default_solutions_dir", "load_solutions", "solution_code"]
 
 
 @dataclass(frozen=True)
@@ -26,6 +30,13 @@ class Lesson:
     answers : dict
         ``{exercise id: set of answer names}`` passed to ``check("1.1", x_len=..., ...)`` in the
         solution, to tell when a result was recorded by the check of another exercise.
+    written : tuple of WrittenQuestion
+        The written answers with points, in notebook order.
+    solutions : dict
+        ``{exercise id: the solution's code}`` (the lines between ``### BEGIN SOLUTION`` and
+        ``### END SOLUTION`` from the exercise's marker to the next one).
+    handout : frozenset of str
+        The markdown cells as the student notebook has them (to tell cells a student added).
 
     Examples
     --------
@@ -38,10 +49,13 @@ class Lesson:
     exercises: tuple = ()
     source: str = ""
     answers: dict = field(default_factory=dict, compare=False, hash=False)
+    written: tuple = ()
+    solutions: dict = field(default_factory=dict, compare=False, hash=False)
+    handout: frozenset = field(default_factory=frozenset, compare=False, hash=False)
 
     @property
     def max_points(self) -> float:
-        """Total points of the lesson.
+        """Points of the lesson's exercises (the grader's part).
 
         Examples
         --------
@@ -50,6 +64,31 @@ class Lesson:
         3.5
         """
         return float(sum(e.points for e in self.exercises))
+
+    @property
+    def written_points(self) -> float:
+        """Points of the lesson's written answers (the instructor's part).
+
+        Examples
+        --------
+        >>> from ccdlab.classroom.grading.written import WrittenQuestion
+        >>> Lesson("x", written=(WrittenQuestion("Q1", 2.0),)).written_points
+        2.0
+        """
+        return float(sum(q.points for q in self.written))
+
+    @property
+    def total_points(self) -> float:
+        """Everything the lesson is worth: exercises and written answers.
+
+        Examples
+        --------
+        >>> from ccdlab.course.markers import Exercise
+        >>> from ccdlab.classroom.grading.written import WrittenQuestion
+        >>> Lesson("x", (Exercise("1", 3.0),), written=(WrittenQuestion("Q1", 2.0),)).total_points
+        5.0
+        """
+        return self.max_points + self.written_points
 
     @property
     def ids(self) -> list:
@@ -62,6 +101,43 @@ class Lesson:
         ['1.1']
         """
         return [e.id for e in self.exercises]
+
+
+def solution_code(notebook) -> dict:
+    """Each exercise's solution code: the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION``
+    in the code cells from the exercise's marker to the next marker (cells made only of a solution
+    region, the solution's own self-checks, left out).
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+    ...     "# EXERCISE 1.1 (2 points): size\\n### BEGIN SOLUTION\\nx_len = header['NAXIS1']\\n### END SOLUTION\\ncheck('1.1', x_len=x_len)")])
+    >>> solution_code(nb)
+    {'1.1': "x_len = header['NAXIS1']"}
+    """
+    found: dict = {}
+    current = None
+    for cell in notebook.cells:
+        if cell.get("cell_type") != "code":
+            continue
+        lines = cell_source(cell).split("\n")
+        markers = [m["id"] for line in lines if (m := EXERCISE_RE.match(line))]
+        current = markers[0] if markers else current
+        region, inside, outside = [], False, False
+        for line in lines:
+            if line.strip() == BEGIN_SOLUTION:
+                inside = True
+            elif line.strip() == END_SOLUTION:
+                inside = False
+            elif inside:
+                region.append(line)
+            elif line.strip():
+                outside = True
+        if current is None or not region or not (markers or outside):
+            continue
+        found[current] = "\n".join(filter(None, [found.get(current, ""), textwrap.dedent("\n".join(region)).strip()]))
+    return found
 
 
 def default_solutions_dir() -> Path:
@@ -124,7 +200,13 @@ def load_solutions(solutions_dir=None) -> dict:
             answers = {}
             for cell in code:
                 answers.update(check_answers(cell))
-            lessons[path.stem] = Lesson(path.stem, tuple(exercises), "\n".join(code), answers)
+            try:
+                written = tuple(written_questions(notebook, path.name))
+                handout = frozenset(handout_markdown(notebook, path.name))
+            except AuthoringError as exc:
+                raise GradingError(f"{exc} Fix the solution notebook, then grade again.") from exc
+            lessons[path.stem] = Lesson(path.stem, tuple(exercises), "\n".join(code), answers, written,
+                                        solution_code(notebook), handout)
     if not lessons:
         raise GradingError(
             f"No solution notebook in {folder} declares an exercise ('# EXERCISE 1.1 (2 points): title'): "
