@@ -5,6 +5,7 @@ a one-liner are not; the same file under two names, and the same cells with othe
 from __future__ import annotations
 
 import copy
+import re
 from pathlib import Path
 
 import nbformat
@@ -72,6 +73,8 @@ WRITTEN = ("The median throws away what only one frame has, a cosmic ray hit or 
 OWN_WRITTEN = ("Hot pixels are bright in all frames so the median keeps them. The stretch is set by them, "
                "so I would always choose limits from percentiles for a master bias.")
 
+PLACEHOLDER = re.compile(r"\*Write your answer here[^*\n]*\*")
+
 
 @pytest.fixture(scope="module")
 def lesson():
@@ -85,8 +88,8 @@ def returned(template, answer_31: str | None = None, written: str | None = None)
         marker = EXERCISE_RE.search(cell.source) if cell.cell_type == "code" else None
         if marker and marker.group("id") == "3.1" and answer_31 is not None:
             cell.source = f"{marker.group(0)}\n{answer_31}\n\nmedian_combine = check(\"3.1\", median_combine=median_combine)"
-        if cell.cell_type == "markdown" and "*Write your answer here.*" in cell.source and written is not None:
-            cell.source = cell.source.replace("*Write your answer here.*", written)
+        if cell.cell_type == "markdown" and PLACEHOLDER.search(cell.source) and written is not None:
+            cell.source = PLACEHOLDER.sub(written, cell.source)
             written = None  # the first written answer only
     return notebook
 
