@@ -158,7 +158,7 @@ def star_snr_like(this: Lesson07, slip: str = ""):
         n = 1 if slip == "n ignored" else n_frames
         photons = np.clip(flux, 0, None) * gain / n if slip == "times gain" else np.clip(flux, 0, None) / (gain * n)
         variance = photons + (0 if slip == "no background" else background ** 2)
-        snr = flux / np.sqrt(variance)
+        snr = flux / (variance if slip == "no sqrt" else np.sqrt(variance))
         if slip == "list":
             return list(snr)
         if slip == "median":
@@ -209,6 +209,7 @@ CASE_72 = [
     mistake("the background noise left out", lambda c: answer(c, "no background"), "leaves out the background"),
     mistake("the flux multiplied by the gain in the photon noise", lambda c: answer(c, "times gain"),
             "multiplies the flux by the gain"),
+    mistake("the variance for the noise (no square root)", lambda c: answer(c, "no sqrt"), "divides the flux by the variance"),
     mistake("star_snr returns the median, one number", lambda c: answer(c, "median"), "returns one number"),
     mistake("star_snr raises (a name not defined)",
             lambda c: {"star_snr": star_snr_like(lesson(c), "raises"), "snr_gain": ...}, "raised NameError"),

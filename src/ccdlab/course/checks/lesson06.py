@@ -22,7 +22,6 @@ from ccdlab.course.checks import (
     is_blank,
     number,
 )
-from ccdlab.course.checks.compare import shape_hint
 
 LESSON = "06_cosmic_rays"
 
@@ -304,6 +303,8 @@ def _lacosmic_part(night, lacosmic) -> Part:
 def _show(value) -> str:
     if isinstance(value, np.generic):
         value = value.item()
+    if isinstance(value, float):
+        return f"{value:.6g}"
     text = repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
 
@@ -321,7 +322,9 @@ def _mask_hint(mask, expected) -> str:
     except (TypeError, ValueError):
         return f"lacosmic['mask'] should be a boolean image (True where pixels are left out), not a {type(mask).__name__}."
     if array.shape != expected.shape:
-        return f"lacosmic['mask']: {shape_hint('the mask', array.shape, expected.shape)}"
+        turned = " (transposed)" if array.shape == expected.shape[::-1] else ""
+        return (f"lacosmic['mask'] has shape {array.shape}{turned}, but the image is {expected.shape}: give the "
+                "vignetting mask of this night's master flat.")
     differ = int(np.sum(array != expected))
     if differ == 0:
         return ""
