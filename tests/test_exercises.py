@@ -599,16 +599,19 @@ def test_lesson06_camera_and_cosmics(sim, masters, capsys):
     assert "read noise in ADU" in out and "saturation level in ADU" in out
 
     unmasked = calibrate_frame(sim.first("science"), bias, flat)[0]
-    crmask, cleaned = remove_cosmics(unmasked, 1.6, 14.0, 96000.0, mask=mask)
-    check("6.2", crmask=crmask, cleaned=cleaned)
+    lacosmic = {"gain": 1.6, "readnoise": 14.0, "satlevel": 96000.0, "mask": mask}
+    crmask, cleaned = remove_cosmics(unmasked, **lacosmic)
+    check("6.2", lacosmic=lacosmic, crmask=crmask, cleaned=cleaned)
     assert last().status == "correct"
-    check("6.2", crmask=crmask, cleaned=cleaned * 1.6)
+    check("6.2", lacosmic=lacosmic, crmask=crmask, cleaned=cleaned * 1.6)
     assert "in electrons" in capsys.readouterr().out and last().status == "partial"
+    check("6.2", lacosmic={**lacosmic, "readnoise": 14.0 / 1.6}, crmask=crmask, cleaned=cleaned)
+    assert "read noise in ADU" in capsys.readouterr().out and last().status == "partial"
     no_mask, no_mask_clean = remove_cosmics(unmasked, 1.6, 14.0, 96000.0)
-    check("6.2", crmask=no_mask, cleaned=no_mask_clean)  # the mask forgotten: both answers wrong
+    check("6.2", lacosmic={**lacosmic, "mask": None}, crmask=no_mask, cleaned=no_mask_clean)  # the mask forgotten
     out = capsys.readouterr().out
     assert last().status == "incorrect" and "inside the vignetted corners" in out and "were changed" in out
-    check("6.2", crmask=crmask.astype(int), cleaned=...)
+    check("6.2", lacosmic=lacosmic, crmask=crmask.astype(int), cleaned=...)
     assert "boolean" in capsys.readouterr().out
 
     inside, outside = int(no_mask[mask].sum()), int(no_mask[~mask].sum())
