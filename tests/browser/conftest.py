@@ -93,15 +93,19 @@ def browser():
         from playwright.sync_api import Error as PlaywrightError
         from playwright.sync_api import sync_playwright
     except ImportError:
+        sync_playwright = None
+    if sync_playwright is None:
         pytest.fail("The browser test needs Playwright's Python API, which is not installed: run "
                     "'make test-browser' (it installs it), or pip install -e '.[browser]'.", pytrace=False)
     executable = chromium_executable()
     with sync_playwright() as playwright:
+        problem = None
         try:
             chromium = playwright.chromium.launch(executable_path=executable, headless=True, timeout=180_000)
         except PlaywrightError as error:
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            pytest.fail(f"Playwright could not start {executable} ({first}): {HOW_TO_GET_CHROMIUM}.", pytrace=False)
+            problem = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        if problem:
+            pytest.fail(f"Playwright could not start {executable} ({problem}): {HOW_TO_GET_CHROMIUM}.", pytrace=False)
         print(f"\nbrowser: {executable} (Chromium {chromium.version}), Playwright driving it headless")
         yield chromium
         chromium.close()
