@@ -1,6 +1,7 @@
 # ccdlab: two commands on a fresh machine.
 #   make lab    set up, create the default data, start JupyterLab on lesson 00
 #   make test   set up and run every test (unit, command line, notebooks)
+#   make test-browser   the student notebooks in JupyterLab in a real browser (CI runs it after make test)
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -11,12 +12,13 @@ STAMP  := $(VENV)/.ccdlab-installed
 SIZE   ?=
 FORCE  ?=
 
-.PHONY: lab test test-fast setup system-packages data notebooks bench clean help
+.PHONY: lab test test-fast test-browser setup system-packages browser-packages data notebooks bench clean help
 
 help:
 	@echo "make lab        set up .venv, create the default dataset, start JupyterLab on lesson 00"
 	@echo "make test       set up .venv and run the full test suite"
 	@echo "make test-fast  the tests without the notebook runs and the slow ones (a few minutes less)"
+	@echo "make test-browser  lessons 00-02 in JupyterLab in headless Chromium (installs chromium and Playwright)"
 	@echo "make data       create the default dataset (or SIZE=tiny|workshop|full; FORCE=1 replaces one)"
 	@echo "make notebooks  regenerate the student notebooks from solutions/"
 	@echo "make bench      run the benchmarks (prints tables)"
@@ -45,6 +47,30 @@ system-packages:
 	  fi; \
 	fi
 
+# The browser test's Python side: Playwright's Python API (the `browser` extra). It drives the
+# system's Chromium, so `playwright install` (a browser download) is never run.
+BROWSER_STAMP := $(VENV)/.ccdlab-browser-installed
+$(BROWSER_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e '.[test,browser]'
+	@touch $(BROWSER_STAMP)
+
+# The browser test's browser: Debian's chromium, installed when no Chromium is on PATH (nor named by
+# CCDLAB_CHROMIUM) and this is a Debian machine we may install on (root). Otherwise it stops here
+# with one sentence saying what is missing: the browser test never skips.
+CHROMIUM_NAMES := chromium chromium-browser google-chrome google-chrome-stable
+browser-packages:
+	@found=; for name in $${CCDLAB_CHROMIUM:-} $(CHROMIUM_NAMES); do command -v $$name >/dev/null 2>&1 && { found=$$name; break; }; done; \
+	if [ -z "$$found" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "Installing chromium (the browser test's browser) with apt-get"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
+	      || { echo "The browser test needs Chromium, and 'apt-get install chromium' failed: install it (or Chrome) and run make test-browser again, or set CCDLAB_CHROMIUM to its executable." >&2; exit 1; }; \
+	  else \
+	    echo "The browser test needs Chromium and none is installed: run 'sudo apt-get install chromium' (Debian, Ubuntu) or install Chrome, or set CCDLAB_CHROMIUM to its executable, then make test-browser again." >&2; \
+	    exit 1; \
+	  fi; \
+	fi
+
 data: $(STAMP)
 	$(PY) data_fetch.py $(if $(SIZE),--size $(SIZE),) $(if $(filter 1 yes true,$(FORCE)),--force,)
 
@@ -57,6 +83,11 @@ test: $(STAMP) system-packages
 test-fast: $(STAMP) system-packages
 	$(PY) -m pytest -m "not slow and not notebooks"
 
+# tests/browser runs only when named on pytest's command line (see tests/browser/conftest.py).
+# Screenshots: artifacts/browser/*.png.
+test-browser: $(BROWSER_STAMP) browser-packages
+	$(PY) -m pytest tests/browser
+
 notebooks: $(STAMP)
 	$(VENV)/bin/ccdlab student solutions --out notebooks
 
@@ -64,4 +95,4 @@ bench: $(STAMP)
 	@for script in bench/*.py; do case $$script in */_*) continue;; esac; echo "== $$script"; $(PY) $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache build src/*.egg-info
+	rm -rf $(VENV) .pytest_cache build src/*.egg-info artifacts
