@@ -32,12 +32,44 @@ def clipped_of(c):
     return sigma_clipped_stats(d(c), sigma=3.0)
 
 
+def stats_of(c):
+    from ccdlab.stats import image_stats
+
+    return image_stats(d(c))
+
+
+def five(x):
+    """The five plain statistics of x, with numpy's functions."""
+    return plain(np.mean(x), np.median(x), np.std(x), np.min(x), np.max(x))
+
+
+def by_methods(x):
+    return plain(x.mean(), np.median(x), x.std(), x.min(), x.max())
+
+
+def by_nan_functions(x):
+    return plain(np.nanmean(x), np.percentile(x, 50), np.nanstd(x), np.nanmin(x), np.nanmax(x))
+
+
+def masked(m):
+    return clipped(m.mean(), np.ma.median(m), m.std())
+
+
+def unmasked(m):
+    return clipped(np.mean(m.data), np.median(m.data), np.std(m.data))
+
+
+def with_std(c, change):
+    m = clipped_of(c)
+    return clipped(m[0], m[1], change(m[2]))
+
+
 def hist(low, high):
     return {"hist_low": low, "hist_high": high}
 
 
 def around(c, k, centre=None, spread=None):
-    mean, median, std = clipped_of(c)
+    _, median, std = clipped_of(c)
     centre = median if centre is None else centre
     spread = std if spread is None else spread
     return centre - k * spread, centre + k * spread
@@ -50,12 +82,12 @@ def limits(low, high):
 CASES = {
     "2.1": [
         solution("np.mean, np.median, np.std, np.min, np.max", lambda c: numpy_plain(c)),
-        valid("array methods in float64", lambda c: (lambda x: plain(x.mean(), np.median(x), x.std(), x.min(), x.max()))(d(c).astype(np.float64))),
+        valid("array methods in float64", lambda c: by_methods(d(c).astype(np.float64))),
         valid("nan-functions and np.percentile(..., 50)",
-              lambda c: (lambda x: plain(np.nanmean(x), np.percentile(x, 50), np.nanstd(x), np.nanmin(x), np.nanmax(x)))(d(c))),
+              lambda c: by_nan_functions(d(c))),
         valid("the std with ddof=1", lambda c: numpy_plain(c, std=lambda x: np.std(x, ddof=1))),
         valid("plain Python floats from image_stats",
-              lambda c: (lambda s: plain(s.mean, s.median, s.std, s.min, s.max))(__import__("ccdlab.stats").stats.image_stats(d(c)))),
+              lambda c: plain(stats_of(c).mean, stats_of(c).median, stats_of(c).std, stats_of(c).min, stats_of(c).max)),
         mistake("mean and median swapped", lambda c: numpy_plain(c, mean=np.median, median=np.mean), "swapped"),
         mistake("the variance for the std", lambda c: numpy_plain(c, std=np.var), "variance"),
         mistake("the sigma-clipped std (2.2's) for the plain one", lambda c: numpy_plain(c, std=lambda x: sigma_clipped_stats(x)[2]),
@@ -64,33 +96,33 @@ CASES = {
         mistake("np.argmax: where the maximum is", lambda c: numpy_plain(c, maximum=np.argmax), "position"),
         mistake("per-column means (axis=0)", lambda c: numpy_plain(c, mean=lambda x: np.mean(x, axis=0)), "without axis="),
         mistake("statistics of the first row only",
-                lambda c: (lambda x: plain(np.mean(x), np.median(x), np.std(x), np.min(x), np.max(x)))(d(c)[0]), "every pixel"),
+                lambda c: five(d(c)[0]), "every pixel"),
         mistake("numbers formatted as text", lambda c: numpy_plain(c, mean=lambda x: f"{np.mean(x):.2f}"), "should be a number"),
     ],
     "2.2": [
         solution("sigma_clipped_stats(bias_data, sigma=3.0)", lambda c: clipped(*clipped_of(c))),
         valid("sigma_clipped_stats with its defaults, in float64", lambda c: clipped(*sigma_clipped_stats(d(c).astype(np.float64)))),
         valid("sigma_clip, then masked-array mean, median and std",
-              lambda c: (lambda m: clipped(m.mean(), np.ma.median(m), m.std()))(sigma_clip(d(c), sigma=3, maxiters=5))),
+              lambda c: masked(sigma_clip(d(c), sigma=3, maxiters=5))),
         valid("clipped until nothing changes (maxiters=None)", lambda c: clipped(*sigma_clipped_stats(d(c), maxiters=None))),
-        valid("image_stats' clipped values", lambda c: (lambda s: clipped(s.clipped_mean, s.clipped_median, s.clipped_std))(
-            __import__("ccdlab.stats").stats.image_stats(d(c)))),
+        valid("image_stats' clipped values", lambda c: clipped(stats_of(c).clipped_mean, stats_of(c).clipped_median,
+                                                            stats_of(c).clipped_std)),
         valid("the centre and spread functions spelled out", lambda c: clipped(*sigma_clipped_stats(
             d(c), sigma_lower=3, sigma_upper=3, cenfunc="median", stdfunc="std", maxiters=5))),
         mistake("the plain statistics, not clipped", lambda c: clipped(np.mean(d(c)), np.median(d(c)), np.std(d(c))), "plain std"),
-        mistake("the clipped variance", lambda c: (lambda m: clipped(m[0], m[1], m[2] ** 2))(clipped_of(c)), "variance"),
-        mistake("the whole tuple as clipped_mean", lambda c: (lambda m: clipped(m, m[1], m[2]))(clipped_of(c)), "unpack"),
+        mistake("the clipped variance", lambda c: with_std(c, lambda std: std ** 2), "variance"),
+        mistake("the whole tuple as clipped_mean", lambda c: clipped(clipped_of(c), clipped_of(c)[1], clipped_of(c)[2]), "unpack"),
         mistake("clipped at 1 sigma", lambda c: clipped(*sigma_clipped_stats(d(c), sigma=1.0)), "3 sigma"),
         mistake("sigma_clip(...).data: the mask thrown away",
-                lambda c: (lambda m: clipped(np.mean(m.data), np.median(m.data), np.std(m.data)))(sigma_clip(d(c))), "plain std"),
-        mistake("numbers formatted as text", lambda c: (lambda m: clipped(m[0], m[1], f"{m[2]:.2f}"))(clipped_of(c)), "should be a number"),
+                lambda c: unmasked(sigma_clip(d(c))), "plain std"),
+        mistake("numbers formatted as text", lambda c: with_std(c, lambda std: f"{std:.2f}"), "should be a number"),
     ],
     "2.3": [
         solution("clipped median -/+ 10 clipped std", lambda c: hist(*around(c, 10))),
         valid("centred on the clipped mean", lambda c: hist(*around(c, 10, centre=clipped_of(c)[0]))),
         valid("from image_stats, as Python floats",
-              lambda c: (lambda s: hist(s.clipped_median - 10 * s.clipped_std, s.clipped_median + 10 * s.clipped_std))(
-                  __import__("ccdlab.stats").stats.image_stats(d(c)))),
+              lambda c: hist(stats_of(c).clipped_median - 10 * stats_of(c).clipped_std,
+                             stats_of(c).clipped_median + 10 * stats_of(c).clipped_std)),
         valid("numpy float64 in a list unpacked", lambda c: hist(*[np.float64(v) for v in around(c, 10)])),
         valid("rounded outwards to whole ADU", lambda c: hist(np.floor(around(c, 10)[0]), np.ceil(around(c, 10)[1]))),
         mistake("3 standard deviations (the display range's)", lambda c: hist(*around(c, 3)), "3 standard deviations"),

@@ -77,6 +77,10 @@ def master(m):
     return {"master_bias": m}
 
 
+def level_taken_out(image):
+    return image - np.median(image)
+
+
 def clipped_std(values):
     return sigma_clipped_stats(values)[2]
 
@@ -96,8 +100,9 @@ def noise_of_master(c, master_of=stack_median, first=None, last=None, combine_no
     other = f[n] if last is None else last
     difference_noise = clipped_std(master_n - other)
     r = read_noise(c)
+    combine_noise = combine_noise or (lambda d, r: np.sqrt(d ** 2 - r ** 2))
     with np.errstate(invalid="ignore"):
-        value = (combine_noise or (lambda d, r: np.sqrt(d ** 2 - r ** 2)))(difference_noise, r)
+        value = combine_noise(difference_noise, r)
     return {"master_noise_adu": value}
 
 
@@ -127,7 +132,7 @@ CASES = {
         mistake("still a stack", lambda c: master(np.stack(frames(c))), "still a stack"),
         mistake("one bias frame", lambda c: master(frames(c)[0]), "single bias frame"),
         mistake("the median of the first three frames", lambda c: master(stack_median(frames(c)[:3])), "only 3 frames"),
-        mistake("the level taken out", lambda c: (lambda m: master(m - np.median(m)))(stack_median(frames(c))), "bias level"),
+        mistake("the level taken out", lambda c: master(level_taken_out(stack_median(frames(c)))), "bias level"),
         mistake("the file names", lambda c: master(list(c.bias_files)), "not the file names"),
     ],
     "3.3": [

@@ -100,9 +100,7 @@ def plain_stats(night, mean, median, std, minimum, maximum):
         several = _shape_hint(name, got[name])
         if several:
             part.hint = several
-        elif name == "mean" and _close(v, s.median, 1e-4):
-            part.hint = swapped
-        elif name == "median" and _close(v, s.mean, 1e-4):
+        elif (name == "mean" and _close(v, s.median, 1e-4)) or (name == "median" and _close(v, s.mean, 1e-4)):
             part.hint = swapped
         elif name == "std" and _close(v, s.std**2):
             part.hint = "That is the variance (np.var): the standard deviation is its square root (np.std)."

@@ -134,8 +134,8 @@ def _master_slip(night, array: np.ndarray, n: int) -> str | None:
     expected = night.master_bias()
     offset = float(np.median(expected - array))
     if abs(offset) > 1.0 and np.allclose(array + offset, expected, rtol=1e-5, atol=1e-2):
-        return ("Its level is shifted: the master bias keeps the bias level (~{:.0f} ADU), which is what later lessons "
-                "subtract. Do not take the median level out.").format(float(np.median(expected)))
+        return (f"Its level is shifted: the master bias keeps the bias level (~{float(np.median(expected)):.0f} ADU), "
+                "which is what later lessons subtract. Do not take the median level out.")
     return None
 
 
