@@ -37,7 +37,7 @@ def _write(path, data, **cards):
 def make_night(root, n_bias=3, n_flats=3, n_science=2, altitude=True, seed=1):
     """A small night with the tutorial camera's header quirks (CCD_TEMP, IMAGETYP 'dark' on bias)."""
     rng = np.random.default_rng(seed)
-    common = dict(CCD_TEMP=-59.8, CCD_SET=-60.0)
+    common = dict(CCD_TEMP=-59.3, CCD_SET=-60.0)
     if altitude:
         common["ALTITUDE"] = 4500.0
     for i in range(n_bias):
@@ -317,14 +317,14 @@ def test_lesson00_frame_counts(night_dir, capsys):
 
 def test_lesson01_header_values(night_dir, capsys):
     set_lesson("01_fits_files")
-    answers_ok = dict(date_obs="2018-10-13T13:00:40.460", exptime=0.001, ccd_temp=-59.8, imagetyp="dark", altitude=4500)
+    answers_ok = dict(date_obs="2018-10-13T13:00:40.460", exptime=0.001, ccd_temp=-59.3, imagetyp="dark", altitude=4500)
     check("1.2", **answers_ok)
     assert results.recorded()[-1].status == "correct"
     wrong = dict(answers_ok, ccd_temp=-60.0, imagetyp="bias")
     values = check("1.2", **wrong)
     out = capsys.readouterr().out
     assert "CCD_SET" in out and "as the file writes it" in out
-    assert values[2] == -59.8 and values[3] == "dark"
+    assert values[2] == -59.3 and values[3] == "dark"
     assert results.recorded()[-1].score == pytest.approx(0.6)
 
 
@@ -332,7 +332,7 @@ def test_lesson01_keyword_the_file_lacks_is_answered_none(tmp_path, monkeypatch,
     root = make_night(tmp_path / "noalt", altitude=False)
     monkeypatch.setenv("CCDLAB_DATA", str(root))
     set_lesson("01_fits_files")
-    base = dict(date_obs="2018-10-13T13:00:40.460", exptime=0.001, ccd_temp=-59.8, imagetyp="dark")
+    base = dict(date_obs="2018-10-13T13:00:40.460", exptime=0.001, ccd_temp=-59.3, imagetyp="dark")
     check("1.2", **base, altitude=None)
     assert results.recorded()[-1].status == "correct"
     check("1.2", **base, altitude=4500)

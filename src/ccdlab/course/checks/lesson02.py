@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
+
 from ccdlab.course.checks import Part, answers, blank_part, is_blank, number
 
 LESSON = "02_statistics_display"
@@ -17,6 +21,55 @@ def _stats(night):
     return night.memo("bias_stats", compute)
 
 
+def _positions(night) -> tuple[int, int]:
+    """Flat indices of the first bias frame's minimum and maximum (what argmin and argmax give)."""
+    def compute():
+        data = night.frame(night.first("bias"))[0]
+        return int(np.argmin(data)), int(np.argmax(data))
+
+    return night.memo("bias_argmin_argmax", compute)
+
+
+def _as_float(value):
+    """``value`` as a float when it is one real number (not text, not a bool), else None.
+
+    Examples
+    --------
+    >>> _as_float(np.float32(2.5)), _as_float("2.5"), _as_float(np.ones(3))
+    (2.5, None, None)
+    """
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
+        return None
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - anything a student gives
+        return None
+    if array.size != 1 or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+        return None
+    return float(array.reshape(()))
+
+
+def _close(value, expected, rtol=1e-3) -> bool:
+    return value is not None and expected is not None and math.isclose(value, float(expected), rel_tol=rtol)
+
+
+def _shape_hint(name: str, got) -> str | None:
+    """A hint for an answer that is several numbers where one is wanted (an array, a tuple), or None."""
+    if isinstance(got, (str, bytes)) or is_blank(got):
+        return None
+    try:
+        array = np.asarray(got)
+    except Exception:  # noqa: BLE001
+        return None
+    if array.dtype == object or array.size <= 1:
+        return None
+    if isinstance(got, tuple) and array.size == 3:
+        return (f"{name} is a tuple of three numbers: sigma_clipped_stats returns (mean, median, std); "
+                "unpack them, `a, b, c = sigma_clipped_stats(...)`.")
+    return (f"{name} is an array of {array.size} values, not one number: without axis=, numpy reduces over "
+            "every pixel of the frame.")
+
+
 @answers(LESSON, "mean", "median", "std", "minimum", "maximum")
 def plain_stats(night, mean, median, std, minimum, maximum):
     """Mean, median, standard deviation, minimum and maximum of the whole first bias frame.
@@ -28,6 +81,7 @@ def plain_stats(night, mean, median, std, minimum, maximum):
     """
     s = _stats(night)
     whole = "Use every pixel of the first bias frame (bias_data)."
+    got = {"mean": mean, "median": median, "std": std, "minimum": minimum, "maximum": maximum}
     parts = [
         number("mean", mean, s.mean, rtol=1e-4, hint=whole, reference=s.mean),
         number("median", median, s.median, rtol=1e-4, hint=whole, reference=s.median),
@@ -35,11 +89,29 @@ def plain_stats(night, mean, median, std, minimum, maximum):
         number("minimum", minimum, s.min, rtol=1e-6, hint=whole, reference=s.min),
         number("maximum", maximum, s.max, rtol=1e-6, hint=whole, reference=s.max),
     ]
+    value = {name: _as_float(answer) for name, answer in got.items()}
     swapped = "mean and median seem swapped: which one is dragged by the few very bright pixels?"
-    if not parts[0].ok and not parts[0].blank and number("mean", mean, s.median, rtol=1e-4).ok:
-        parts[0].hint = swapped
-    if not parts[1].ok and not parts[1].blank and number("median", median, s.mean, rtol=1e-4).ok:
-        parts[1].hint = swapped
+    extremes = "minimum and maximum are swapped: the minimum is the smallest value."
+    positions = dict(zip(("minimum", "maximum"), _positions(night)))
+    for part in parts:
+        if part.ok or part.blank:
+            continue
+        name, v = part.name, value[part.name]
+        several = _shape_hint(name, got[name])
+        if several:
+            part.hint = several
+        elif (name == "mean" and _close(v, s.median, 1e-4)) or (name == "median" and _close(v, s.mean, 1e-4)):
+            part.hint = swapped
+        elif name == "std" and _close(v, s.std**2):
+            part.hint = "That is the variance (np.var): the standard deviation is its square root (np.std)."
+        elif name == "std" and _close(v, s.clipped_std, 1e-3):
+            part.hint = ("That is the sigma-clipped std (Exercise 2.2): here take the plain np.std of every pixel, "
+                         "outliers included.")
+        elif name == "minimum" and _close(v, s.max, 1e-6) or name == "maximum" and _close(v, s.min, 1e-6):
+            part.hint = extremes
+        elif name in positions and v is not None and v == positions[name] and v != (s.min if name == "minimum" else s.max):
+            part.hint = (f"{name} = {v:.0f} is where the {name} is (np.argmin/np.argmax give its position in the "
+                         "flattened image), not its value: use np.min/np.max.")
     return parts
 
 
@@ -55,13 +127,27 @@ def clipped_stats(night, clipped_mean, clipped_median, clipped_std):
     """
     s = _stats(night)
     how = "Clip at 3 sigma (sigma_clipped_stats does, by default)."
-    return [
+    got = {"clipped_mean": clipped_mean, "clipped_median": clipped_median, "clipped_std": clipped_std}
+    parts = [
         number("clipped_mean", clipped_mean, s.clipped_mean, rtol=1e-3, hint=how, reference=s.clipped_mean),
         number("clipped_median", clipped_median, s.clipped_median, rtol=1e-3, hint=how, reference=s.clipped_median),
         number("clipped_std", clipped_std, s.clipped_std, rtol=1e-2,
                hint=how + " A clipped std is much smaller than the plain one when there are outliers.",
                reference=s.clipped_std),
     ]
+    for part in parts:
+        if part.ok or part.blank:
+            continue
+        v = _as_float(got[part.name])
+        several = _shape_hint(part.name, got[part.name])
+        if several:
+            part.hint = several
+        elif part.name == "clipped_std" and _close(v, s.std, 1e-3):
+            part.hint = ("That is the plain std, outliers included: clip first (sigma_clipped_stats, or sigma_clip "
+                         "and then np.std).")
+        elif part.name == "clipped_std" and _close(v, s.clipped_std**2, 1e-2):
+            part.hint = "That is the clipped variance: the standard deviation is its square root."
+    return parts
 
 
 @answers(LESSON, "hist_low", "hist_high")
@@ -75,12 +161,35 @@ def histogram_range(night, hist_low, hist_high):
     """
     s = _stats(night)
     low, high = s.clipped_median - 10 * s.clipped_std, s.clipped_median + 10 * s.clipped_std
-    tolerance = 0.05 * s.clipped_std
+    tolerance = max(0.05 * s.clipped_std, 1.0)  # 1 ADU: edges rounded outwards to whole counts are right too
     hint = "Go 10 standard deviations down and up from the median (use the clipped values)."
-    return [
+    parts = [
         number("hist_low", hist_low, low, atol=tolerance, hint=hint, reference=low),
         number("hist_high", hist_high, high, atol=tolerance, hint=hint, reference=high),
     ]
+    a, b = _as_float(hist_low), _as_float(hist_high)
+    if all(part.ok for part in parts) or a is None or b is None:
+        return parts
+    specific = None
+    if math.isclose(a, high, abs_tol=tolerance) and math.isclose(b, low, abs_tol=tolerance):
+        specific = "hist_low and hist_high are swapped: hist_low is the lower edge, below the median."
+    elif math.isclose(a, s.min, abs_tol=1.0) and math.isclose(b, s.max, abs_tol=1.0):
+        specific = ("That is the minimum and the maximum: the few outliers would squash the bell into one bar. "
+                    "Go 10 standard deviations each way from the median instead.")
+    elif math.isclose(b - a, 20.0, abs_tol=0.5):
+        specific = "That is 10 ADU each way: go 10 standard deviations (10 * clipped_std) each way instead."
+    elif math.isclose((b - a) / 20.0, s.std, rel_tol=0.01):
+        specific = ("That is 10 *plain* standard deviations, widened by the outliers: use the clipped std from "
+                    "Exercise 2.2.")
+    elif b > a:
+        k = (b - a) / 2.0 / s.clipped_std
+        if not math.isclose(k, 10.0, rel_tol=0.01) and abs(k - round(k)) < 0.02:
+            specific = f"That is {round(k)} standard deviations each way from the median; the histogram goes 10."
+    if specific:
+        for part in parts:
+            if not part.ok:
+                part.hint = specific
+    return parts
 
 
 def _reference_limits(night):
@@ -106,9 +215,8 @@ def display_range(night, vmin, vmax):
             blank_part("vmin", ref_low) if is_blank(vmin) else Part("vmin", False, "Fill in vmax too.", ref_low),
             blank_part("vmax", ref_high) if is_blank(vmax) else Part("vmax", False, "Fill in vmin too.", ref_high),
         ]
-    try:
-        low, high = float(vmin), float(vmax)
-    except (TypeError, ValueError):
+    low, high = _as_float(vmin), _as_float(vmax)
+    if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         hint = "vmin and vmax should be numbers (counts in ADU)."
         return [Part("vmin", False, hint, ref_low), Part("vmax", False, hint, ref_high)]
     m, sd = s.clipped_median, s.clipped_std

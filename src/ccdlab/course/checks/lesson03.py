@@ -64,10 +64,18 @@ def median_by_hand(night, median_combine):
         expected = np.median(np.stack(frames), axis=0)
         array = np.asarray(result, dtype=np.float64) if not isinstance(result, (str, bytes)) else np.array([])
         if array.shape != expected.shape:
-            return [Part(name, False, f"median_combine gives an array of shape {array.shape} for frames of shape "
-                         f"{expected.shape}: take the median along the stack axis (axis=0).", reference_median_combine)]
+            if array.ndim == 0:
+                hint = ("median_combine gives one number: without axis=, np.median takes the median of every pixel of "
+                        "every frame. Give axis=0 to combine the frames pixel by pixel.")
+            else:
+                hint = (f"median_combine gives an array of shape {array.shape} for frames of shape {expected.shape}: "
+                        "take the median along the stack axis (axis=0).")
+            return [Part(name, False, hint, reference_median_combine)]
         if np.allclose(array, np.mean(np.stack(frames), axis=0), rtol=1e-5):
             return [Part(name, False, "That is the mean: a single hot pixel drags it. Take the median.", reference_median_combine)]
+        if np.allclose(array, frames[0], rtol=1e-5) or np.allclose(array, frames[-1], rtol=1e-5):
+            return [Part(name, False, "median_combine gives back one of the frames unchanged: combine all of them, "
+                         "pixel by pixel.", reference_median_combine)]
         if not np.allclose(array, expected, rtol=1e-5, atol=1e-3):
             hint = ("With an even number of frames the median is the mean of the two middle values."
                     if frames is even else "Sort each pixel's values across the frames and take the middle one.")
@@ -79,16 +87,56 @@ def median_by_hand(night, median_combine):
 def master_bias_by_hand(night, master_bias):
     """The master bias: the per-pixel median of every bias frame.
 
+    A wrong master gets the hint of the slip behind it: the mean of the frames, one frame, some of
+    the frames, the level taken out, the file names; a wrong shape says what it is (transposed,
+    still a stack).
+
     Examples
     --------
     >>> master_bias = check("3.2", master_bias=median_combine(bias_frames))  # doctest: +SKIP
     ✔ Exercise 3.2: correct. Well done!
     """
     expected = night.master_bias()
-    return [image("master_bias", master_bias, expected, rtol=1e-5, atol=1e-3,
-                  hint=f"Combine all {len(night.files('bias'))} bias frames with your median_combine: the arrays "
-                       "(bias_frames), not the file names (bias_files).",
-                  reference=expected)]
+    n = len(night.files("bias"))
+    if isinstance(master_bias, (list, tuple)) and master_bias and all(isinstance(item, str) for item in master_bias):
+        return [Part("master_bias", False, "master_bias is a list of file names: combine the arrays (bias_frames) with "
+                     "your median_combine, not the file names (bias_files).", expected)]
+    part = image("master_bias", master_bias, expected, rtol=1e-5, atol=1e-3,
+                 hint=f"Combine all {n} bias frames (bias_frames) with your median_combine.", reference=expected)
+    if part.ok or part.blank:
+        return [part]
+    try:
+        array = np.asarray(master_bias, dtype=np.float64)
+    except (TypeError, ValueError):
+        return [part]
+    if array.shape != expected.shape:
+        return [part]
+    specific = _master_slip(night, array, n)
+    if specific:
+        part.hint = f"master_bias differs from the expected image. {specific}"
+    return [part]
+
+
+def _master_slip(night, array: np.ndarray, n: int) -> str | None:
+    """What a wrong master bias of the right shape is, when it is a recognisable slip."""
+    def same(other) -> bool:
+        return bool(np.allclose(array, other, rtol=1e-5, atol=1e-3))
+
+    frames = _bias_frames(night)
+    if same(np.mean(np.stack(frames), axis=0)):
+        return ("That is the mean of the frames: a cosmic ray or a noise spike in one frame drags it. Take the "
+                "per-pixel median (your median_combine).")
+    if any(same(frame) for frame in frames):
+        return f"That is a single bias frame: combine all {n} of them."
+    for count in range(2, n):
+        if same(np.median(np.stack(frames[:count]), axis=0)) or same(np.median(np.stack(frames[-count:]), axis=0)):
+            return f"That is the median of only {count} frames: combine all {n} bias frames."
+    expected = night.master_bias()
+    offset = float(np.median(expected - array))
+    if abs(offset) > 1.0 and np.allclose(array + offset, expected, rtol=1e-5, atol=1e-2):
+        return (f"Its level is shifted: the master bias keeps the bias level (~{float(np.median(expected)):.0f} ADU), "
+                "which is what later lessons subtract. Do not take the median level out.")
+    return None
 
 
 def read_noise_of(night) -> float:
@@ -122,10 +170,54 @@ def read_noise(night, read_noise_adu):
                   hint="Check which frames you subtract (the first two), that you measure their difference with "
                        "the sigma-clipped std, and how the noise of two frames adds up.",
                   reference=expected)
-    if not part.ok and not part.blank and isinstance(read_noise_adu, (int, float, np.floating)):
-        if math.isclose(float(read_noise_adu), expected * math.sqrt(2.0), rel_tol=0.05):
-            part.hint = "Almost: that is the noise of the difference of two frames. Divide it by sqrt(2)."
+    if not part.ok and not part.blank and isinstance(read_noise_adu, (int, float, np.integer, np.floating)) \
+            and not isinstance(read_noise_adu, (bool, np.bool_)):
+        part.hint = _read_noise_slip(night, float(read_noise_adu), expected) or part.hint
     return [part]
+
+
+def _one_frame_noise(night) -> list[float]:
+    """The clipped and the plain std of each bias frame on its own (ADU)."""
+    def compute():
+        values = []
+        for frame in _bias_frames(night):
+            values += [clipped_std(frame), float(np.std(frame, dtype=np.float64))]
+        return values
+
+    return night.memo("one_bias_frame_noise", compute)
+
+
+def _read_noise_slip(night, value: float, expected: float) -> str | None:
+    """What a wrong read noise is, when it is a recognisable slip (None otherwise)."""
+    def near(target, rtol=0.03) -> bool:
+        return math.isclose(value, target, rel_tol=rtol)
+
+    if value == 0:
+        return "0 ADU: a frame minus itself. Subtract two different frames, the first two."
+    if near(expected * math.sqrt(2.0)):
+        return "Almost: that is the noise of the difference of two frames. Divide it by sqrt(2)."
+    if near(2.0 * expected):
+        return "That is the difference's noise multiplied by sqrt(2): divide by sqrt(2) instead."
+    if near(expected / math.sqrt(2.0)):
+        return "That is the difference's noise divided by 2: the noise of two frames adds in quadrature, divide by sqrt(2)."
+    if near(expected**2):
+        return "That is a variance: the read noise is a standard deviation, its square root."
+    first, second = _bias_frames(night)[:2]
+    if near(clipped_std(first.astype(np.float64) + second) / math.sqrt(2.0), 0.005):
+        return "That is the sum of the two frames: the pattern adds up there. Subtract them, so that it cancels."
+    if any(near(noise, 0.01) for noise in _one_frame_noise(night)):
+        return ("That is the noise of one bias frame: one frame also holds the bias pattern (the same in every frame), "
+                "so its std is too large. The difference of two frames cancels the pattern: use that.")
+    try:
+        gain = float(night.camera().gain)
+    except Exception:  # noqa: BLE001 - a night without science frames: no gain to compare with
+        gain = None
+    if gain and not math.isclose(gain, 1.0) and near(expected * gain):
+        return f"That is the read noise in electrons (times the gain, {gain:g} e-/ADU): give it in ADU."
+    first, second = _bias_frames(night)[:2]
+    if near(clipped_std(first.astype(np.float64) + second) / math.sqrt(2.0)):
+        return "That is the sum of the two frames: the pattern adds up there. Subtract them, so that it cancels."
+    return None
 
 
 def master_noise_of(night) -> tuple[float, int]:
@@ -168,14 +260,39 @@ def master_noise(night, master_noise_adu):
         return [part]
     value, read = float(master_noise_adu), read_noise_of(night)
     frames = _bias_frames(night)
-    difference = clipped_std(np.median(np.stack(frames[:n]), axis=0).astype(np.float64) - frames[n])
-    if math.isclose(value, read / math.sqrt(n), rel_tol=0.01):
-        part.hint = (f"{value:.2f} ADU is the theory for a mean of {n} frames (read noise / sqrt({n})). "
-                     "Measure it on the data instead: the master is a median.")
-    elif math.isclose(value, difference, rel_tol=0.01):
+    master = np.median(np.stack(frames[:n]), axis=0).astype(np.float64)
+    difference = clipped_std(master - frames[n])
+
+    def near(target, rtol=0.01) -> bool:
+        return math.isclose(value, target, rel_tol=rtol)
+
+    def noise_of(other_master, frame) -> float:
+        return math.sqrt(max(clipped_std(other_master - frame) ** 2 - read**2, 0.0))
+
+    if math.isnan(value):
+        part.hint = (f"master_noise_adu is nan, the square root of a negative number: the difference's std came out "
+                     f"below the read noise. That happens when the frame you subtract is in your master: combine the "
+                     f"first {n} frames (bias_frames[:n]) and subtract the last, bias_frames[n].")
+    elif near(read / math.sqrt(n)):
+        part.hint = (f"{value:.2f} ADU is the theory for a mean of {n} frames (read noise / sqrt({n})), which a mean "
+                     "master also measures. The exercise's master is a median (your median_combine): measure its "
+                     "noise on the data.")
+    elif near(difference):
         part.hint = ("That is the noise of the difference: it also holds the independent frame's own read noise. "
                      "Remove that in quadrature.")
-    elif math.isclose(value, difference / math.sqrt(2.0), rel_tol=0.01):
+    elif near(difference / math.sqrt(2.0)):
         part.hint = ("Dividing by sqrt(2) assumes both images are equally noisy; a master is less noisy than a frame. "
                      "Remove the frame's read noise in quadrature instead.")
+    elif near(math.sqrt(difference**2 + read**2)):
+        part.hint = ("The noises add in quadrature in the difference, so take the frame's read noise out: subtract "
+                     "the squares, sqrt(std**2 - read_noise**2).")
+    elif near(clipped_std(master)):
+        part.hint = ("That is the std of the master itself: it holds the bias pattern, the same in every frame. "
+                     "Subtract the independent frame (bias_frames[n]) so that the pattern cancels.")
+    elif near(noise_of(np.mean(np.stack(frames[:n]), axis=0), frames[n])):
+        part.hint = "That master is a mean of the frames: the exercise measures a median's noise (your median_combine)."
+    elif near(noise_of(np.median(np.stack(frames), axis=0), frames[n]), 0.05) or \
+            near(noise_of(master, frames[n - 1]), 0.05):
+        part.hint = (f"The frame you subtract is in your master, so their noise is shared: combine the first {n} "
+                     f"frames (bias_frames[:n]) and subtract the last, bias_frames[n].")
     return [part]

@@ -2,8 +2,11 @@
 
 Modelled on the GROWTH-India Telescope's Andor iKon-XL as the course's real frames show it:
 
-- The bias is ~270 ADU with a faint fixed pattern along columns and rows (together ~2 ADU) and
-  a few hot pixels; read noise (14 e-, 8.75 ADU at 1.6 e-/ADU) is added per frame by the caller.
+- The bias is ~270 ADU with a fixed pattern of ~5 ADU RMS (column structure, a gradient across
+  the chip, row structure and a glow in the first columns read out) and a few hot pixels; read
+  noise (14 e-, 8.75 ADU at 1.6 e-/ADU) is added per frame by the caller. The pattern is strong
+  enough that one frame's clipped std (~10 ADU) is clearly above the read noise that the
+  difference of two frames measures (the pattern cancels there), as the course teaches.
 - The flat field (the detector's response times the telescope's illumination) is the product of
   a circular vignetted field whose corners fall to ~0.25, a 1 % illumination tilt, two or three
   dust donuts (out-of-focus shadows of dust on the window or filter), faint diagonal banding,
@@ -39,6 +42,10 @@ __all__ = [
 
 #: Mean bias offset (ADU).
 BIAS_LEVEL = 270.0
+
+#: The bias's fixed pattern (ADU): column-to-column and row-to-row RMS, the glow of the first
+#: columns read out, and the gradient across the chip from edge to edge in x and in y.
+_COLUMN_RMS, _ROW_RMS, _GLOW, _GRADIENT_X, _GRADIENT_Y = 3.5, 1.2, 8.0, 12.0, 6.0
 
 #: Full well: the most electrons a pixel holds (the tutorial's saturation level).
 FULL_WELL = 96000.0
@@ -106,8 +113,10 @@ def bias_pattern(
     Returns
     -------
     bias : numpy.ndarray
-        ``level`` plus a column pattern (1.6 ADU RMS), a row drift (1 ADU across the frame plus
-        0.4 ADU RMS row to row) and hot pixels (300 to 1500 ADU above the level).
+        ``level`` plus the fixed pattern (about 5 ADU RMS in all): a column pattern (3.5 ADU RMS),
+        a glow of 8 ADU fading over the first columns read out, a gradient across the chip
+        (12 ADU from left to right, 6 ADU from bottom to top), row structure (1.2 ADU RMS), and
+        hot pixels (300 to 1500 ADU above the level).
     hot : numpy.ndarray
         ``(n, 2)`` integer array of hot-pixel ``(x, y)`` positions.
 
@@ -116,12 +125,17 @@ def bias_pattern(
     >>> bias, hot = bias_pattern((64, 64), np.random.default_rng(0))
     >>> round(float(np.median(bias))), hot.shape[1]
     (270, 2)
+    >>> bias, hot = bias_pattern((512, 512), np.random.default_rng(0))
+    >>> bias[hot[:, 1], hot[:, 0]] = np.median(bias)
+    >>> 4.5 < float(bias.std()) < 6.5  # a few ADU: one frame's std is well above the read noise alone
+    True
     """
     ny, nx = _check_shape(shape)
-    columns = rng.normal(0.0, 1.6, nx).astype(np.float32)
-    # a faint glow in the first columns read out, as many CCDs show
-    columns += (3.0 * np.exp(-np.arange(nx) / max(nx / 200.0, 2.0))).astype(np.float32)
-    rows = (rng.normal(0.0, 0.4, ny) + np.linspace(-0.5, 0.5, ny)).astype(np.float32)
+    columns = rng.normal(0.0, _COLUMN_RMS, nx).astype(np.float32)
+    # a glow in the first columns read out, as many CCDs show, and a gradient across the chip
+    columns += (_GLOW * np.exp(-np.arange(nx) / max(nx / 200.0, 2.0))).astype(np.float32)
+    columns += np.linspace(-_GRADIENT_X / 2, _GRADIENT_X / 2, nx, dtype=np.float32)
+    rows = (rng.normal(0.0, _ROW_RMS, ny) + np.linspace(-_GRADIENT_Y / 2, _GRADIENT_Y / 2, ny)).astype(np.float32)
     bias = np.float32(level) + rows[:, None] + columns[None, :]
     n_hot = max(2, int(round(hot_per_megapixel * ny * nx / 1e6)))
     hx = rng.integers(0, nx, n_hot)

@@ -111,6 +111,10 @@ _FLAT_EXPTIMES = (2.0, 3.0, 4.0, 5.0, 7.0, 10.0)
 _N_SCIENCE = 4
 _SCIENCE_EXPTIME = 180.0
 _SKY_E = 1500.0
+#: How far (C) the measured CCD temperature (CCD_TEMP) sits above the set point (CCD_SET) during the
+#: night: the cooler does not quite hold it. Far enough that even a reading rounded to whole degrees
+#: is told apart from the set point (lesson 01).
+_CCD_ABOVE_SET = 0.7
 _STREAMS = {"plan": 1, "detector": 2, "stars": 3, "bias": 4, "flat": 5, "science": 6, "flat order": 7}
 
 
@@ -214,7 +218,7 @@ def night_plan(size: str = DEFAULT_SIZE, seed: int = DEFAULT_SEED, camera: str =
         )
         moment += _dt.timedelta(seconds=_SCIENCE_EXPTIME + 16.0 + float(rng.uniform(0, 4))) + ms_jitter()
     for frame in frames:
-        frame["ccd_temp"] = round(cam.temperature + float(rng.normal(0.0, 0.05)), 2)
+        frame["ccd_temp"] = round(cam.temperature + _CCD_ABOVE_SET + float(rng.normal(0.0, 0.05)), 2)
         frame["ccd_set"] = cam.temperature
         frame["bias_offset"] = round(float(rng.normal(0.0, 0.8)), 3)
     return frames
