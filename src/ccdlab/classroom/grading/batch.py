@@ -268,6 +268,7 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     found = find_submissions(submissions, skipped)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise GradingError(f"The data folder {data_dir} does not exist: pass --data DIR with bias/, flats/, science/.")
+    data_dir = Path(data_dir).resolve() if data_dir is not None else None  # the sandbox binds it from elsewhere
     solutions_folder = None if given_lessons else (Path(solutions_dir) if solutions_dir is not None
                                                    else default_solutions_dir())
     size_of_nights = _size_of_nights(night_size, data_dir) if student_nights else None
