@@ -38,6 +38,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", choices=("tiny", "workshop", "full"), default=None,
                         help="with --student-nights: the size of the nights (default: the size of --data's night)")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    # -- a Dask cluster (issue 14, part 7): the same jobs on other machines, the same grades --
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="run the notebooks on the workers of this Dask scheduler instead of this machine (needs "
+                        "'pip install ccdlab[cluster]' here and on the workers; see docs/grading.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -79,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
     book = grade(args.submissions, args.solutions, data_dir, timeout=args.timeout, cell_timeout=args.cell_timeout,
                  jobs=args.jobs, lesson=args.lesson, executed_dir=args.executed, progress=not args.no_progress,
                  sandbox=args.sandbox, memory=int(args.memory * 2**30),
-                 student_nights=args.student_nights, night_size=args.size)
+                 student_nights=args.student_nights, night_size=args.size, scheduler=args.scheduler)
     paths = write_reports(book, out)
     students = len({sub.student for sub in book.submissions})
     print(f"Graded {len(book.submissions)} notebook(s) from {students} student(s) in {book.elapsed:.0f} s.")
