@@ -150,7 +150,7 @@ def night_spec(data_dir) -> dict:
 
 
 def cache_root() -> Path:
-    """Where a worker keeps its nights and job folders: ``CCDLAB_CLUSTER_CACHE``, else the temporary folder.
+    """Where a worker keeps the nights it makes and its references: ``CCDLAB_CLUSTER_CACHE``, else the temporary folder.
 
     Examples
     --------
@@ -243,9 +243,9 @@ def run_remote(payload: dict) -> dict:
     True
     """
     batch = str(payload.get("batch", ""))
-    jobs = _batch_folder(batch) / "jobs"
-    jobs.mkdir(parents=True, exist_ok=True)
-    folder = Path(tempfile.mkdtemp(prefix="job-", dir=jobs))
+    # in the system's temporary folder, like a local run's: the kernel's sockets live there, and a
+    # socket's path must stay short (108 bytes), wherever CCDLAB_CLUSTER_CACHE is
+    folder = Path(tempfile.mkdtemp(prefix="ccdlab-job-"))
     try:
         night = local_night(payload["night"], batch)
         notebook = folder / "submission.ipynb"
@@ -263,7 +263,7 @@ def run_remote(payload: dict) -> dict:
 
 
 def _forget_batch(batch: str) -> None:
-    """On a worker: remove this batch's nights, references and job folders."""
+    """On a worker: remove this batch's nights and references."""
     shutil.rmtree(_batch_folder(batch), ignore_errors=True)
 
 
@@ -417,7 +417,7 @@ class ClusterRunner:
             pass
 
 
-def connect(address: str, jobs: int | None = None, timeout: float = CONNECT_SECONDS) -> ClusterRunner:
+def connect(address: str, jobs: int | None = None, timeout: float | None = None) -> ClusterRunner:
     """Connect to a Dask scheduler and check its workers can grade: same ccdlab, the tools, the sandbox.
 
     Parameters
@@ -426,8 +426,8 @@ def connect(address: str, jobs: int | None = None, timeout: float = CONNECT_SECO
         ``tcp://HOST:PORT`` (what ``dask scheduler`` prints).
     jobs : int, optional
         At most this many notebooks at a time (default: every worker thread).
-    timeout : float
-        Seconds to reach the scheduler, and to wait for a first worker.
+    timeout : float, optional
+        Seconds to reach the scheduler, and to wait for a first worker (default :data:`CONNECT_SECONDS`).
 
     Returns
     -------
@@ -453,6 +453,7 @@ def connect(address: str, jobs: int | None = None, timeout: float = CONNECT_SECO
         raise GradingError("Grading on a cluster (--scheduler) needs dask's distributed scheduler, which is not "
                            "installed: pip install 'ccdlab[cluster]' (here and on every worker), or grade here "
                            "without --scheduler.") from None
+    timeout = float(CONNECT_SECONDS if timeout is None else timeout)
     address = str(address or "").strip()
     if not address:
         raise GradingError("--scheduler needs the scheduler's address, e.g. --scheduler tcp://grader.example.org:8786.")
