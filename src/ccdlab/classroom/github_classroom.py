@@ -139,7 +139,7 @@ def readme_section(max_score: float) -> str:
 
     Examples
     --------
-    >>> readme_section(48).splitlines()[0]
+    >>> readme_section(48).splitlines()[1]
     '## Autograding on GitHub'
     """
     return f"""
