@@ -7,7 +7,11 @@
 - :mod:`.functions`: call a submitted function in a sandbox of its own;
 - :mod:`.score`: from a run to one grade row per exercise;
 - :mod:`.batch`: the whole class, several notebooks at a time, with its safety checks;
-- :mod:`.report`: the grades CSV and the summaries (markdown and HTML).
+- :mod:`.report`: the grades CSV and the summaries (markdown and HTML);
+- :mod:`.process`, :mod:`.cluster`: where each notebook's job runs (a worker process here, or a
+  Dask cluster's worker);
+- :mod:`.points`, :mod:`.autograde`: grading a student's repository on each push (GitHub
+  Classroom), its points from the hand-out's points manifest.
 
 Examples
 --------
