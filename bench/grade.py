@@ -137,8 +137,12 @@ def compare_cluster(args, results: dict) -> int:
     print(f"{'LocalCluster, 2 workers x 1 thread':<40} {remote['wall_s']:>9.1f} {remote['wall_s'] / args.copies:>12.2f}s"
           f"   (+{remote['start_s']:.1f} s to start the cluster)")
     print(f"cluster / local: x{remote['wall_s'] / local['wall_s']:.2f} wall time")
+    here, there = Path(local["csv"]).read_text().splitlines(), Path(remote["csv"]).read_text().splitlines()
     same = Path(local["csv"]).read_bytes() == Path(remote["csv"]).read_bytes()
     print(f"same grades CSV, byte for byte: {'yes' if same else 'NO'}")
+    for a, b in zip(here, there):
+        if a != b:  # e.g. a cell near --cell-timeout on a loaded machine: a timeout one way, not the other
+            print(f"  here:    {a}\n  cluster: {b}")
     for warning in local["warnings"] + remote["warnings"]:
         print(f"warning: {warning}")
     return 0 if same else 1

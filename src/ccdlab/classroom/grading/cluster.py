@@ -375,7 +375,7 @@ class ClusterRunner:
         future = self.client.submit(run_remote, payload, pure=False)
         with self._lock:
             self._futures.add(future)
-        wait = deadline + RETURN_SLACK
+        wait = deadline + RETURN_SLACK + (NIGHT_SECONDS if job.get("night") else 0)  # a student's night to make first
         try:
             result = future.result(timeout=wait)
         except TimeoutError:
