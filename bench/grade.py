@@ -1,4 +1,5 @@
-"""Benchmark: grade a class of 30 mixed submissions, with and without the sandbox, side by side.
+"""Benchmark: grade a class of 30 mixed submissions, with and without the sandbox, side by side;
+with ``--cluster``, a class of 60 on a two-worker Dask LocalCluster against ``--jobs 2``.
 
 The submissions cycle through the course's lessons and six kinds: the solution (full marks), the
 blank student notebook (zero), a solution whose first exercise raises, one whose second exercise
@@ -7,7 +8,14 @@ Each way of grading runs in a fresh process on the same class; the table gives t
 the grader's peak memory and the largest peak of the processes it started (a worker, a kernel),
 and the sandbox's cost as a ratio. Target: the sandbox at most 15% slower.
 
+With ``--cluster`` the same kind of class (60 notebooks unless ``--copies``) is graded in the
+sandbox twice, each in a fresh process: on this machine with ``--jobs 2``, and on a Dask
+``LocalCluster`` on 127.0.0.1 with two worker processes of one thread each (``ccdlab grade
+--scheduler``); the table gives both wall times (the cluster's start-up apart), the ratio, and
+whether the two grades CSVs are the same bytes.
+
     python bench/grade.py [--copies 30] [--jobs N] [--cell-timeout 20] [--size tiny]
+    python bench/grade.py --cluster [--copies 60]
 """
 
 from __future__ import annotations
@@ -77,6 +85,8 @@ def make_class(folder: Path, copies: int, solutions_dir: Path) -> dict:
 
 def child(args) -> int:
     """One way of grading the class, in this fresh process; prints a JSON line."""
+    if args.case in ("local2", "cluster"):
+        return cluster_child(args)
     start = time.perf_counter()
     book = grade([args.returned], args.solutions, args.data, timeout=args.timeout, cell_timeout=args.cell_timeout,
                  jobs=args.jobs, progress=False, sandbox=args.case)
@@ -88,9 +98,61 @@ def child(args) -> int:
     return 0
 
 
+def cluster_child(args) -> int:
+    """``local2``: --jobs 2 here; ``cluster``: a two-worker LocalCluster (one thread each). Both sandboxed."""
+    from ccdlab.classroom.grading.report import write_csv
+
+    scheduler, cluster, started = None, None, 0.0
+    if args.case == "cluster":
+        from distributed import LocalCluster
+
+        begin = time.perf_counter()
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
+                               dashboard_address=None)
+        scheduler, started = cluster.scheduler_address, time.perf_counter() - begin
+    try:
+        start = time.perf_counter()
+        book = grade([args.returned], args.solutions, args.data, timeout=args.timeout, cell_timeout=args.cell_timeout,
+                     jobs=2 if scheduler is None else None, progress=False, sandbox="require", scheduler=scheduler)
+        wall = time.perf_counter() - start
+    finally:
+        if cluster is not None:
+            cluster.close()
+    csv = write_csv(book.rows, Path(args.returned).parent / f"grades_{args.case}.csv")
+    print(json.dumps({"case": args.case, "wall_s": wall, "start_s": started, "csv": str(csv),
+                      "slots": book.settings.get("jobs"), "warnings": book.warnings,
+                      "rows": [{"student": r.student, "status": r.status, "points": r.points, "max": r.max_points}
+                               for r in book.rows]}))
+    return 0
+
+
+def compare_cluster(args, results: dict) -> int:
+    """Print the --cluster table: wall times, ratio, same CSV bytes."""
+    local, remote = results["local2"], results["cluster"]
+    print()
+    print(f"grading {args.copies} notebooks ({args.size} night, in the sandbox, --cell-timeout {args.cell_timeout:g}) "
+          f"on {os.cpu_count()} cores")
+    print(f"{'grading':<40} {'wall (s)':>9} {'per notebook':>13}")
+    print(f"{'this machine, --jobs 2':<40} {local['wall_s']:>9.1f} {local['wall_s'] / args.copies:>12.2f}s")
+    print(f"{'LocalCluster, 2 workers x 1 thread':<40} {remote['wall_s']:>9.1f} {remote['wall_s'] / args.copies:>12.2f}s"
+          f"   (+{remote['start_s']:.1f} s to start the cluster)")
+    print(f"cluster / local: x{remote['wall_s'] / local['wall_s']:.2f} wall time")
+    here, there = Path(local["csv"]).read_text().splitlines(), Path(remote["csv"]).read_text().splitlines()
+    same = Path(local["csv"]).read_bytes() == Path(remote["csv"]).read_bytes()
+    print(f"same grades CSV, byte for byte: {'yes' if same else 'NO'}")
+    for a, b in zip(here, there):
+        if a != b:  # e.g. a cell near --cell-timeout on a loaded machine: a timeout one way, not the other
+            print(f"  here:    {a}\n  cluster: {b}")
+    for warning in local["warnings"] + remote["warnings"]:
+        print(f"warning: {warning}")
+    return 0 if same else 1
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--copies", type=int, default=30)
+    parser.add_argument("--copies", type=int, default=None, help="notebooks in the class (30; 60 with --cluster)")
+    parser.add_argument("--cluster", action="store_true",
+                        help="instead: a two-worker Dask LocalCluster against --jobs 2 (needs the cluster extra)")
     parser.add_argument("--jobs", type=int, default=None)
     parser.add_argument("--cell-timeout", type=float, default=20)
     parser.add_argument("--timeout", type=float, default=300)
@@ -100,6 +162,7 @@ def main(argv=None) -> int:
     parser.add_argument("--returned", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    args.copies = args.copies or (60 if args.cluster else 30)
     root = project_root() or Path.cwd()
     args.solutions = str(Path(args.solutions or root / "solutions"))
     if args.case:
@@ -115,7 +178,10 @@ def main(argv=None) -> int:
                   "--cell-timeout", str(args.cell_timeout), "--timeout", str(args.timeout), "--solutions", args.solutions]
         if args.jobs:
             common += ["--jobs", str(args.jobs)]
-        results = {case: run_child(__file__, "--case", case, *common) for case in ("off", "require")}
+        cases = ("local2", "cluster") if args.cluster else ("off", "require")
+        results = {case: run_child(__file__, "--case", case, *common) for case in cases}
+        if all(results.values()) and args.cluster:
+            return compare_cluster(args, results)
 
     if not all(results.values()):
         return 1

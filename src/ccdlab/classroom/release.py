@@ -11,6 +11,12 @@
 Never included: ``solutions/``, ``tests/``, ``bench/``, ``docs/``, data, grades and results
 files, truth files (see :data:`EXCLUDED`), or the instructor's subpackage ``ccdlab.classroom``
 (authoring, release, grading: :data:`INSTRUCTOR_PACKAGE`); the answer checks stay, students need them.
+
+With ``github_classroom=True`` (``ccdlab release OUTDIR --github-classroom``) the hand-out is a
+GitHub Classroom template repository that grades itself on each push
+(:mod:`ccdlab.classroom.github_classroom`): it also holds the grader
+(``ccdlab/classroom/grading``: :data:`GRADER_PACKAGE`; still no authoring or release tools, no
+solutions), the workflow, a points manifest made from the solutions, and a ``.gitignore``.
 Files and folders are readable by others (the umask applies, e.g. 0644 / 0755), in the folder
 and in the zip. Before anything is written the
 student notebooks are checked against the solutions (same exercises, same points; no solution
@@ -36,8 +42,8 @@ from ccdlab.course.markers import (
 from ccdlab.errors import ReleaseError
 from ccdlab.files import atomic_output, file_mode
 
-__all__ = ["RELEASE_NAME", "STAMP", "EXCLUDED", "INSTRUCTOR_PACKAGE", "ReleaseError", "check_student_notebook", "student_readme",
-           "build_release"]
+__all__ = ["RELEASE_NAME", "STAMP", "EXCLUDED", "INSTRUCTOR_PACKAGE", "GRADER_PACKAGE", "ReleaseError",
+           "check_student_notebook", "student_readme", "build_release"]
 
 #: Name of the release folder and zip inside OUTDIR.
 RELEASE_NAME = "ccdlab-course"
@@ -52,6 +58,10 @@ EXCLUDED = ("solutions", "*truth*.json", "*truth*.csv", "*truth*.fits", "*.jsonl
 #: The subpackage of ``src/ccdlab/`` that only instructors use, left out of the copied package
 #: (``ccdlab grade``, ``student`` and ``release`` then say they are instructor's commands).
 INSTRUCTOR_PACKAGE = "classroom"
+
+#: The part of :data:`INSTRUCTOR_PACKAGE` a hand-out for GitHub Classroom carries: the grader, which
+#: holds no answers (the checks it judges with are handed out anyway).
+GRADER_PACKAGE = "grading"
 
 #: Build leftovers skipped when copying the package.
 _JUNK = ("__pycache__", "*.pyc", "*.egg-info", ".ipynb_checkpoints")
@@ -167,7 +177,7 @@ few minutes, or stops with an error, loses the exercises it does not reach.
 """
 
 
-def _copy_package(project: Path, dest: Path) -> list:
+def _copy_package(project: Path, dest: Path, grader: bool = False) -> list:
     copied = []
     for name in PACKAGE_FILES:
         if (project / name).is_file():
@@ -176,9 +186,10 @@ def _copy_package(project: Path, dest: Path) -> list:
     package = project / "src" / "ccdlab"
 
     def ignore(folder, names):
-        top = Path(folder) == package
+        top, instructor = Path(folder) == package, Path(folder) == package / INSTRUCTOR_PACKAGE
         return [n for n in names if _excluded(n) or any(fnmatch.fnmatch(n, j) for j in _JUNK)
-                or (top and n == INSTRUCTOR_PACKAGE)]
+                or (top and n == INSTRUCTOR_PACKAGE and not grader)
+                or (instructor and n not in ("__init__.py", GRADER_PACKAGE))]
 
     if package.is_dir():
         shutil.copytree(package, dest / "src" / "ccdlab", ignore=ignore)
@@ -208,7 +219,32 @@ def _zip_folder(folder: Path, target: Path) -> Path:
     return target
 
 
-def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, include_package: bool = True) -> dict:
+def _grader_leaks(package: Path) -> list:
+    """What of the instructor's subpackage a GitHub Classroom hand-out holds beyond the grader."""
+    instructor = package / INSTRUCTOR_PACKAGE
+    if not instructor.exists():
+        return []
+    return [p for p in instructor.iterdir() if p.name not in ("__init__.py", GRADER_PACKAGE)]
+
+
+def _lessons_for_autograding(solutions_dir: Path, names: list) -> dict:
+    """The lessons of the released notebooks, from their solutions (the points manifest's source)."""
+    from ccdlab.classroom.grading.solutions import load_solutions
+    from ccdlab.errors import GradingError
+
+    try:
+        lessons = load_solutions(solutions_dir)
+    except GradingError as exc:
+        raise ReleaseError(f"--github-classroom writes a points manifest from the solutions: {exc}") from None
+    missing = [name for name in names if Path(name).stem not in lessons]
+    if missing:
+        raise ReleaseError(f"--github-classroom needs the solution of every released notebook for its points: "
+                           f"{missing[0]} has none in {solutions_dir}. Pass --solutions DIR.")
+    return {Path(name).stem: lessons[Path(name).stem] for name in names}
+
+
+def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, include_package: bool = True,
+                  github_classroom: bool = False, python: str | None = None) -> dict:
     """Make the hand-out folder and zip.
 
     Parameters
@@ -225,11 +261,17 @@ def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, 
         The project checkout the package is copied from (default: this checkout).
     include_package : bool
         Copy the ``ccdlab`` package and ``data_fetch.py`` beside the notebooks.
+    github_classroom : bool
+        Make a GitHub Classroom template repository that grades itself on each push (see
+        :mod:`ccdlab.classroom.github_classroom`): needs the package and the solutions.
+    python : str, optional
+        With ``github_classroom``: the Python version of the workflow (default: this one's).
 
     Returns
     -------
     dict
-        ``folder``, ``zip`` (paths), ``notebooks`` (file names), ``package`` (files copied).
+        ``folder``, ``zip`` (paths), ``notebooks`` (file names), ``package`` (files copied), and
+        with ``github_classroom`` ``autograding`` (``workflow``, ``manifest``, ``sha256``, ``max_score``).
 
     Raises
     ------
@@ -263,6 +305,9 @@ def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, 
         raise ReleaseError(f"OUTDIR {outdir} overlaps the notebooks folder {notebooks_dir}: choose another OUTDIR.")
     if folder.exists() and not (folder / STAMP).is_file():
         raise ReleaseError(f"{folder} exists and was not made by 'ccdlab release': move it away or choose another OUTDIR.")
+    if github_classroom and not include_package:
+        raise ReleaseError("--github-classroom needs the package in the hand-out (the workflow installs it to grade): "
+                           "leave out --no-package.")
 
     notebooks, lessons = [], []
     for path in sources:
@@ -279,6 +324,7 @@ def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, 
         exercises = exercises_in(notebook)
         notebooks.append((path.name, notebook))
         lessons.append((path.name, len(exercises), sum(e.points for e in exercises)))
+    graded = _lessons_for_autograding(solutions_dir, [name for name, _ in notebooks]) if github_classroom else None
 
     outdir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{RELEASE_NAME}.", dir=outdir)) / RELEASE_NAME
@@ -286,11 +332,21 @@ def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, 
         (staging / "notebooks").mkdir(parents=True)
         for name, notebook in notebooks:
             nbformat.write(notebook, staging / "notebooks" / name)
-        (staging / "README.md").write_text(student_readme(lessons), encoding="utf-8")
-        package = _copy_package(project, staging) if include_package else []
+        readme = student_readme(lessons)
+        package = _copy_package(project, staging, grader=github_classroom) if include_package else []
+        autograding = None
+        if github_classroom:
+            from ccdlab.classroom.github_classroom import add_autograding, readme_section
+
+            autograding = add_autograding(staging, graded, python)
+            readme += readme_section(autograding["max_score"])
+        (staging / "README.md").write_text(readme, encoding="utf-8")
         (staging / STAMP).write_text("made by ccdlab release; replaced by the next one\n", encoding="utf-8")
         leaks = [p for p in staging.rglob("*") if _excluded(p.name)]
-        leaks += [p for p in [staging / "src" / "ccdlab" / INSTRUCTOR_PACKAGE] if p.exists()]
+        if github_classroom:
+            leaks += _grader_leaks(staging / "src" / "ccdlab")
+        else:
+            leaks += [p for p in [staging / "src" / "ccdlab" / INSTRUCTOR_PACKAGE] if p.exists()]
         if leaks:  # pragma: no cover - the copy above never takes such files
             raise ReleaseError(f"{leaks[0]} must not be handed out; remove it from the project and release again.")
         _open_up(staging)
@@ -303,4 +359,8 @@ def build_release(outdir, notebooks_dir=None, solutions_dir=None, project=None, 
         os.replace(staging, folder)
     finally:
         shutil.rmtree(staging.parent, ignore_errors=True)
-    return {"folder": folder, "zip": archive, "notebooks": [name for name, _ in notebooks], "package": package}
+    made = {"folder": folder, "zip": archive, "notebooks": [name for name, _ in notebooks], "package": package}
+    if autograding:
+        made["autograding"] = {key: (folder / Path(value).relative_to(staging) if isinstance(value, Path) else value)
+                               for key, value in autograding.items()}
+    return made

@@ -54,6 +54,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                        help="the class roster, a CSV with the header name,lms_id,email,section (name as in the hand-in files)")
     after.add_argument("--lms", choices=LMS_CHOICES, default=None,
                        help="with --roster: also write the grades as an import file for this LMS (grades-canvas.csv...)")
+    # a Dask cluster: the same jobs on other machines, the same grades
+    parser.add_argument("--scheduler", default=None, metavar="tcp://HOST:PORT",
+                        help="run the notebooks on the workers of this Dask scheduler instead of this machine (needs "
+                        "'pip install ccdlab[cluster]' here and on the workers; see docs/grading.md)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -96,7 +100,7 @@ def run(args: argparse.Namespace) -> int:
     book = grade(args.submissions, args.solutions, data_dir, timeout=args.timeout, cell_timeout=args.cell_timeout,
                  jobs=args.jobs, lesson=args.lesson, executed_dir=args.executed, progress=not args.no_progress,
                  sandbox=args.sandbox, memory=int(args.memory * 2**30),
-                 student_nights=args.student_nights, night_size=args.size)
+                 student_nights=args.student_nights, night_size=args.size, scheduler=args.scheduler)
     paths, notes = _after_grading(book, out, args, roster)
     paths = write_reports(book, out) + paths
     students = len({sub.student for sub in book.submissions})

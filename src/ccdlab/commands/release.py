@@ -19,6 +19,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--solutions", default=None, help="the solutions, to check the notebooks are up to date "
                         "(default: the project's solutions/; nothing from it is copied)")
     parser.add_argument("--no-package", action="store_true", help="only the notebooks and README, without the ccdlab package")
+    parser.add_argument("--github-classroom", action="store_true",
+                        help="make a GitHub Classroom template repository: a workflow grades the notebooks on each push "
+                        "(in the sandbox, on the tiny night) and reports the points; adds the grader and a points "
+                        "manifest made from --solutions (never the solutions themselves)")
+    parser.add_argument("--python", default=None, metavar="X.Y",
+                        help="with --github-classroom: the Python version the workflow sets up (default: this one's)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -34,7 +40,13 @@ def run(args: argparse.Namespace) -> int:
     """
     from ccdlab.classroom.release import build_release
 
-    made = build_release(args.outdir, args.notebooks, args.solutions, include_package=not args.no_package)
+    made = build_release(args.outdir, args.notebooks, args.solutions, include_package=not args.no_package,
+                         github_classroom=args.github_classroom, python=args.python)
     print(f"Released {len(made['notebooks'])} notebook(s): {made['folder']}")
     print(f"Hand out {made['zip']}")
+    if "autograding" in made:
+        auto = made["autograding"]
+        print(f"GitHub Classroom: {auto['workflow'].relative_to(made['folder'])} grades each push out of "
+              f"{auto['max_score']:g} points; push {made['folder']} as the assignment's template repository "
+              "and protect .github/**/*, src/**/*, pyproject.toml and data_fetch.py.")
     return 0

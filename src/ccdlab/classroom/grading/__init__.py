@@ -13,6 +13,10 @@
   notebook) and the instructor's points for them (the written-answers sheet, ``--manual``);
 - :mod:`.feedback_pages`: a page for each student, safe to e-mail (``--feedback``);
 - :mod:`.roster`, :mod:`.lms`: the class roster and the import files for Canvas, Gradescope, Moodle.
+- :mod:`.process`, :mod:`.cluster`: where each notebook's job runs (a worker process here, or a
+  Dask cluster's worker);
+- :mod:`.points`, :mod:`.autograde`: grading a student's repository on each push (GitHub
+  Classroom), its points from the hand-out's points manifest.
 
 Examples
 --------

@@ -35,8 +35,10 @@ from ccdlab.classroom.grading.identify import (
     read_submission,
     safe_name,
 )
+from ccdlab.classroom.grading.process import LIVE as _LIVE  # noqa: F401 - the running workers, for tests
+from ccdlab.classroom.grading.process import LocalRunner, run_worker, stop_workers
 from ccdlab.classroom.grading.run import RunRecord
-from ccdlab.classroom.grading.sandbox import Limits, status
+from ccdlab.classroom.grading.sandbox import Limits
 from ccdlab.classroom.grading.score import grade_record, not_counted, rows_without_run
 from ccdlab.classroom.grading.solutions import default_solutions_dir, load_solutions
 from ccdlab.errors import GradingError, SandboxError
@@ -49,68 +51,20 @@ SANDBOX_MODES = ("auto", "require", "off")
 
 _STOP = threading.Event()  # set on Ctrl-C: no new notebook starts
 _SLACK_SECONDS = 60  # a worker's time beyond the notebook's own timeout: starting, judging the last answers
-_LIVE: set = set()  # running worker processes, killed all at once on Ctrl-C
-_LIVE_LOCK = threading.Lock()
 
 
-def run_worker(job: dict, path, deadline: float) -> RunRecord:
-    """Grade one notebook in a fresh worker process (:mod:`ccdlab.classroom.grading.worker`).
-
-    The worker and its sandbox are killed when ``deadline`` seconds pass, or on :func:`stop_workers`.
-
-    Examples
-    --------
-    >>> run_worker({"notebook": "missing.ipynb", "folder": "/tmp/x", "data": None, "lesson": "l"},
-    ...            "/tmp/ccdlab-job.json", 60).status  # doctest: +SKIP
-    'invalid notebook'
-    """
-    import json
-    import signal
-    import subprocess
-    import sys
-
-    Path(path).write_text(json.dumps(job), encoding="utf-8")
-    process = subprocess.Popen([sys.executable, "-m", "ccdlab.classroom.grading.worker", str(path)],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
-                               start_new_session=True)
-    with _LIVE_LOCK:
-        _LIVE.add(process)
-    try:
-        out, err = process.communicate(timeout=deadline)
-    except subprocess.TimeoutExpired:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            pass
-        process.communicate()
-        return RunRecord("timeout", message=f"The notebook did not finish within {deadline:g} s and was stopped.")
-    finally:
-        with _LIVE_LOCK:
-            _LIVE.discard(process)
-    lines = out.decode("utf-8", errors="replace").strip().splitlines()
-    try:
-        return RunRecord.from_dict(json.loads(lines[-1]))
-    except (IndexError, ValueError, KeyError, TypeError):
-        tail = err.decode("utf-8", errors="replace").strip().splitlines()[-1:] or [f"exit code {process.returncode}"]
-        return RunRecord("kernel failed", message=f"The grader's worker for this notebook stopped ({tail[0]}).")
+def _run_here(job: dict, path, deadline: float) -> RunRecord:
+    """One job in a local worker process (looked up at call time, so tests can stand in for it)."""
+    return run_worker(job, path, deadline)
 
 
-def stop_workers() -> None:
-    """Kill every running worker now (what Ctrl-C does): their sandboxes die with them.
+def _runner(scheduler: str | None, jobs: int | None):
+    """Where the jobs run: worker processes here (``jobs`` at a time), or a Dask cluster."""
+    if scheduler:
+        from ccdlab.classroom.grading.cluster import connect
 
-    Examples
-    --------
-    >>> stop_workers()
-    """
-    import signal
-
-    with _LIVE_LOCK:
-        running = list(_LIVE)
-    for process in running:
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except OSError:
-            pass
+        return connect(scheduler, jobs=jobs)
+    return LocalRunner(max(1, int(jobs or os.cpu_count() or 1)), run=_run_here)
 
 
 @dataclass
@@ -219,27 +173,33 @@ def _changes(before: dict, after: dict) -> list:
     return sorted(set(before) ^ set(after) | {p for p in before if p in after and before[p] != after[p]})
 
 
-def _sandbox_in_use(mode: str, book: GradeBook) -> bool:
+def _check_sandbox_mode(mode: str) -> None:
     if mode not in SANDBOX_MODES:
         raise GradingError(f"Unknown sandbox mode {mode!r}: use one of {', '.join(SANDBOX_MODES)}.")
+
+
+def _sandbox_in_use(mode: str, book: GradeBook, runner=None) -> bool:
+    """Whether the notebooks run sandboxed where ``runner`` runs them (default: this machine)."""
+    runner = runner if runner is not None else LocalRunner(1)
+    _check_sandbox_mode(mode)
     if mode == "off":
         book.warnings.append("The notebooks ran without the sandbox (--sandbox off): a hostile notebook could read "
                              "and change files of this machine. Use it only for notebooks you trust.")
         return False
-    reason = status()
+    reason = runner.sandbox_status()
     if not reason:
         return True
     if mode == "require":
-        raise SandboxError(f"The grading sandbox cannot run on this machine: {reason}. Nothing was graded.")
+        raise SandboxError(f"The grading sandbox cannot run on {runner.where}: {reason}. Nothing was graded.")
     book.warnings.append(f"NO SANDBOX: {reason}. The notebooks ran unconfined: grades still come from the grader's "
-                         "own judging, but a hostile notebook could read and change files of this machine.")
+                         f"own judging, but a hostile notebook could read and change files of {runner.where}.")
     return False
 
 
 def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 600, cell_timeout: float = 180,
           jobs: int | None = None, lesson: str | None = None, executed_dir=None, progress: bool = True,
           workdir=None, sandbox: str = "auto", memory: int | None = None, student_nights: bool = False,
-          night_size: str | None = None) -> GradeBook:
+          night_size: str | None = None, scheduler: str | None = None, lessons: dict | None = None) -> GradeBook:
     """Grade returned notebooks.
 
     Parameters
@@ -254,7 +214,8 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     timeout, cell_timeout : float
         Seconds allowed per notebook and per cell.
     jobs : int, optional
-        Notebooks run at the same time (default: the number of cores).
+        Notebooks run at the same time (default: the number of cores, or with ``scheduler`` the
+        cluster's worker threads).
     lesson : str, optional
         The lesson being graded: a notebook of another lesson gets status ``wrong lesson``.
     executed_dir : path-like, optional
@@ -274,6 +235,13 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     night_size : str, optional
         With ``student_nights``: the size of the nights (default: the size of ``data_dir``'s
         night, else ``workshop``).
+    scheduler : str, optional
+        A Dask scheduler's address (``tcp://HOST:PORT``): the notebooks run on its workers
+        (:mod:`ccdlab.classroom.grading.cluster`, the ``cluster`` extra) instead of this machine,
+        with the same grades.
+    lessons : dict, optional
+        ``{lesson name: Lesson}`` to grade against, instead of reading ``solutions_dir`` (e.g. from
+        a points manifest: :mod:`ccdlab.classroom.grading.points`).
 
     Returns
     -------
@@ -291,33 +259,65 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     >>> book.rows[0].status  # doctest: +SKIP
     'correct'
     """
-    import nbformat
-    from tqdm.auto import tqdm
-
     start = time.monotonic()
-    lessons = load_solutions(solutions_dir)
+    _check_sandbox_mode(sandbox)
+    given_lessons = lessons is not None
+    lessons = dict(lessons) if given_lessons else load_solutions(solutions_dir)
     if lesson is not None and lesson not in lessons:
         raise GradingError(f"No solution notebook for lesson {lesson!r}: use one of {', '.join(lessons)}.")
     skipped: list = []
     found = find_submissions(submissions, skipped)
     if data_dir is not None and not Path(data_dir).is_dir():
         raise GradingError(f"The data folder {data_dir} does not exist: pass --data DIR with bias/, flats/, science/.")
-    solutions_folder = Path(solutions_dir) if solutions_dir is not None else default_solutions_dir()
+    data_dir = Path(data_dir).resolve() if data_dir is not None else None  # the sandbox binds it from elsewhere
+    solutions_folder = None if given_lessons else (Path(solutions_dir) if solutions_dir is not None
+                                                   else default_solutions_dir())
+    size_of_nights = _size_of_nights(night_size, data_dir) if student_nights else None
     import ccdlab
 
     watched = [solutions_folder, data_dir, Path(ccdlab.__file__).parent, *[Path(s) for s in submissions]]
     before = fingerprint(*watched)
-    jobs = max(1, int(jobs or os.cpu_count() or 1))
+    runner = _runner(scheduler, jobs)  # connects to the cluster (or says why not) before anything runs
+    try:
+        book = _grade_with(runner, found, lessons, data_dir, timeout=timeout, cell_timeout=cell_timeout,
+                           lesson=lesson, executed_dir=executed_dir, progress=progress, workdir=workdir,
+                           sandbox=sandbox, memory=memory, student_nights=student_nights, size_of_nights=size_of_nights)
+    finally:
+        runner.close()
+    book.warnings[:0] = [f"{path} is a symbolic link (or not a file): not graded. Ask for the notebook itself."
+                         for path in skipped]
+    book.settings["solutions"] = str(solutions_folder) if solutions_folder else "(given lessons)"
+    _note_duplicates(book)
+    if student_nights:
+        _note_copied_answers(book)
+    after = fingerprint(*watched)
+    for folder in watched:
+        if folder is None:
+            continue
+        prefix = str(Path(folder)) + os.sep
+        changed = [p for p in _changes(before, after) if p.startswith(prefix)]
+        if changed:
+            book.warnings.append(
+                f"{len(changed)} file(s) in {folder} changed while grading (e.g. {changed[0]}): something wrote "
+                "there. Restore the folder (git checkout, or copy the data again) and grade again."
+            )
+    book.elapsed = time.monotonic() - start
+    return book
+
+
+def _grade_with(runner, found: list, lessons: dict, data_dir, *, timeout, cell_timeout, lesson, executed_dir,
+                progress, workdir, sandbox, memory, student_nights, size_of_nights) -> GradeBook:
+    """Identify, run (through ``runner``) and score every found submission."""
+    import nbformat
+    from tqdm.auto import tqdm
+
     book = GradeBook(lessons=lessons, settings={
-        "timeout": timeout, "cell_timeout": cell_timeout, "jobs": jobs, "data": str(data_dir) if data_dir else "",
-        "solutions": str(solutions_folder), "lesson": lesson or "", "sandbox": sandbox,
+        "timeout": timeout, "cell_timeout": cell_timeout, "jobs": runner.slots, "data": str(data_dir) if data_dir else "",
+        "lesson": lesson or "", "sandbox": sandbox, "where": runner.where,
     })
-    for path in skipped:
-        book.warnings.append(f"{path} is a symbolic link (or not a file): not graded. Ask for the notebook itself.")
-    use_sandbox = _sandbox_in_use(sandbox, book)
+    use_sandbox = _sandbox_in_use(sandbox, book, runner)
     book.settings["sandboxed"] = use_sandbox
     limits = Limits(memory=int(memory)) if memory else Limits()
-    size_of_nights = _size_of_nights(night_size, data_dir) if student_nights else None
     book.settings["student_nights"] = size_of_nights or ""
 
     owned_tmp = workdir is None
@@ -366,8 +366,10 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
             folder.mkdir(parents=True, exist_ok=True)
             copy = folder / "submission.ipynb"
             nbformat.write(notebook, copy)
-            night_dir, cache = data_dir if data_dir is not None else empty_data, root / "cache"
-            if student_nights:
+            night_dir, cache, recipe = data_dir if data_dir is not None else empty_data, root / "cache", None
+            if student_nights and runner.remote:  # made where the notebook runs, from its recipe
+                recipe = _night_recipe(sub.student, size_of_nights)
+            elif student_nights:
                 night_dir, cache = _night_of(sub.student, root / "nights", size_of_nights)
                 cache = night_dir.parent / f"{night_dir.name}-cache"
             job = {"notebook": str(copy), "folder": str(folder / "run"), "lesson": the_lesson.name,
@@ -375,12 +377,16 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
                    "expected": {key: sorted(names) for key, names in the_lesson.answers.items()},
                    "cell_timeout": cell_timeout, "timeout": timeout, "sandbox": use_sandbox, "memory": limits.memory,
                    "executed": str(executed) if executed else None}
-            record = run_worker(job, folder / "job.json", timeout + _SLACK_SECONDS)
+            if recipe:
+                job["night"] = recipe
+            record = runner(job, folder, timeout + _SLACK_SECONDS)
             shutil.rmtree(folder, ignore_errors=True)
             return item, record
 
         empty_data.mkdir(exist_ok=True)
-        pool = ThreadPoolExecutor(max_workers=jobs)
+        if not student_nights and to_run:
+            runner.prepare(data_dir if data_dir is not None else empty_data)
+        pool = ThreadPoolExecutor(max_workers=runner.slots)
         try:
             futures = [pool.submit(work, item) for item in to_run]
             bar = tqdm(total=len(futures), desc="grading", unit="notebook", disable=not progress)
@@ -400,7 +406,7 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
         except BaseException:  # Ctrl-C or a bug: stop the running notebooks now, not at their timeout
             _STOP.set()
             pool.shutdown(wait=False, cancel_futures=True)
-            stop_workers()
+            runner.stop()
             raise
         finally:
             pool.shutdown(wait=True)
@@ -408,22 +414,6 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     finally:
         if owned_tmp:
             shutil.rmtree(root, ignore_errors=True)
-
-    _note_duplicates(book)
-    if student_nights:
-        _note_copied_answers(book)
-    after = fingerprint(*watched)
-    for folder in watched:
-        if folder is None:
-            continue
-        prefix = str(Path(folder)) + os.sep
-        changed = [p for p in _changes(before, after) if p.startswith(prefix)]
-        if changed:
-            book.warnings.append(
-                f"{len(changed)} file(s) in {folder} changed while grading (e.g. {changed[0]}): something wrote "
-                "there. Restore the folder (git checkout, or copy the data again) and grade again."
-            )
-    book.elapsed = time.monotonic() - start
     return book
 
 
@@ -454,6 +444,13 @@ def _size_of_nights(size: str | None, data_dir) -> str:
 
 _NIGHT_LOCKS: dict = {}
 _NIGHT_LOCK = threading.Lock()
+
+
+def _night_recipe(student: str, size: str) -> dict:
+    """How to make a student's night anywhere: what :func:`_night_of` passes to ``make_night``."""
+    from ccdlab.data.simulate.students import student_seed
+
+    return {"size": size, "seed": student_seed(student), "student": student}
 
 
 def _night_of(student: str, folder: Path, size: str) -> tuple:
