@@ -5,6 +5,7 @@
     bias/      5 bias frames      C0_20181013-130440-460.fits ...   (IMAGETYP 'dark', 0.001 s)
     flats/     6 twilight flats   C0_20181013-124905-...fits        (one saturated: unusable)
     science/   4 dithered frames  C0_20181013-145210-...wcs.fits    (180 s, TAN WCS)
+    catalog/   reference_catalog.ecsv: the field as a survey lists it (:mod:`.catalog`)
     truth/     what the notebooks never need, and the tests measure against:
         true_flat.fits        the flat field (float32), median 1 in the illuminated centre
         master_bias.fits      the noiseless bias (float32, ADU), level ~270 ADU
@@ -12,6 +13,8 @@
         stars.ecsv            x, y (first science frame, 0-based pixels), ra, dec, mag, flux (e-)
         truth.json            gain, read noise, saturation, bias level and offsets, flats' levels
                               and which is unusable, dithers, seeing, sky, seed, size, ...
+        photometry.json, catalog_truth.ecsv   zero point, PSF, true WCS, limiting magnitude;
+                              the catalogue's truth (:mod:`.catalog`)
     manifest.json  size and SHA-256 of every file above, with the size and seed
 
 Frames are uint16 FITS (BITPIX 16, BZERO 32768) with RTS2-style headers and their real quirks
@@ -41,6 +44,7 @@ from astropy.table import Table
 
 from ccdlab._version import __version__
 from ccdlab.data.manifest import DATASET_FOLDERS, MANIFEST_NAME, move_into_place, staging_folder, write_manifest
+from ccdlab.data.simulate.catalog import write_catalog
 from ccdlab.data.simulate.cosmic_rays import MIN_CHARGE as CR_MIN_CHARGE
 from ccdlab.data.simulate.cosmic_rays import add_cosmic_rays, cosmic_ray_mask, cosmic_rays
 from ccdlab.data.simulate.detector import BIAS_LEVEL, FULL_WELL, bias_pattern, flat_field
@@ -93,7 +97,7 @@ SATURATION = FULL_WELL
 ADC_MAX = 65535
 
 #: The folders (and file) a synthetic night consists of, besides its manifest.
-DATASET_ITEMS = ("bias", "flats", "science", "truth")
+DATASET_ITEMS = ("bias", "flats", "science", "catalog", "truth")
 
 #: The observed field (a patch of sky near the zenith at Hanle on the evening of 2018-10-13).
 FIELD = {"object": "F2239+3354", "ra": 339.75, "dec": 33.9, "rotation": 0.35}
@@ -387,6 +391,7 @@ def _write_night(stage: Path, size: str, seed: int, progress: bool) -> dict:
             truth_frames[frame["name"]] = entry
             bar.update(1)
         _write_truth(stage / "truth", size, seed, shape, bias, hot, flat, flat_info, stars, plan, truth_frames)
+        write_catalog(stage)  # catalog/ and the photometric truth, from truth/ (a random stream of its own)
         bar.update(1)
     finally:
         bar.close()
@@ -496,7 +501,7 @@ def make_night(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     night = make_night(tmp, size="tiny", progress=False)
     ...     sorted(p.name for p in night.iterdir())
-    ['bias', 'flats', 'manifest.json', 'science', 'truth']
+    ['bias', 'catalog', 'flats', 'manifest.json', 'science', 'truth']
     """
     _check_size(size)
     seed = int(seed)
