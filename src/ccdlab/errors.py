@@ -45,6 +45,8 @@ __all__ = [
     "ReductionError",
     "StackError",
     "PhotometryError",
+    "CatalogError",
+    "AstrometryError",
     # the course and the classroom
     "SetupError",
     "CheckError",
@@ -59,6 +61,7 @@ __all__ = [
     "InventoryWarning",
     "StackWarning",
     "FrameWarning",
+    "PhotometryWarning",
 ]
 
 
@@ -194,6 +197,14 @@ class PhotometryError(CcdlabError, ValueError):
     """Photometry cannot run on this input; the message says what to fix."""
 
 
+class CatalogError(CcdlabError, ValueError):
+    """A reference catalogue cannot be read or used (no RA/Dec or magnitude column, no overlap)."""
+
+
+class AstrometryError(CcdlabError, ValueError):
+    """A frame cannot be plate-solved; the message says what is missing (pointing, scale, stars)."""
+
+
 # --- the course and the classroom ----------------------------------------------------------------
 
 
@@ -255,3 +266,7 @@ class StackWarning(CcdlabWarning):
 
 class FrameWarning(CcdlabWarning):
     """A frame was read, but a header value is unusable (e.g. a WCS keyword stored as text)."""
+
+
+class PhotometryWarning(CcdlabWarning):
+    """Photometry ran, but a result deserves a look (e.g. few stars for the zero point)."""
