@@ -17,15 +17,9 @@ from ccdlab.magnitudes import measure_magnitudes, write_magnitudes
 
 
 @pytest.fixture(scope="module")
-def frame(tiny_night, tmp_path_factory):
+def frame(tiny_first_proc):
     """The first science frame of the tiny night, reduced by ccdlab (bias, flat, cosmic rays)."""
-    from ccdlab.reduce import output_name, reduce
-
-    out = tmp_path_factory.mktemp("reduced")
-    result = reduce(tiny_night, out, progress=False, verbose=False, jobs=1)
-    first = sorted(result.frames["name"][i] for i in range(len(result.frames))
-                   if result.frames["frame_type"][i] == "science")[0]
-    return read_frame(out / output_name(first, "proc"))
+    return read_frame(tiny_first_proc)
 
 
 @pytest.fixture(scope="module")

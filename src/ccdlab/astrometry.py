@@ -29,7 +29,7 @@ import numpy as np
 from ccdlab.errors import AstrometryError
 
 __all__ = ["WCS_KEYWORDS", "Solution", "remove_wcs", "header_pointing", "pixel_scale", "project",
-           "fit_wcs", "sky_residuals", "solve_field"]
+           "fit_wcs", "sky_residuals", "solve_field", "solve_frame", "solved_header"]
 
 #: Header keywords of a celestial WCS (and its SIP distortion), removed by :func:`remove_wcs`.
 WCS_KEYWORDS = ("WCSAXES", "CTYPE1", "CTYPE2", "CUNIT1", "CUNIT2", "CRVAL1", "CRVAL2", "CRPIX1", "CRPIX2",
@@ -479,3 +479,78 @@ def solve_field(positions, catalog, ra: float, dec: float, scale: float, shape, 
             f"arcsec/pixel (given {scale:g}). Check the pixel scale and the pointing.")
     return Solution(wcs, rms, int(len(stars)), degree, xy[stars], cat_ra[rows], cat_dec[rows], rows,
                     fitted_scale, rotation)
+
+
+def solve_frame(data, header, catalog, ra: float | None = None, dec: float | None = None,
+                scale: float | None = None, search_radius: float = 10.0, threshold: float = 5.0) -> Solution:
+    """Plate-solve a calibrated frame: detect its stars, then :func:`solve_field` from the header's pointing.
+
+    Parameters
+    ----------
+    data : numpy.ndarray
+        The calibrated frame (ADU).
+    header : astropy.io.fits.Header
+        Its header: the pointing (RA/DEC...) and pixel scale (WCS, PIXSCALE...) unless given.
+    catalog : astropy.table.Table
+        Reference stars (:func:`ccdlab.crossmatch.read_catalog`).
+    ra, dec : float, optional
+        The rough pointing (degrees), instead of the header's.
+    scale : float, optional
+        The pixel scale (arcsec per pixel), instead of the header's.
+    search_radius : float
+        How far off the pointing may be, arcmin.
+    threshold : float
+        Detection threshold, sky standard deviations.
+
+    Returns
+    -------
+    Solution
+
+    Raises
+    ------
+    AstrometryError
+        No pointing or scale, too few stars, or no match.
+
+    Examples
+    --------
+    >>> solution = solve_frame(data, header, read_catalog("data/catalog/reference_catalog.ecsv"))  # doctest: +SKIP
+    >>> round(solution.rms, 2)  # doctest: +SKIP
+    0.1
+    """
+    from ccdlab.sources import detect_stars
+
+    if (ra is None) != (dec is None):
+        raise AstrometryError("Give both ra and dec (degrees), or neither to use the header's pointing.")
+    if ra is None:
+        ra, dec = header_pointing(header)
+    scale = pixel_scale(header) if scale is None else float(scale)
+    stars = detect_stars(data, threshold=threshold)
+    return solve_field(stars, catalog, float(ra), float(dec), scale, np.shape(data), search_radius=search_radius)
+
+
+def solved_header(header, solution: Solution, catalog_name: str = "the catalogue"):
+    """``header`` with its old WCS replaced by the solution's (SIP included), and the fit recorded.
+
+    Examples
+    --------
+    >>> from astropy.io import fits
+    >>> from astropy.wcs import WCS
+    >>> w = WCS(naxis=2); w.wcs.ctype = ["RA---TAN", "DEC--TAN"]; w.wcs.crval = [339.75, 33.9]
+    >>> w.wcs.crpix = [256.0, 257.0]; w.wcs.cd = [[-1.878e-4, 0.0], [0.0, 1.878e-4]]
+    >>> header = solved_header(fits.Header({"EXPTIME": 180.0, "CRVAL1": 1.0}), Solution(w, 0.1, 40, None))
+    >>> header["CRVAL1"], header["WCSRMS"], header["WCSNSTAR"]
+    (339.75, 0.1, 40)
+    """
+    out = remove_wcs(header)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        cards = solution.wcs.to_header(relax=True)
+    for key in ("DATE-OBS", "MJD-OBS", "DATEREF", "MJDREFI", "MJDREFF", "MJD-REF"):
+        cards.remove(key, ignore_missing=True)
+    out.extend(cards.cards, update=True)
+    out["WCSRMS"] = (round(float(solution.rms), 4), "RMS of the plate solution, arcsec")
+    out["WCSNSTAR"] = (int(solution.n_matched), "stars the plate solution rests on")
+    projection = "TAN" if solution.sip_degree is None else f"TAN-SIP degree {solution.sip_degree}"
+    out.add_history(f"ccdlab: plate-solved ({projection}) on {solution.n_matched} stars of {catalog_name}, "
+                    f"RMS {solution.rms:.3f} arcsec")
+    return out
