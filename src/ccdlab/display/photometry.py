@@ -9,10 +9,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from ccdlab.display.images import ImagePlot, Plot, _new_axes, show_image
+from ccdlab.display.images import ImagePlot, Plot, show_image
 from ccdlab.errors import InputError
 
 __all__ = ["show_stars", "plot_zero_point", "plot_magnitude_errors", "show_psf", "plot_astrometric_residuals"]
+
+
+def _new_axes(ax, figsize):
+    import matplotlib.pyplot as plt
+
+    if ax is not None:
+        return ax.figure, ax
+    fig, ax = plt.subplots(figsize=figsize)
+    return fig, ax
 
 
 def _xy(positions) -> np.ndarray:
