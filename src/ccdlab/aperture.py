@@ -151,7 +151,7 @@ def measure_apertures(data, positions, radius: float = DEFAULT_RADIUS, annulus=D
 
 
 def aperture_correction(data, stars, radius: float = DEFAULT_RADIUS, large_radius: float | None = None,
-                        min_snr: float = 100.0, max_stars: int = 50, gain: float = 1.6,
+                        min_snr: float = 50.0, max_stars: int = 50, gain: float = 1.6,
                         readnoise: float = 14.0) -> tuple[float, float, int]:
     """Measure how many magnitudes an aperture loses to the stars' wings, on bright isolated stars.
 
@@ -170,8 +170,9 @@ def aperture_correction(data, stars, radius: float = DEFAULT_RADIUS, large_radiu
     radius : float
         The aperture to correct, pixels.
     large_radius : float, optional
-        The aperture that holds (nearly) all the light; default three times ``radius``. Its sky
-        annulus runs from ``large_radius + 4`` to ``large_radius + 12``.
+        The aperture that holds (nearly) all the light; default 2.5 times ``radius`` (larger ones
+        gain little light and much noise, and meet neighbours). Its sky annulus runs from
+        ``large_radius + 4`` to ``large_radius + 12``.
     min_snr, max_stars : float, int
         Which stars to use: at least this S/N in ``radius``, at most this many (brightest first).
     gain, readnoise : float
@@ -193,15 +194,15 @@ def aperture_correction(data, stars, radius: float = DEFAULT_RADIUS, large_radiu
     >>> image = np.full((200, 200), 100.0, dtype=np.float32)
     >>> _ = add_stars(image, [60.0, 140.0, 100.0], [60.0, 140.0, 150.0], [2e5, 2e5, 2e5], fwhm=3.5)
     >>> correction, error, n = aperture_correction(image, [(60, 60), (140, 140), (100, 150)], radius=6.0)
-    >>> round(correction, 3), n     # 2.5 log10(0.939): the Moffat wings beyond 6 px hold 6.1 %
-    (-0.068, 3)
+    >>> round(correction, 3), n     # 2.5 log10(0.939 / 0.995): 6.1 % beyond 6 px, 0.5 % beyond 15
+    (-0.066, 3)
     """
     from astropy.stats import sigma_clipped_stats
 
     data = _image(data)
     xy = positions_of(stars)
     radius = validate.positive(radius, "radius", "pixels", error=PhotometryError)
-    large = 3.0 * radius if large_radius is None else float(large_radius)
+    large = 2.5 * radius if large_radius is None else float(large_radius)
     if not large > radius:
         raise PhotometryError(f"large_radius ({large}) must be larger than radius ({radius}).")
     annulus = (large + 4.0, large + 12.0)

@@ -196,11 +196,13 @@ def measure_magnitudes(data, header=None, catalog=None, method: str = "aperture"
             np.isfinite(table["mag_inst"])
         if method == "aperture":
             usable &= ~table["crowded"]
+        cat_err = np.full(len(table), np.nan)
         if "mag_err" in catalog.colnames:
-            cat_err = np.full(len(table), np.nan)
             cat_err[matched] = np.asarray(catalog["mag_err"], float)[index[matched]]
             usable &= ~(cat_err > 0.1)  # NaN errors (none given) pass
-        zero_point = fit_zero_point(table["catalog_mag"][usable], table["mag_inst"][usable])
+        # Weighted by both errors (a catalogue without errors: 0.02 mag each).
+        errors = np.hypot(np.where(np.isfinite(cat_err), cat_err, 0.02), np.asarray(table["mag_inst_err"], float))
+        zero_point = fit_zero_point(table["catalog_mag"][usable], table["mag_inst"][usable], errors=errors[usable])
         table["zp_star"][np.flatnonzero(usable)[zero_point.used]] = True
         table["mag"] = table["mag_inst"] + zero_point.value
         table["mag_err"] = np.hypot(table["mag_inst_err"], zero_point.error)

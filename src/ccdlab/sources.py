@@ -100,7 +100,8 @@ def _near_bad(shape, bad: np.ndarray, xy: np.ndarray, margin: float) -> np.ndarr
     return near
 
 
-def measure_fwhm(data, positions=None, background=None, n_stars: int = 20, guess: float = DEFAULT_FWHM) -> float:
+def measure_fwhm(data, positions=None, background=None, n_stars: int = 20, guess: float = DEFAULT_FWHM,
+                 saturation: float | None = None) -> float:
     """Measure the seeing: the median FWHM (pixels) of Gaussian fits to the brightest clean stars.
 
     Parameters
@@ -115,6 +116,8 @@ def measure_fwhm(data, positions=None, background=None, n_stars: int = 20, guess
         How many stars to fit at most.
     guess : float
         First guess of the FWHM (pixels).
+    saturation : float, optional
+        Stars near pixels this bright (ADU) are not used; by default 80 % of the brightest pixel.
 
     Returns
     -------
@@ -141,8 +144,9 @@ def measure_fwhm(data, positions=None, background=None, n_stars: int = 20, guess
 
     data = _image(data)
     background = estimate_background(data) if background is None else background
-    if positions is None:
-        stars = detect_stars(data, fwhm=guess, threshold=20.0, background=background)
+    if positions is None:  # the brightest clean stars; a flat-topped (saturated) star is no measure of the seeing
+        saturation = 0.8 * float(np.nanmax(data)) if saturation is None else float(saturation)
+        stars = detect_stars(data, fwhm=guess, threshold=20.0, background=background, saturation=saturation)
         stars = stars[stars["clean"]][:n_stars]
         xy = positions_of(stars)
     else:
@@ -150,7 +154,7 @@ def measure_fwhm(data, positions=None, background=None, n_stars: int = 20, guess
     if len(xy) == 0:
         raise PhotometryError("No star to measure the FWHM on: pass fwhm= (pixels) instead, e.g. 3.5.")
     sub = background.subtract(data)
-    shape = int(2 * math.ceil(1.5 * guess) + 1)
+    shape = int(2 * math.ceil(guess) + 1)  # the core: a Gaussian fitted to the wings reads them as width
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fwhm = np.asarray(fit_fwhm(np.where(np.isfinite(sub), sub, 0.0), xypos=xy, fwhm=guess, fit_shape=shape,

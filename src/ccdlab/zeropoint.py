@@ -110,7 +110,8 @@ class ZeroPoint:
     differences: np.ndarray = field(default_factory=lambda: np.zeros(0), repr=False)
 
 
-def fit_zero_point(catalog_mag, instrumental_mag, sigma: float = 3.0, min_stars: int = 3) -> ZeroPoint:
+def fit_zero_point(catalog_mag, instrumental_mag, sigma: float = 3.0, min_stars: int = 3,
+                   errors=None) -> ZeroPoint:
     """The zero point: the sigma-clipped median of catalogue minus instrumental magnitude.
 
     Parameters
@@ -121,6 +122,11 @@ def fit_zero_point(catalog_mag, instrumental_mag, sigma: float = 3.0, min_stars:
         Clipping threshold, in standard deviations (MAD-based).
     min_stars : int
         Fewest stars to fit; fewer is an error. Fewer than 10 give a :class:`PhotometryWarning`.
+    errors : array-like, optional
+        Each star's uncertainty of the difference (catalogue and instrumental errors combined).
+        Given, the zero point is the weighted mean of the stars kept by the clipping (bright stars
+        count more; its error is ``1 / sqrt(sum of weights)``, scaled up by the scatter when the
+        errors are too small); stars without a finite positive error are left out.
 
     Returns
     -------
@@ -140,6 +146,8 @@ def fit_zero_point(catalog_mag, instrumental_mag, sigma: float = 3.0, min_stars:
     >>> zp = fit_zero_point(catalog, instrumental)
     >>> round(zp.value, 2), zp.n_rejected >= 10
     (23.35, True)
+    >>> round(fit_zero_point(catalog, instrumental, errors=np.full(200, 0.02)).value, 2)   # weighted
+    23.35
     """
     from astropy.stats import sigma_clip
 
@@ -151,6 +159,11 @@ def fit_zero_point(catalog_mag, instrumental_mag, sigma: float = 3.0, min_stars:
     sigma = validate.positive(sigma, "sigma", "standard deviations", error=PhotometryError)
     differences = catalog - instrumental
     finite = np.isfinite(differences)
+    if errors is not None:
+        errors = _array(errors, "errors").ravel()
+        if errors.shape != differences.shape:
+            raise PhotometryError(f"errors ({errors.size}) must give one uncertainty per star ({differences.size}).")
+        finite &= np.isfinite(errors) & (errors > 0)
     if finite.sum() < min_stars:
         raise PhotometryError(
             f"Only {int(finite.sum())} matched star(s) with finite magnitudes: at least {min_stars} are needed for "
@@ -165,6 +178,11 @@ def fit_zero_point(catalog_mag, instrumental_mag, sigma: float = 3.0, min_stars:
         warnings.warn(f"The zero point rests on only {kept.size} stars: its uncertainty is itself uncertain.",
                       PhotometryWarning, stacklevel=2)
     error = 1.2533 * scatter / math.sqrt(kept.size)
+    if errors is not None:
+        weights = 1.0 / errors[used] ** 2
+        value = float(np.sum(weights * differences[used]) / np.sum(weights))
+        chi2 = float(np.sum(weights * (differences[used] - value) ** 2)) / max(1, kept.size - 1)
+        error = math.sqrt(max(1.0, chi2) / float(np.sum(weights)))
     return ZeroPoint(value, float(error), scatter, int(kept.size), int(finite.sum() - kept.size), used, differences)
 
 
