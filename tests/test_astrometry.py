@@ -128,3 +128,15 @@ def test_fit_wcs_needs_enough_stars():
         fit_wcs(xy, ra, dec, sip_degree=2)
     with pytest.raises(AstrometryError, match="same stars"):
         fit_wcs(xy, ra[:3], dec)
+
+
+def test_match_stars_pairs_then_fit_wcs_solves():
+    from ccdlab.astrometry import match_stars
+
+    xy, catalog, truth = field(rotation=-35.0)
+    pairs = match_stars(xy, catalog, 150.02, 30.03, 0.676, SHAPE)
+    assert len(pairs) > 20 and set(pairs.colnames) == {"x", "y", "ra", "dec", "catalog_row"}
+    wcs = fit_wcs(np.column_stack([pairs["x"], pairs["y"]]), pairs["ra"], pairs["dec"])
+    grid = np.column_stack([np.linspace(0, SHAPE[1] - 1, 5), np.linspace(0, SHAPE[0] - 1, 5)])
+    ra, dec = truth.all_pix2world(grid[:, 0], grid[:, 1], 0)
+    assert np.max(sky_residuals(wcs, grid, ra, dec)) < 0.1

@@ -29,7 +29,7 @@ import numpy as np
 from ccdlab.errors import AstrometryError
 
 __all__ = ["WCS_KEYWORDS", "Solution", "remove_wcs", "header_pointing", "pixel_scale", "project",
-           "fit_wcs", "sky_residuals", "solve_field", "solve_frame", "solved_header"]
+           "fit_wcs", "sky_residuals", "match_stars", "solve_field", "solve_frame", "solved_header"]
 
 #: Header keywords of a celestial WCS (and its SIP distortion), removed by :func:`remove_wcs`.
 WCS_KEYWORDS = ("WCSAXES", "CTYPE1", "CTYPE2", "CUNIT1", "CUNIT2", "CRVAL1", "CRVAL2", "CRPIX1", "CRPIX2",
@@ -355,6 +355,99 @@ def _describe(wcs) -> tuple[float, float]:
     return scale, rotation
 
 
+def _first_wcs(positions, catalog, ra, dec, scale, shape, search_radius, scale_tolerance, n_stars):
+    """``(xy, first WCS)``: the pattern match turned into a rough TAN WCS (see :func:`solve_field`)."""
+    from astropy.table import Table
+    from astropy.wcs import WCS
+
+    from ccdlab.patterns import match_patterns
+    from ccdlab.sources import positions_of
+
+    xy = positions_of(positions)
+    if not isinstance(catalog, Table) or not {"ra", "dec"} <= set(catalog.colnames):
+        raise AstrometryError("The catalogue must be a table with ra and dec (degrees): use crossmatch.read_catalog.")
+    if len(xy) < 4:
+        raise AstrometryError(f"Only {len(xy)} stars detected: plate solving needs at least 4 (lower the threshold).")
+    if not (scale and scale > 0):
+        raise AstrometryError(f"The pixel scale must be a positive number of arcsec per pixel; got {scale!r}.")
+    ny, nx = (int(v) for v in shape)
+    half_diagonal = 0.5 * math.hypot(nx, ny) * scale / 3600.0
+    reach = half_diagonal + search_radius / 60.0
+    cat_ra, cat_dec = np.asarray(catalog["ra"], float), np.asarray(catalog["dec"], float)
+    xi, eta = project(cat_ra, cat_dec, ra, dec)
+    near = np.hypot(xi, eta) <= reach
+    if "mag" in catalog.colnames:
+        order = np.argsort(np.where(near, np.asarray(catalog["mag"], float), np.inf), kind="stable")
+    else:
+        order = np.arange(len(catalog))
+    order = order[near[order]]
+    if order.size < 4:
+        raise AstrometryError(
+            f"The catalogue has {order.size} stars within {reach * 60:.1f} arcmin of RA {ra:.4f}, Dec {dec:.4f}: is "
+            "the pointing right, and does the catalogue cover the field?")
+    sources = xy[: int(n_stars)]
+    # The catalogue's brightest stars, as many per unit area as the frame's brightest detections.
+    area_ratio = math.pi * reach ** 2 / (nx * ny * (scale / 3600.0) ** 2)
+    n_target = int(min(order.size, max(3 * len(sources), math.ceil(1.5 * len(sources) * area_ratio)), 3000))
+    picked = order[:n_target]
+    degrees_per_pixel = scale / 3600.0
+    plane = np.column_stack([-xi[picked], eta[picked]]) / degrees_per_pixel  # east to the left: -xi
+    centred = sources - [(nx - 1) / 2.0, (ny - 1) / 2.0]
+    match = match_patterns(centred, plane, scale=1.0, scale_tolerance=scale_tolerance, tolerance=3.0,
+                           min_matches=min(len(sources), max(6, len(sources) // 3)))
+    # A first WCS from the pattern's transformation: plane = M @ (pixel - centre) + t.
+    first = WCS(naxis=2)
+    first.wcs.ctype = ["RA---TAN", "DEC--TAN"]
+    first.wcs.crval = [ra, dec]
+    inverse = np.linalg.inv(match.matrix)
+    # pixel = centre + inverse @ (plane - t): move the reference pixel to where the pointing lands
+    shift = inverse @ (-match.offset)
+    first.wcs.crpix = [(nx - 1) / 2.0 + shift[0] + 1.0, (ny - 1) / 2.0 + shift[1] + 1.0]
+    first.wcs.cd = np.diag([-degrees_per_pixel, degrees_per_pixel]) @ match.matrix
+    return xy, first
+
+
+def match_stars(positions, catalog, ra: float, dec: float, scale: float, shape, search_radius: float = 10.0,
+                scale_tolerance: float = 0.05, n_stars: int = 30, max_distance: float = 3.0):
+    """Pair the frame's stars with catalogue stars by their pattern: the first half of :func:`solve_field`.
+
+    The brightest stars' triangles are matched to the catalogue's (:func:`ccdlab.patterns.match_patterns`),
+    which gives a rough WCS; through it, every star within ``max_distance`` pixels of a catalogue
+    star is paired with it. A WCS fitted to the pairs (:func:`fit_wcs`) is the plate solution.
+
+    Parameters
+    ----------
+    positions, catalog, ra, dec, scale, shape, search_radius, scale_tolerance, n_stars
+        As for :func:`solve_field`.
+    max_distance : float
+        Largest distance (pixels, through the rough WCS) of a pair.
+
+    Returns
+    -------
+    astropy.table.Table
+        One row per pair: ``x``, ``y`` (pixels), ``ra``, ``dec`` (the catalogue's, degrees) and
+        ``catalog_row``.
+
+    Raises
+    ------
+    AstrometryError
+        As :func:`solve_field`.
+
+    Examples
+    --------
+    >>> pairs = match_stars(stars, catalog, 339.8, 33.95, 0.676, data.shape)  # doctest: +SKIP
+    >>> wcs = fit_wcs(np.column_stack([pairs["x"], pairs["y"]]), pairs["ra"], pairs["dec"])  # doctest: +SKIP
+    """
+    from astropy.table import Table
+
+    xy, first = _first_wcs(positions, catalog, ra, dec, scale, shape, search_radius, scale_tolerance, n_stars)
+    cat_ra, cat_dec = np.asarray(catalog["ra"], float), np.asarray(catalog["dec"], float)
+    stars, rows = _match_by_wcs(first, xy, cat_ra, cat_dec, float(max_distance))
+    order = np.argsort(stars)
+    stars, rows = stars[order], rows[order]
+    return Table({"x": xy[stars, 0], "y": xy[stars, 1], "ra": cat_ra[rows], "dec": cat_dec[rows], "catalog_row": rows})
+
+
 def solve_field(positions, catalog, ra: float, dec: float, scale: float, shape, search_radius: float = 10.0,
                 scale_tolerance: float = 0.05, n_stars: int = 30, sip_degree="auto") -> Solution:
     """Plate-solve a frame from its stars and a catalogue, starting from a rough pointing.
@@ -407,55 +500,11 @@ def solve_field(positions, catalog, ra: float, dec: float, scale: float, shape, 
     >>> solution.rms < 0.01, solution.n_matched == int(seen.sum())
     (True, True)
     """
-    from astropy.table import Table
-    from astropy.wcs import WCS
-
-    from ccdlab.patterns import match_patterns
-    from ccdlab.sources import positions_of
-
-    xy = positions_of(positions)
-    if not isinstance(catalog, Table) or not {"ra", "dec"} <= set(catalog.colnames):
-        raise AstrometryError("The catalogue must be a table with ra and dec (degrees): use crossmatch.read_catalog.")
     if sip_degree not in ("auto", None) and not (isinstance(sip_degree, (int, np.integer)) and 2 <= sip_degree <= 5):
         raise AstrometryError(f"sip_degree must be 'auto', None or a whole number from 2 to 5; got {sip_degree!r}.")
-    if len(xy) < 4:
-        raise AstrometryError(f"Only {len(xy)} stars detected: plate solving needs at least 4 (lower the threshold).")
-    if not (scale and scale > 0):
-        raise AstrometryError(f"The pixel scale must be a positive number of arcsec per pixel; got {scale!r}.")
-    ny, nx = (int(v) for v in shape)
-    half_diagonal = 0.5 * math.hypot(nx, ny) * scale / 3600.0
-    reach = half_diagonal + search_radius / 60.0
+    xy, first = _first_wcs(positions, catalog, ra, dec, scale, shape, search_radius, scale_tolerance, n_stars)
     cat_ra, cat_dec = np.asarray(catalog["ra"], float), np.asarray(catalog["dec"], float)
-    xi, eta = project(cat_ra, cat_dec, ra, dec)
-    near = np.hypot(xi, eta) <= reach
-    if "mag" in catalog.colnames:
-        order = np.argsort(np.where(near, np.asarray(catalog["mag"], float), np.inf), kind="stable")
-    else:
-        order = np.arange(len(catalog))
-    order = order[near[order]]
-    if order.size < 4:
-        raise AstrometryError(
-            f"The catalogue has {order.size} stars within {reach * 60:.1f} arcmin of RA {ra:.4f}, Dec {dec:.4f}: is "
-            "the pointing right, and does the catalogue cover the field?")
-    sources = xy[: int(n_stars)]
-    # The catalogue's brightest stars, as many per unit area as the frame's brightest detections.
-    area_ratio = math.pi * reach ** 2 / (nx * ny * (scale / 3600.0) ** 2)
-    n_target = int(min(order.size, max(3 * len(sources), math.ceil(1.5 * len(sources) * area_ratio)), 3000))
-    picked = order[:n_target]
-    degrees_per_pixel = scale / 3600.0
-    plane = np.column_stack([-xi[picked], eta[picked]]) / degrees_per_pixel  # east to the left: -xi
-    centred = sources - [(nx - 1) / 2.0, (ny - 1) / 2.0]
-    match = match_patterns(centred, plane, scale=1.0, scale_tolerance=scale_tolerance, tolerance=3.0,
-                           min_matches=min(len(sources), max(6, len(sources) // 3)))
-    # A first WCS from the pattern's transformation: plane = M @ (pixel - centre) + t.
-    first = WCS(naxis=2)
-    first.wcs.ctype = ["RA---TAN", "DEC--TAN"]
-    first.wcs.crval = [ra, dec]
-    inverse = np.linalg.inv(match.matrix)
-    # pixel = centre + inverse @ (plane - t): move the reference pixel to where the pointing lands
-    shift = inverse @ (-match.offset)
-    first.wcs.crpix = [(nx - 1) / 2.0 + shift[0] + 1.0, (ny - 1) / 2.0 + shift[1] + 1.0]
-    first.wcs.cd = np.diag([-degrees_per_pixel, degrees_per_pixel]) @ match.matrix
+    ny, nx = (int(v) for v in shape)
     # Every detected star, paired through the first WCS, then a least-squares fit, three times, tighter.
     # SIP terms are tried at each round (before outliers are clipped: a distorted corner is no outlier).
     wcs, radius, degree = first, 5.0, None
