@@ -52,7 +52,8 @@ def test_catalogue_truth_missing_spurious_variable(night, catalog, photometry):
     truth = Table.read(night / "truth" / "catalog_truth.ecsv")
     kinds = {k: int(np.sum(truth["kind"] == k)) for k in ("star", "variable", "missing", "spurious", "too faint")}
     assert kinds["missing"] > 0 and kinds["spurious"] > 0 and kinds["variable"] > 0
-    assert photometry["catalog"]["n_entries"] == len(catalog) == kinds["star"] + kinds["variable"] + kinds["spurious"]
+    assert photometry["catalog"]["n_entries"] == len(catalog) == kinds["star"] + kinds["variable"] + kinds["spurious"] \
+        + int(np.sum(truth["kind"] == "saturated"))
     listed = truth[(truth["kind"] == "star")]
     by_id = {int(s): i for i, s in enumerate(catalog["source_id"])}
     rows = [by_id[int(s)] for s in listed["source_id"]]

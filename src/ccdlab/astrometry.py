@@ -363,6 +363,8 @@ def _first_wcs(positions, catalog, ra, dec, scale, shape, search_radius, scale_t
     from ccdlab.patterns import match_patterns
     from ccdlab.sources import positions_of
 
+    if isinstance(positions, Table) and "flux" in positions.colnames:  # brightest first
+        positions = positions[np.argsort(-np.nan_to_num(np.asarray(positions["flux"], float), nan=-np.inf), kind="stable")]
     xy = positions_of(positions)
     if not isinstance(catalog, Table) or not {"ra", "dec"} <= set(catalog.colnames):
         raise AstrometryError("The catalogue must be a table with ra and dec (degrees): use crossmatch.read_catalog.")
@@ -455,7 +457,8 @@ def solve_field(positions, catalog, ra: float, dec: float, scale: float, shape, 
     Parameters
     ----------
     positions : table or array-like
-        The frame's detected stars, brightest first (e.g. :func:`ccdlab.sources.detect_stars`).
+        The frame's detected stars, brightest first (a table with a ``flux`` column is sorted), e.g.
+        :func:`ccdlab.sources.detect_stars`.
     catalog : astropy.table.Table
         Reference stars with ``ra``, ``dec`` (degrees) and ``mag`` (:func:`ccdlab.crossmatch.read_catalog`).
     ra, dec : float

@@ -27,6 +27,7 @@ LESSONS = (
     "05_calibration",
     "06_cosmic_rays",
     "07_stacking",
+    "09_photometry",
 )
 
 

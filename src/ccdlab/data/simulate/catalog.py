@@ -4,7 +4,8 @@ Photometry needs a catalogue of the field: the magnitudes of known stars set the
 their positions solve the astrometry. A real survey query (PanSTARRS, Gaia...) returns every
 source within a radius of the pointing, with measured positions and magnitudes that carry errors,
 down to the survey's limit, and it is never perfect: a few stars are missing (blends, artefacts,
-gaps) and a few entries are spurious; some stars have varied since the survey looked.
+gaps) and a few entries are spurious; some stars have varied since the survey looked, and the
+brightest saturated the survey's own images, so it lists them too faint.
 
 :func:`write_catalog` reads what :mod:`ccdlab.data.simulate.night` wrote into ``truth/`` (the
 stars, the frames' seeing, sky and dithers, the flat) and writes::
@@ -40,6 +41,7 @@ __all__ = [
     "CATALOG_FOLDER",
     "CATALOG_NAME",
     "SURVEY_LIMIT",
+    "SURVEY_SATURATION",
     "CONE_MARGIN_ARCMIN",
     "moffat_encircled",
     "survey_mag_error",
@@ -57,6 +59,10 @@ CATALOG_NAME = "reference_catalog.ecsv"
 
 #: The survey's 5-sigma limiting magnitude: fainter entries are not in the catalogue.
 SURVEY_LIMIT = 21.0
+
+#: Stars brighter than this saturate the survey's own images: it lists them too faint, by 0.5-2 mag
+#: (as PanSTARRS does brighter than ~14-14.5), with errors that do not say so.
+SURVEY_SATURATION = 14.5
 
 #: The catalogue's cone reaches this far beyond the frame's corners (arcmin).
 CONE_MARGIN_ARCMIN = 6.0
@@ -152,7 +158,7 @@ def reference_catalog(stars: Table, shape, seed: int, center=(339.75, 33.9), rot
         The catalogue (``source_id``, ``ra``, ``dec``, ``ra_err``, ``dec_err`` in arcsec,
         ``mag``, ``mag_err``; ``meta`` with ``MAGLIM`` and the cone), and its truth: one row per
         simulated star in the cone and per spurious entry (``kind``: ``'star'``, ``'variable'``,
-        ``'missing'``, ``'too faint'``, ``'spurious'``; ``true_mag``, ``true_ra``, ``true_dec``,
+        ``'saturated'`` (listed too faint), ``'missing'``, ``'too faint'``, ``'spurious'``; ``true_mag``, ``true_ra``, ``true_dec``,
         ``in_frame``, ``source_id``, -1 when not in the catalogue).
 
     Examples
@@ -181,6 +187,9 @@ def reference_catalog(stars: Table, shape, seed: int, center=(339.75, 33.9), rot
     kind[variable] = "variable"
     mag_err = survey_mag_error(true_mag + offset)
     mag = true_mag + offset + rng.normal(0.0, 1.0, n) * mag_err
+    bright = true_mag < SURVEY_SATURATION
+    mag[bright] += rng.uniform(0.5, 2.0, bright.sum())
+    kind[bright] = "saturated"
     kind[mag >= SURVEY_LIMIT] = "too faint"
     missing = (rng.random(n) < MISSING_FRACTION) & (kind != "too faint")
     kind[missing] = "missing"
@@ -190,7 +199,7 @@ def reference_catalog(stars: Table, shape, seed: int, center=(339.75, 33.9), rot
     obs_dec = dec + rng.normal(0.0, 1.0, n) * pos_err / 3600.0
 
     # Spurious entries: anywhere in the cone, near the survey's limit.
-    listed = (kind == "star") | (kind == "variable")
+    listed = (kind == "star") | (kind == "variable") | (kind == "saturated")
     n_spurious = max(1, int(round(SPURIOUS_FRACTION * listed.sum())))
     radius = _cone_radius_deg((ny, nx))
     r = radius * np.sqrt(rng.random(n_spurious))
@@ -247,7 +256,8 @@ def reference_catalog(stars: Table, shape, seed: int, center=(339.75, 33.9), rot
     truth.meta["description"] = (
         "Truth of the reference catalogue: every simulated star in its cone (frame_star: its row in "
         "stars.ecsv, -1 beyond the frame) and every spurious entry. kind: star (listed), variable (listed, "
-        "its magnitude changed since the survey), missing (left out), too faint (below the survey limit), "
+        "its magnitude changed since the survey), saturated (listed too faint: it saturated the survey's images), "
+        "missing (left out), too faint (below the survey limit), "
         "spurious (no star there). source_id: the catalogue entry, -1 when not listed."
     )
     return catalog, truth
@@ -388,6 +398,7 @@ def write_catalog(folder) -> Path:
             "file": f"{CATALOG_FOLDER}/{CATALOG_NAME}", "maglim": SURVEY_LIMIT, "n_entries": len(catalog),
             "n_listed_stars": int(np.sum(truth["kind"] == "star")),
             "n_variable": int(np.sum(truth["kind"] == "variable")),
+            "n_saturated": int(np.sum(truth["kind"] == "saturated")), "saturation": SURVEY_SATURATION,
             "n_missing": int(np.sum(truth["kind"] == "missing")),
             "n_spurious": int(np.sum(truth["kind"] == "spurious")),
             "n_in_frame_listed": int(np.sum(listed["in_frame"])),
