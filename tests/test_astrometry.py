@@ -140,3 +140,10 @@ def test_match_stars_pairs_then_fit_wcs_solves():
     grid = np.column_stack([np.linspace(0, SHAPE[1] - 1, 5), np.linspace(0, SHAPE[0] - 1, 5)])
     ra, dec = truth.all_pix2world(grid[:, 0], grid[:, 1], 0)
     assert np.max(sky_residuals(wcs, grid, ra, dec)) < 0.1
+
+
+def test_pixel_scale_reads_wcs_values_stored_as_text():
+    header = fits.Header({"CTYPE1": "RA---TAN", "CTYPE2": "DEC--TAN", "CRVAL1": "150.0", "CRVAL2": "30.0",
+                          "CRPIX1": "100.0", "CRPIX2": "100.0", "CD1_1": "-1.8778e-4", "CD1_2": "0.0",
+                          "CD2_1": "0.0", "CD2_2": "1.8778e-4"})
+    assert pixel_scale(header) == pytest.approx(0.676, rel=1e-3)

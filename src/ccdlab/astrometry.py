@@ -168,12 +168,12 @@ def pixel_scale(header, default: float | None = None) -> float:
     0.676
     """
     if str(header.get("CTYPE1", "")).upper().startswith("RA"):
-        from astropy.wcs import WCS
+        from ccdlab.stack import frame_wcs  # reads WCS values stored as text
 
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                matrix = WCS(header).celestial.pixel_scale_matrix
+                matrix = frame_wcs(header).pixel_scale_matrix
             value = math.sqrt(abs(float(np.linalg.det(matrix)))) * 3600.0
             if math.isfinite(value) and value > 0:
                 return value
