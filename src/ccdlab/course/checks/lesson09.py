@@ -173,7 +173,7 @@ def aperture_flux_function(radius: float, annulus, gain: float, readnoise: float
     >>> image = np.full((60, 60), 100.0); image[30, 30] += 1000.0
     >>> flux, flux_err = aperture_flux_function(3.0, (6.0, 9.0), 1.0, 0.0)(image, np.array([[30.0, 30.0]]))
     >>> round(float(flux[0])), round(float(flux_err[0]), 1)
-    (1000, 59.7)
+    (1000, 61.9)
     """
     from photutils.aperture import ApertureStats, CircularAnnulus, CircularAperture, aperture_photometry
 
