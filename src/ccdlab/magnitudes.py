@@ -113,11 +113,10 @@ def measure_magnitudes(data, header=None, catalog=None, method: str = "aperture"
     >>> round(table.meta["ZP"], 2)  # doctest: +SKIP
     23.35
     """
-    from ccdlab.aperture import aperture_correction, measure_apertures
+    from ccdlab.aperture import aperture_correction, empty_sky_noise, measure_apertures
     from ccdlab.background import estimate_background
     from ccdlab.camera import camera_parameters
     from ccdlab.errors import CameraWarning
-    from ccdlab.photometry import empty_aperture_noise
     from ccdlab.sources import DEFAULT_FWHM, detect_stars, measure_fwhm
     from ccdlab.zeropoint import fit_zero_point, instrumental_magnitude, limiting_magnitude
 
@@ -130,14 +129,15 @@ def measure_magnitudes(data, header=None, catalog=None, method: str = "aperture"
     background = estimate_background(data)
     saturation_adu = 0.9 * camera.satlevel_adu
     guess = DEFAULT_FWHM if fwhm is None else float(fwhm)
+    margin = 1.3 * 3.5 * guess + 1.0  # the annulus's outer radius if the seeing is up to 30 % worse than guessed
     stars = detect_stars(data, fwhm=guess, threshold=threshold, background=background, saturation=saturation_adu,
-                         margin=3.5 * guess + 1.0)
+                         margin=margin)
     if fwhm is None:  # measured on the brightest clean stars; detection again only if the guess was far off
         clean = stars[stars["clean"]][:20]
         fwhm = measure_fwhm(data, clean if len(clean) >= 3 else None, background=background, guess=guess)
     radius = round(1.5 * fwhm, 2) if radius is None else float(radius)
     annulus = (round(max(radius + 2.0, 2.5 * fwhm), 2), round(max(radius + 6.0, 3.5 * fwhm), 2))
-    if abs(fwhm / guess - 1.0) > 0.3 or annulus[1] + 1.0 > stars.meta.get("margin", 3.5 * guess + 1.0) + 0.5:
+    if abs(fwhm / guess - 1.0) > 0.3 or annulus[1] + 1.0 > margin + 0.01:
         stars = detect_stars(data, fwhm=fwhm, threshold=threshold, background=background,
                              saturation=saturation_adu, margin=annulus[1] + 1.0)
     if len(stars) == 0:
@@ -206,7 +206,8 @@ def measure_magnitudes(data, header=None, catalog=None, method: str = "aperture"
         table["zp_star"][np.flatnonzero(usable)[zero_point.used]] = True
         table["mag"] = table["mag_inst"] + zero_point.value
         table["mag_err"] = np.hypot(table["mag_inst_err"], zero_point.error)
-        noise = empty_aperture_noise(data, radius, annulus)
+        noise = empty_sky_noise(data, stars, radius, annulus, gain=camera.gain, readnoise=camera.readnoise,
+                                background=background)
         meta.update(ZP=round(zero_point.value, 5), ZP_ERR=round(zero_point.error, 5), NZP=zero_point.n_used,
                     ZPSCATTER=round(zero_point.scatter, 5),
                     MAGLIM=round(limiting_magnitude(zero_point.value, noise, exptime, 5.0, apcorr), 4))

@@ -34,7 +34,7 @@ _image = functools.partial(validate.image, error=PhotometryError, need_finite=Tr
                            hint="Pass one calibrated frame (a 2-D array), e.g. read_frame(path)[0].")
 
 
-def psf_stars(stars: Table, size: int = DEFAULT_PSF_SIZE, max_stars: int = 40) -> Table:
+def psf_stars(stars: Table, size: int = DEFAULT_PSF_SIZE, max_stars: int = 40, min_peak: float = 20.0) -> Table:
     """The stars to build a PSF from: the brightest clean ones with no detected neighbour in their stamp.
 
     Parameters
@@ -46,6 +46,9 @@ def psf_stars(stars: Table, size: int = DEFAULT_PSF_SIZE, max_stars: int = 40) -
         The stamp's side (pixels): a neighbour within ``size`` pixels disqualifies a star.
     max_stars : int
         How many to keep at most.
+    min_peak : float
+        Only stars whose peak is this many sky sigmas high (``peak`` over the table's
+        ``meta["sky_rms"]``, when both are there): a faint star adds more noise than shape.
 
     Returns
     -------
@@ -60,6 +63,9 @@ def psf_stars(stars: Table, size: int = DEFAULT_PSF_SIZE, max_stars: int = 40) -
     """
     xy = positions_of(stars)
     keep = np.asarray(stars["clean"], bool) if "clean" in stars.colnames else np.ones(len(xy), bool)
+    noise = stars.meta.get("sky_rms") if hasattr(stars, "meta") else None
+    if noise and "peak" in stars.colnames:
+        keep &= np.asarray(stars["peak"], float) >= min_peak * float(noise)
     if len(xy) > 1:
         from scipy.spatial import cKDTree
 
@@ -173,7 +179,8 @@ def psf_photometry(data, psf, positions, background=None, fit_shape: int = 7, ga
     astropy.table.Table
         One row per position, in order: ``x``, ``y`` (fitted), ``flux``, ``flux_err`` (ADU),
         ``snr``, ``qfit`` (fit quality: 0 is perfect) and ``flags`` (photutils' flags; 0 is clean).
-        A position whose fit failed has NaN flux.
+        A position whose fit failed, or ran more than half the fit box away, keeps its first
+        position and has NaN flux.
 
     Raises
     ------
@@ -241,6 +248,8 @@ def psf_photometry(data, psf, positions, background=None, fit_shape: int = 7, ga
     out["flags"][~inside] = -1
     with np.errstate(invalid="ignore", divide="ignore"):
         out["snr"] = out["flux"] / out["flux_err"]
-    far = np.hypot(out["x"] - xy[:, 0], out["y"] - xy[:, 1]) > max(2.0, half)  # the fit ran off to a neighbour
+    with np.errstate(invalid="ignore"):
+        far = ~(np.hypot(out["x"] - xy[:, 0], out["y"] - xy[:, 1]) <= max(2.0, half))  # ran off, or failed
     out["flux"][far] = np.nan
+    out["x"][far], out["y"][far] = xy[far, 0], xy[far, 1]
     return Table(out, meta={"fit_shape": int(fit_shape), "gain": gain, "readnoise": readnoise})

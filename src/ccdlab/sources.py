@@ -25,7 +25,8 @@ from astropy.table import Table
 from ccdlab import validate
 from ccdlab.errors import PhotometryError
 
-__all__ = ["DEFAULT_FWHM", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN", "detect_stars", "measure_fwhm", "positions_of"]
+__all__ = ["DEFAULT_FWHM", "DEFAULT_THRESHOLD", "DEFAULT_MARGIN", "detect_stars", "measure_fwhm", "positions_of",
+           "within"]
 
 #: A first guess of the seeing (pixels): the course's stars have 3.3-3.9 px.
 DEFAULT_FWHM = 3.5
@@ -85,19 +86,41 @@ def positions_of(stars) -> np.ndarray:
     return xy
 
 
+def within(flags: np.ndarray, xy: np.ndarray, radius: float) -> np.ndarray:
+    """For each ``(x, y)``: is a True pixel of ``flags`` (e.g. NaN, saturated) within ``radius`` pixels?
+
+    Only the pixels around each position are looked at, so it costs little on a large frame.
+
+    Examples
+    --------
+    >>> flags = np.zeros((20, 20), bool); flags[10, 15] = True
+    >>> within(flags, np.array([[12.0, 10.0], [3.0, 3.0]]), 3.5).tolist()
+    [True, False]
+    """
+    flags = np.asarray(flags, bool)
+    ny, nx = flags.shape
+    out = np.zeros(len(xy), bool)
+    if not flags.any():
+        return out
+    reach = int(math.ceil(radius))
+    for k, (x, y) in enumerate(np.asarray(xy, float)):
+        ix, iy = int(round(x)), int(round(y))
+        x0, x1, y0, y1 = max(ix - reach, 0), min(ix + reach + 1, nx), max(iy - reach, 0), min(iy + reach + 1, ny)
+        if x0 >= x1 or y0 >= y1:
+            continue
+        window = flags[y0:y1, x0:x1]
+        if window.any():
+            yy, xx = np.nonzero(window)
+            out[k] = bool(np.any((xx + x0 - x) ** 2 + (yy + y0 - y) ** 2 <= radius ** 2))
+    return out
+
+
 def _near_bad(shape, bad: np.ndarray, xy: np.ndarray, margin: float) -> np.ndarray:
     """True for positions within ``margin`` pixels of the edge or of a bad pixel."""
-    from scipy.ndimage import distance_transform_edt
-
     ny, nx = shape
     x, y = xy[:, 0], xy[:, 1]
     near = (x < margin) | (x > nx - 1 - margin) | (y < margin) | (y > ny - 1 - margin)
-    if bad.any():
-        distance = distance_transform_edt(~bad)
-        ix = np.clip(np.round(x).astype(int), 0, nx - 1)
-        iy = np.clip(np.round(y).astype(int), 0, ny - 1)
-        near |= distance[iy, ix] <= margin
-    return near
+    return near | within(bad, xy, margin)
 
 
 def measure_fwhm(data, positions=None, background=None, n_stars: int = 20, guess: float = DEFAULT_FWHM,
@@ -241,14 +264,8 @@ def detect_stars(data, fwhm: float | None = DEFAULT_FWHM, threshold: float = DEF
         ny, nx = data.shape
         ix = np.clip(np.round(xy[:, 0]).astype(int), 0, nx - 1)
         iy = np.clip(np.round(xy[:, 1]).astype(int), 0, ny - 1)
-        if saturation is not None:
-            from scipy.ndimage import distance_transform_edt
-
-            full = np.nan_to_num(data, nan=0.0) >= float(saturation)
-            if full.any():  # its own core, or a saturated neighbour's wings and bleed trail
-                saturated = distance_transform_edt(~full)[iy, ix] <= 4.0 * fwhm
-            else:
-                saturated = np.zeros(len(xy), bool)
+        if saturation is not None:  # its own core, or a saturated neighbour's wings and bleed trail
+            saturated = within(np.nan_to_num(data, nan=0.0) >= float(saturation), xy, 4.0 * fwhm)
         else:
             saturated = np.zeros(len(xy), bool)
         near = _near_bad(data.shape, bad, xy, margin)

@@ -236,7 +236,7 @@ def other_epsf(c):
     from ccdlab.psf import build_psf, psf_stars
 
     r = recipe(c)
-    return build_psf(frame(c), psf_stars(_l09().stars_of(c.night)), background=r["background"], oversampling=3)
+    return build_psf(frame(c), psf_stars(_l09().stars_of(c.night)), background=r["background"], size=25, maxiters=10)
 
 
 # --- 9.6: the limiting magnitude ---------------------------------------------------------------------
@@ -415,7 +415,7 @@ CASES = {
         valid("sky map subtracted first, no local background",
               lambda c: {"psf_flux": psf_function(c, local=False, subtract=True)}),
         valid("fit_shape 5", lambda c: {"psf_flux": psf_function(c, fit_shape=5)}),
-        valid("an ePSF oversampled 3 times", lambda c: {"psf_flux": psf_function(c, epsf=other_epsf(c))}),
+        valid("an ePSF of 25-pixel stamps, 10 iterations", lambda c: {"psf_flux": psf_function(c, epsf=other_epsf(c))}),
         mistake("the aperture fluxes", lambda c: {"psf_flux": lambda image, positions: reference_aperture(c)(image, positions)[0]},
                 "aperture fluxes"),
         mistake("no sky subtracted", lambda c: {"psf_flux": psf_function(c, local=False)}, "sky is still under them"),
