@@ -721,7 +721,7 @@ def psf_check(night, psf_flux):
         ratio = flux[bright] / true[bright]
     median = float(np.nanmedian(ratio)) if np.isfinite(ratio).any() else math.nan
     scatter = float(np.nanmedian(np.abs(ratio / median - 1))) * 1.4826 if math.isfinite(median) and median else math.inf
-    if 0.9 <= median <= 1.06 and scatter < 0.03 and not np.allclose(flux, ap_flux, rtol=1e-6, equal_nan=True):
+    if 0.9 <= median <= 1.06 and scatter < 0.05 and not np.allclose(flux, ap_flux, rtol=1e-6, equal_nan=True):
         return [Part(name, True, reference=psf_flux)]
     if np.allclose(flux[bright], ap_flux[bright], rtol=1e-6):
         hint = "These are the aperture fluxes: fit the PSF (PSFPhotometry with the ePSF) and return its flux_fit."
