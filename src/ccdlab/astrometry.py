@@ -250,7 +250,8 @@ def fit_wcs(xy, ra, dec, sip_degree: int | None = None, center=None):
     sip_degree : int or None
         Add SIP polynomial distortion terms of this degree (2 or 3); None: plain TAN.
     center : (float, float), optional
-        The reference pixel; by default the centre of the points.
+        The tangent point, RA and Dec in degrees (e.g. where the frame's centre looks); by default
+        the star nearest the middle of the points.
 
     Returns
     -------
@@ -284,26 +285,16 @@ def fit_wcs(xy, ra, dec, sip_degree: int | None = None, center=None):
         raise AstrometryError(f"A {'TAN' if sip_degree is None else f'TAN-SIP (degree {sip_degree})'} fit needs at "
                               f"least {need} matched stars; got {len(xy)}.")
     world = SkyCoord(ra, dec, unit="deg")
-    if center is None:
+    if center is None:  # the tangent point: the star nearest the middle of the stars
         mid = xy.mean(axis=0)
         nearest = int(np.argmin(np.hypot(*(xy - mid).T)))
         proj_point = SkyCoord(ra[nearest], dec[nearest], unit="deg")
-    else:
-        proj_point = "center"
+    else:  # the sky position of a pixel (e.g. the frame's centre), given as (ra, dec) in degrees
+        proj_point = SkyCoord(float(center[0]), float(center[1]), unit="deg")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        wcs = fit_wcs_from_points((xy[:, 0], xy[:, 1]), world, proj_point=proj_point, projection="TAN",
-                                  sip_degree=sip_degree)
-    if center is not None:
-        # re-express with the reference pixel at `center` (same mapping): a plain TAN fitted about it
-        cx, cy = float(center[0]), float(center[1])
-        ra_c, dec_c = wcs.all_pix2world([cx], [cy], 0)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            wcs = fit_wcs_from_points((xy[:, 0], xy[:, 1]), world,
-                                      proj_point=SkyCoord(ra_c[0], dec_c[0], unit="deg"), projection="TAN",
-                                      sip_degree=sip_degree)
-    return wcs
+        return fit_wcs_from_points((xy[:, 0], xy[:, 1]), world, proj_point=proj_point, projection="TAN",
+                                   sip_degree=sip_degree)
 
 
 def _match_by_wcs(wcs, xy, catalog_ra, catalog_dec, radius_pix):
@@ -331,9 +322,9 @@ def _match_by_wcs(wcs, xy, catalog_ra, catalog_dec, radius_pix):
     return stars[keep], picked[keep]
 
 
-def _best_fit(xy, ra, dec, center, sip_degree):
-    """``(wcs, rms, degree)``: TAN, or TAN-SIP when forced, or when 'auto' and it lowers the RMS by a fifth
-    (degree 3 with 40 stars or more, which also holds a radial distortion, else 2)."""
+def _best_fit(xy, ra, dec, center, sip_degree, try_sip: bool = True):
+    """``(wcs, rms, degree)``: TAN, or TAN-SIP when forced, or when 'auto' (and ``try_sip``) and it lowers
+    the RMS by a fifth (degree 3 with 40 stars or more, which also holds a radial distortion, else 2)."""
     def fitted(degree):
         wcs = fit_wcs(xy, ra, dec, degree, center)
         return wcs, float(np.sqrt(np.mean(sky_residuals(wcs, xy, ra, dec) ** 2))), degree
@@ -341,7 +332,7 @@ def _best_fit(xy, ra, dec, center, sip_degree):
     if sip_degree not in (None, "auto"):
         return fitted(int(sip_degree))
     plain = fitted(None)
-    if sip_degree == "auto" and len(xy) >= 30:
+    if sip_degree == "auto" and try_sip and len(xy) >= 30:
         sip = fitted(3 if len(xy) >= 40 else 2)
         if sip[1] < 0.8 * plain[1]:
             return sip
@@ -510,20 +501,26 @@ def solve_field(positions, catalog, ra: float, dec: float, scale: float, shape, 
     ny, nx = (int(v) for v in shape)
     # Every detected star, paired through the first WCS, then a least-squares fit, three times, tighter.
     # SIP terms are tried at each round (before outliers are clipped: a distorted corner is no outlier).
+    # SIP is tried in the first round; once it wins it stays (few fits: each is a least-squares problem).
     wcs, radius, degree = first, 5.0, None
-    center = ((nx - 1) / 2.0, (ny - 1) / 2.0)
-    for _ in range(3):
+    middle = ((nx - 1) / 2.0, (ny - 1) / 2.0)
+    for round_ in range(3):
         stars, rows = _match_by_wcs(wcs, xy, cat_ra, cat_dec, radius)
         if len(stars) < 3:
             raise AstrometryError("Too few stars matched the catalogue after the pattern match: the field may be "
                                   "crowded with stars the catalogue lacks, or the scale wrong.")
-        wcs, rms, degree = _best_fit(xy[stars], cat_ra[rows], cat_dec[rows], center, sip_degree)
+        center = tuple(float(v[0]) for v in wcs.all_pix2world([middle[0]], [middle[1]], 0))
+        wanted = degree if (degree is not None and sip_degree == "auto") else sip_degree
+        wcs, rms, degree = _best_fit(xy[stars], cat_ra[rows], cat_dec[rows], center, wanted,
+                                     try_sip=round_ == 0)
         residual = sky_residuals(wcs, xy[stars], cat_ra[rows], cat_dec[rows]) / scale  # pixels
         sigma = max(float(np.median(residual)) / 1.1774, 0.05)  # per axis: the median of a Rayleigh is 1.18 sigma
         radius = float(min(radius, max(1.0, 5.0 * sigma)))
         good = residual <= max(4.0 * sigma, 0.3)
         stars, rows = stars[good], rows[good]
-    wcs, rms, degree = _best_fit(xy[stars], cat_ra[rows], cat_dec[rows], center, sip_degree)
+    center = tuple(float(v[0]) for v in wcs.all_pix2world([middle[0]], [middle[1]], 0))
+    wcs, rms, degree = _best_fit(xy[stars], cat_ra[rows], cat_dec[rows], center,
+                                 degree if (degree is not None and sip_degree == "auto") else sip_degree)
     fitted_scale, rotation = _describe(wcs)
     if rms > scale or abs(fitted_scale / scale - 1.0) > 2 * scale_tolerance:
         raise AstrometryError(
