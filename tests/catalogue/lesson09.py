@@ -152,7 +152,7 @@ def zp_sample(c, flux_per_exposure=False, natural=False, unmatched=False):
 
     l09 = _l09()
     positions = l09.detections(c.night)
-    flux, flux_err = l09._reference_apertures(c.night)
+    flux, flux_err = l09.reference_apertures(c.night)
     header = l09.frame_of(c.night)[1]
     catalog = l09.catalog_of(c.night)
     ra, dec = WCS(header).pixel_to_world_values(positions[:, 0], positions[:, 1])
