@@ -39,3 +39,22 @@ def warm_night(tmp_path_factory) -> Path:
     from ccdlab.data.simulate import make_night
 
     return make_night(tmp_path_factory.mktemp("warm") / "night", size="tiny", progress=False, camera="warm")
+
+
+@pytest.fixture(scope="session")
+def tiny_reduced(tiny_night, tmp_path_factory) -> Path:
+    """ccdlab's reduction of the tiny night (bias, flat, cosmic rays), in a folder of its own; read-only."""
+    from ccdlab.reduce import reduce
+
+    out = tmp_path_factory.mktemp("tiny-reduced")
+    reduce(tiny_night, out, progress=False, verbose=False, jobs=1)
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny_first_proc(tiny_night, tiny_reduced) -> Path:
+    """The first cleaned science frame of the tiny night (``*.proc.fits``)."""
+    from ccdlab.reduce import output_name
+
+    first = sorted((tiny_night / "science").glob("*.fits"))[0]
+    return tiny_reduced / output_name(first.name, "proc")

@@ -65,7 +65,7 @@ def test_script_end_to_end(tmp_path):
     dest = tmp_path / "x"
     first = run_script("--size", "tiny", "--dest", str(dest), "--no-progress", cwd=tmp_path)
     assert first.returncode == 0, first.stderr
-    assert sorted(p.name for p in dest.iterdir()) == ["bias", "detector", "flats", "manifest.json", "science", "truth"]
+    assert sorted(p.name for p in dest.iterdir()) == ["bias", "catalog", "detector", "flats", "manifest.json", "science", "truth"]
     again = run_script("--size", "tiny", "--dest", str(dest), cwd=tmp_path)
     assert again.returncode == 0 and "nothing to do" in again.stdout
     kept = run_script("--dest", str(dest), cwd=tmp_path)  # what `make lab` runs: any verified night is kept

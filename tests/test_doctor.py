@@ -664,3 +664,14 @@ def test_run_falls_back_to_ascii_on_a_plain_console(night, monkeypatch):
     sys.stdout.flush()
     text = buffer.getvalue().decode("ascii")
     assert code == 0 and "+ layout:" in text
+
+
+def test_the_reference_catalogue_gets_its_own_line(night):
+    (night / "catalog").mkdir()
+    (night / "catalog" / "field.csv").write_text("RAJ2000,DEJ2000,rmag\n150.0,32.0,15.1\n150.01,32.0,16.2\n")
+    report = diagnose(night)
+    assert report.find("catalogue").message == "catalog/field.csv: 2 stars (columns RAJ2000, DEJ2000, rmag)"
+    assert "other files" not in statuses(report)
+    (night / "catalog" / "field.csv").write_text("x,y\n1,2\n")
+    check = diagnose(night).find("catalogue")
+    assert check.status == "warn" and "no ra, dec, mag column" in check.message

@@ -467,6 +467,27 @@ def test_fetch_default_creates_then_verifies(tmp_path):
     assert (dest / "manifest.json").read_bytes() == first
 
 
+def test_fetch_default_completes_a_night_made_by_an_older_ccdlab(tmp_path):
+    """A verified night whose manifest lacks a part this version makes (catalog/) is rebuilt: same frames."""
+    import json
+    import shutil
+
+    dest = tmp_path / "data"
+    fetch.fetch_default(dest, size="tiny", progress=False)
+    frames = {p.name: p.read_bytes() for p in sorted((dest / "science").glob("*.fits"))}
+    manifest_path = dest / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["files"] = {k: v for k, v in manifest["files"].items() if not k.startswith("catalog/")}
+    manifest_path.write_text(json.dumps(manifest))
+    shutil.rmtree(dest / "catalog")
+    (dest / "reduced").mkdir()
+    report = fetch.ensure_default(dest, progress=False)
+    assert report.status == "created" and "catalog/" in report.message and "older ccdlab" in report.message
+    assert (dest / "catalog" / "reference_catalog.ecsv").is_file() and (dest / "reduced").is_dir()
+    assert {p.name: p.read_bytes() for p in sorted((dest / "science").glob("*.fits"))} == frames
+    assert fetch.ensure_default(dest, size="tiny", progress=False).status == "verified"
+
+
 def test_fetch_default_uses_the_resolved_data_folder(tmp_path, monkeypatch):
     (tmp_path / "env-data").mkdir()  # an existing CCDLAB_DATA wins even when the project's data/ exists
     monkeypatch.setenv("CCDLAB_DATA", str(tmp_path / "env-data"))

@@ -84,7 +84,7 @@ def test_rts2_header_has_the_real_quirks():
 
 
 def test_layout_and_counts(night):
-    assert sorted(p.name for p in night.iterdir()) == ["bias", "detector", "flats", "manifest.json", "science", "truth"]
+    assert sorted(p.name for p in night.iterdir()) == ["bias", "catalog", "detector", "flats", "manifest.json", "science", "truth"]
     assert len(frames(night, "bias")) == 5
     assert len(frames(night, "flats")) == 6
     assert len(list((night / "science").glob("*.wcs.fits"))) == 4

@@ -23,6 +23,8 @@ COMMANDS = {
     "fetch": "create the default synthetic night, or download and verify real data",
     "reduce": "reduce a night: masters, calibrated and cosmic-ray-cleaned frames",
     "detector": "measure the camera: gain, read noise, full well, dark current (photon transfer curve)",
+    "photometry": "calibrated magnitudes of every star of a frame, against a reference catalogue",
+    "solve": "plate-solve a frame offline against a reference catalogue (writes it with its WCS)",
     "lab": "start JupyterLab on the course, at lesson 00",
     "student": "generate the student notebooks from the solution notebooks",
     "grade": "grade a class's returned notebooks into a CSV and a report",

@@ -46,6 +46,8 @@ __all__ = [
     "StackError",
     "PhotometryError",
     "DetectorError",
+    "CatalogError",
+    "AstrometryError",
     # the course and the classroom
     "SetupError",
     "CheckError",
@@ -61,6 +63,7 @@ __all__ = [
     "InventoryWarning",
     "StackWarning",
     "FrameWarning",
+    "PhotometryWarning",
 ]
 
 
@@ -200,6 +203,14 @@ class PhotometryError(CcdlabError, ValueError):
     """Photometry cannot run on this input; the message says what to fix."""
 
 
+class CatalogError(CcdlabError, ValueError):
+    """A reference catalogue cannot be read or used (no RA/Dec or magnitude column, no overlap)."""
+
+
+class AstrometryError(CcdlabError, ValueError):
+    """A frame cannot be plate-solved; the message says what is missing (pointing, scale, stars)."""
+
+
 # --- the course and the classroom ----------------------------------------------------------------
 
 
@@ -277,3 +288,7 @@ class StackWarning(CcdlabWarning):
 
 class FrameWarning(CcdlabWarning):
     """A frame was read, but a header value is unusable (e.g. a WCS keyword stored as text)."""
+
+
+class PhotometryWarning(CcdlabWarning):
+    """Photometry ran, but a result deserves a look (e.g. few stars for the zero point)."""

@@ -19,4 +19,5 @@ LESSONS = (
     "06_cosmic_rays",
     "07_stacking",
     "08_detector",
+    "09_photometry",
 )

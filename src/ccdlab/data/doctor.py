@@ -610,10 +610,29 @@ def _check_other_files(paths, folder: Path) -> list[Check]:
 
     names = [Path(path).relative_to(folder).as_posix() for path in paths]
     names = [name for name in names if name != MANIFEST_NAME]
+    checks = _check_catalog(folder)
+    names = [name for name in names if not name.startswith("catalog/")]
     if not names:
-        return []
+        return checks
     listed = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
-    return [Check("other files", "ok", f"{_plural(len(names), 'file')} ignored, not FITS frames: {listed}")]
+    return checks + [Check("other files", "ok", f"{_plural(len(names), 'file')} ignored, not FITS frames: {listed}")]
+
+
+def _check_catalog(folder: Path) -> list[Check]:
+    """The reference catalogue in catalog/ (lesson 09, ``ccdlab photometry``): can it be read?"""
+    from ccdlab.crossmatch import find_catalog, read_catalog
+    from ccdlab.errors import CcdlabError
+
+    path = find_catalog(folder)
+    if path is None:
+        return []
+    try:
+        table = read_catalog(path)
+    except CcdlabError as exc:
+        return [Check("catalogue", "warn", f"catalog/{path.name} cannot be used: {exc}",
+                      "Save it as a table with RA and Dec in degrees and a magnitude column (ECSV, CSV or FITS).")]
+    return [Check("catalogue", "ok", f"catalog/{path.name}: {len(table)} stars (columns "
+                  f"{', '.join(v for v in table.meta['columns'].values() if v)})")]
 
 
 def _check_conflicts(table) -> list[Check]:

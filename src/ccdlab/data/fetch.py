@@ -39,7 +39,7 @@ from ccdlab.data.manifest import (
     verify_manifest,
     write_manifest,
 )
-from ccdlab.data.simulate.night import CAMERAS, DEFAULT_CAMERA, DEFAULT_SEED, DEFAULT_SIZE, SIZES, make_night
+from ccdlab.data.simulate.night import CAMERAS, DATASET_ITEMS, DEFAULT_CAMERA, DEFAULT_SEED, DEFAULT_SIZE, SIZES, make_night
 from ccdlab.data.sorting import sort_frames
 from ccdlab.errors import DatasetExistsError, FetchError, ManifestError, NotAFolderError
 from ccdlab.io import is_fits_name
@@ -109,6 +109,15 @@ def _has_files(path: Path) -> bool:
 
 def _existing_parts(dest: Path) -> list[str]:
     return [n for n in (*DATASET_FOLDERS, MANIFEST_NAME) if (dest / n).exists()]
+
+
+def _parts_lacking(manifest: dict) -> list[str]:
+    """The parts every synthetic night of this version has (:data:`DATASET_ITEMS`) that ``manifest`` lists no file of.
+
+    ``darks/`` is left out: only some cameras take darks, and a night's camera never changes.
+    """
+    listed = {name.split("/", 1)[0] for name in manifest.get("files", {})}
+    return [part for part in DATASET_ITEMS if part not in listed and part != "darks"]
 
 
 def _problems_text(problems: list[str]) -> str:
@@ -245,9 +254,15 @@ def ensure_default(
         older = meta.get("kind") == "synthetic" and "camera" not in meta and meta.get("size") in SIZES
         if older and (same or not strict):  # made before lesson 08: the same night, plus detector/
             make_night(dest, size=meta["size"], seed=int(meta.get("seed", seed)), progress=progress, overwrite=True)
-            return FetchReport(dest, "created", message=f"{dest} held {held} made by an older ccdlab; added the camera "
-                               "test of lesson 08 (detector/). Its other frames are the same bytes; reduced/ is kept.")
+            return FetchReport(dest, "created", message=f"{dest} held {held} made by an older ccdlab; added what the newer "
+                               "lessons need (detector/, catalog/). Its other frames are the same bytes; reduced/ is kept.")
         if same or (not strict and meta.get("kind") == "synthetic"):
+            lacking = _parts_lacking(manifest) if meta.get("kind") == "synthetic" else []
+            if lacking and meta.get("size") in SIZES:  # made by an older ccdlab: the same frames, plus the new parts
+                make_night(dest, size=meta["size"], seed=int(meta.get("seed", seed)), progress=progress, overwrite=True,
+                           camera=meta.get("camera", DEFAULT_CAMERA))
+                return FetchReport(dest, "created", message=f"{dest} held {held} without {', '.join(p + '/' for p in lacking)} "
+                                   "(made by an older ccdlab); rebuilt it: the same frames, with the new parts (reduced/ is kept).")
             return FetchReport(dest, "verified", message=f"{dest} holds {held}; checksums verified, nothing to do.")
         if meta.get("kind") != "synthetic" and (not strict or (size == DEFAULT_SIZE and int(seed) == DEFAULT_SEED)):
             return FetchReport(dest, "kept", message=f"{dest} holds {held} (checksums verified); left as it is.")

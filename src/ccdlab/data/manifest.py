@@ -254,7 +254,7 @@ def verify_manifest(folder: str | os.PathLike, checksums: bool = True) -> list[s
 
 
 #: Every folder a dataset made by ccdlab may have (synthetic or downloaded); ``reduced/`` is not one.
-DATASET_FOLDERS = ("bias", "flats", "science", "darks", "detector", "unsorted", "truth")
+DATASET_FOLDERS = ("bias", "flats", "science", "darks", "detector", "unsorted", "catalog", "truth")
 
 #: Marker left in a data folder while a new dataset is being moved into it.
 INSTALLING_MARKER = ".ccdlab-installing"

@@ -5,6 +5,7 @@
     bias/      5 bias frames      C0_20181013-130440-460.fits ...   (IMAGETYP 'dark', 0.001 s)
     flats/     6 twilight flats   C0_20181013-124905-...fits        (one saturated: unusable)
     science/   4 dithered frames  C0_20181013-145210-...wcs.fits    (180 s, TAN WCS)
+    catalog/   reference_catalog.ecsv: the field as a survey lists it (:mod:`.catalog`)
     truth/     what the notebooks never need, and the tests measure against:
         true_flat.fits        the flat field (float32), median 1 in the illuminated centre
         master_bias.fits      the noiseless bias (float32, ADU), level ~270 ADU
@@ -12,6 +13,8 @@
         stars.ecsv            x, y (first science frame, 0-based pixels), ra, dec, mag, flux (e-)
         truth.json            gain, read noise, saturation, bias level and offsets, flats' levels
                               and which is unusable, dithers, seeing, sky, seed, size, ...
+        photometry.json, catalog_truth.ecsv   zero point, PSF, true WCS, limiting magnitude;
+                              the catalogue's truth (:mod:`.catalog`)
     manifest.json  size and SHA-256 of every file above, with the size and seed
 
 Frames are uint16 FITS (BITPIX 16, BZERO 32768) with RTS2-style headers and their real quirks
@@ -50,6 +53,7 @@ from ccdlab.data.simulate.camera_test import (
     hot_pixel_header,
     make_camera_test_frame,
 )
+from ccdlab.data.simulate.catalog import write_catalog
 from ccdlab.data.simulate.cosmic_rays import MIN_CHARGE as CR_MIN_CHARGE
 from ccdlab.data.simulate.cosmic_rays import add_cosmic_rays, cosmic_ray_mask, cosmic_rays
 from ccdlab.data.simulate.detector import BIAS_LEVEL, FULL_WELL, bias_pattern, flat_field
@@ -102,7 +106,7 @@ DEFAULT_SIZE = "workshop"
 SATURATION = FULL_WELL
 
 #: The folders a synthetic night may consist of, besides its manifest (``darks/``: the warm camera only).
-DATASET_ITEMS = ("bias", "flats", "science", "darks", DETECTOR_FOLDER, "truth")
+DATASET_ITEMS = ("bias", "flats", "science", "darks", DETECTOR_FOLDER, "catalog", "truth")
 
 _N_BIAS = 5
 #: Raw median levels (ADU) of the twilight flats, in the order taken; None is the saturated one.
@@ -323,6 +327,7 @@ def _write_night(stage: Path, size: str, seed: int, progress: bool, camera: str 
         test_frames = _write_camera_test(stage, test_plan, shape, seed, bias, flat, rate, bar)
         _write_truth(stage / "truth", size, seed, shape, bias, hot, flat, flat_info, stars, plan, truth_frames)
         _write_detector_truth(stage / "truth", shape, seed, camera, test_frames, dark_hot)
+        write_catalog(stage)  # catalog/ and the photometric truth, from truth/ (a random stream of its own)
         bar.update(1)
     finally:
         bar.close()
@@ -474,7 +479,7 @@ def make_night(
     >>> with tempfile.TemporaryDirectory() as tmp:
     ...     night = make_night(tmp, size="tiny", progress=False)
     ...     sorted(p.name for p in night.iterdir())
-    ['bias', 'detector', 'flats', 'manifest.json', 'science', 'truth']
+    ['bias', 'catalog', 'detector', 'flats', 'manifest.json', 'science', 'truth']
     """
     _check_size(size)
     cam = camera_of(camera)
