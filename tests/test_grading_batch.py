@@ -188,3 +188,11 @@ def test_reports_from_the_batch(batch, tmp_path):
     assert f"| alice | 01_fits_files | 5 | {lesson.total_points:g} | {500 / lesson.total_points:.0f}% |" in md
     assert "heidi" in md.split("## Notebooks to look at")[1]
     assert "each in the bubblewrap sandbox" in md
+
+
+def test_the_same_file_under_two_names_is_listed_as_coinciding(batch, tmp_path):
+    book = batch[0]
+    assert [(c.students, c.how) for c in book.copies] == [(("alice", "ivan"), "same file")]  # the solution's bytes twice
+    md, html_ = (path.read_text() for path in write_reports(book, tmp_path / "grades.csv")[1:3])
+    assert "alice and ivan handed in the same file for 01_fits_files" in md.split("## Notebooks to look at")[1]
+    assert "## Answers that coincide" in md and "<h2>Answers that coincide</h2>" in html_

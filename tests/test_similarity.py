@@ -184,3 +184,26 @@ def test_copies_in_a_graded_book(lesson, tmp_path):
     found = copies_in_book(book)
     assert [(c.students, c.how) for c in found] == [(("ada", "bob"), "similar answers")]
     assert isinstance(found[0], Copy)
+    book.copies = found
+    from ccdlab.classroom.grading.report import summary_html, summary_markdown
+
+    md, page = summary_markdown(book), summary_html(book)
+    shared = found[0].shared
+    assert shared  # the lines ada's notebook shares with bob's
+    section = md.split("## Answers that coincide")[1]
+    assert found[0].describe() in section and all(line in section for line in shared[:12])
+    assert "ada and bob" in md.split("## Notebooks to look at")[1].split("## Answers that coincide")[0]
+    assert "<h2>Answers that coincide</h2>" in page and "<pre>" in page
+
+
+def test_without_the_hand_out_only_identical_notebooks_are_listed(lesson, tmp_path):
+    from ccdlab.classroom.grading import GradeBook
+    from ccdlab.classroom.grading.batch import Submission
+
+    _, template = lesson
+    book = GradeBook(settings={"solutions": str(tmp_path / "none")})  # graded against given lessons: no hand-out here
+    for name, code in (("ada", ADA_31), ("bob", BOB_31), ("dee", DEE_31), ("eve", DEE_31)):
+        path = tmp_path / f"{name}_{LESSON}.ipynb"
+        nbformat.write(returned(template, code), path)
+        book.submissions.append(Submission(path, name, LESSON))
+    assert [(c.students, c.how) for c in copies_in_book(book)] == [(("dee", "eve"), "same file")]

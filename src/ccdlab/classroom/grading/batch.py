@@ -40,6 +40,7 @@ from ccdlab.classroom.grading.process import LocalRunner, run_worker, stop_worke
 from ccdlab.classroom.grading.run import RunRecord
 from ccdlab.classroom.grading.sandbox import Limits
 from ccdlab.classroom.grading.score import grade_record, not_counted, rows_without_run
+from ccdlab.classroom.grading.similarity import copies_in_book
 from ccdlab.classroom.grading.solutions import default_solutions_dir, load_solutions
 from ccdlab.errors import GradingError, SandboxError
 
@@ -128,6 +129,7 @@ class GradeBook:
     warnings: list = field(default_factory=list)
     elapsed: float = 0.0
     settings: dict = field(default_factory=dict)
+    copies: list = field(default_factory=list)  # similarity.Copy: notebooks whose answers coincide
 
     @property
     def rows(self) -> list:
@@ -290,6 +292,7 @@ def grade(submissions, solutions_dir=None, data_dir=None, *, timeout: float = 60
     _note_duplicates(book)
     if student_nights:
         _note_copied_answers(book)
+    book.copies = copies_in_book(book, solutions_folder)
     after = fingerprint(*watched)
     for folder in watched:
         if folder is None:

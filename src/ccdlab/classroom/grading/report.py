@@ -239,6 +239,13 @@ def exercise_stats(book) -> list:
     return stats
 
 
+#: How many of the lines two notebooks share the report shows for each pair.
+SHARED_LINES_SHOWN = 12
+COPIES_NOTE = ("Pairs of notebooks whose own answers (the hand-out's lines and the solution's set aside, "
+               "variables renamed and layout ignored) mostly coincide, with the lines they share. A reason to look, "
+               "not a verdict: the same idea written the obvious way can coincide too.")
+
+
 def attention(book) -> list:
     """Sentences about the notebooks an instructor should look at, one per problem.
 
@@ -258,6 +265,8 @@ def attention(book) -> list:
             lines.append(f"{who}: the check line of {', '.join(relabelled)} was given another exercise's answers (status wrong check).")
         for note in sub.notes:
             lines.append(f"{who}: {note}.")
+    for copy_ in getattr(book, "copies", []):
+        lines.append(f"{copy_.describe()} (the lines they share: under 'Answers that coincide').")
     return lines
 
 
@@ -334,6 +343,17 @@ def summary_markdown(book) -> str:
     parts += ["## Exercises, hardest first", "", _markdown_table(exercise_head, exercise_rows), ""]
     notes = attention(book)
     parts += ["## Notebooks to look at", ""] + ([f"- {line}" for line in notes] or ["Nothing unusual."]) + [""]
+    if getattr(book, "copies", None):
+        parts += ["## Answers that coincide", "", COPIES_NOTE, ""]
+        for copy_ in book.copies:
+            parts += [f"- {copy_.describe()}"]
+            if copy_.shared:
+                shown = copy_.shared[:SHARED_LINES_SHOWN]
+                more = len(copy_.shared) - len(shown)
+                parts += ["", "  ```", *[f"  {line}" for line in shown]]
+                parts += [f"  ... and {more} more line(s)"] if more > 0 else []
+                parts += ["  ```"]
+        parts += [""]
     parts += ["The hints each student was given are in the grades CSV and in the HTML summary.", ""]
     return "\n".join(parts)
 
@@ -388,6 +408,15 @@ def summary_html(book) -> str:
     parts += ["<h2>Exercises, hardest first</h2>", _html_table(exercise_head, exercise_rows)]
     parts += ["<h2>Notebooks to look at</h2>"]
     parts += (["<ul>"] + [f"<li>{html.escape(line)}</li>" for line in notes] + ["</ul>"]) if notes else ["<p>Nothing unusual.</p>"]
+    if getattr(book, "copies", None):
+        parts += ["<h2>Answers that coincide</h2>", f"<p>{html.escape(COPIES_NOTE)}</p>", "<ul>"]
+        for copy_ in book.copies:
+            shared = "\n".join(copy_.shared[:SHARED_LINES_SHOWN])
+            more = len(copy_.shared) - min(len(copy_.shared), SHARED_LINES_SHOWN)
+            block = f"<pre>{html.escape(shared)}{html.escape(f'{chr(10)}... and {more} more line(s)') if more > 0 else ''}</pre>" \
+                if shared else ""
+            parts += [f"<li>{html.escape(copy_.describe())}{block}</li>"]
+        parts += ["</ul>"]
     parts += ["<h2>Hints, student by student</h2>", "<p>What each student was told about each exercise.</p>"]
     parts += _hints_html(book)
     parts += ["</body></html>", ""]

@@ -379,7 +379,10 @@ def copies_in_book(book, solutions_dir=None) -> list[Copy]:
             try:
                 solution = nbformat.read(path, as_version=4)
                 template = make_student(solution, lesson)
-            except Exception:  # noqa: BLE001 - compare without them rather than not at all
+            except Exception:  # noqa: BLE001 - then only identical notebooks are told
                 solution = template = None
-        found.extend(find_copies(notebooks, template, solution, lesson))
+        copies = find_copies(notebooks, template, solution, lesson)
+        if template is None:  # without the hand-out every notebook shares its lines: only identical ones say something
+            copies = [copy_ for copy_ in copies if copy_.how != "similar answers"]
+        found.extend(copies)
     return found
