@@ -139,7 +139,7 @@ def test_warm_frames_carry_the_dark_signal_of_the_cool_ones_plus_dark(tiny_night
     warm = fits.getdata(warm_night / "science" / name).astype(float)
     assert np.median(warm - cool) * 1.6 == pytest.approx(dark_current_at(-10.0) * 180, rel=0.05)
     assert fits.getheader(warm_night / "science" / name)["CCD_SET"] == -10.0
-    assert sorted(p.name for p in warm_night.iterdir()) == ["bias", "darks", "detector", "flats", "manifest.json",
+    assert sorted(p.name for p in warm_night.iterdir()) == ["bias", "catalog", "darks", "detector", "flats", "manifest.json",
                                                             "science", "truth"]
     assert manifest.verify_manifest(warm_night) == []
 

@@ -818,7 +818,35 @@ def test_a_night_made_before_lesson_08_gains_its_camera_test(tmp_path):
     (dest / "reduced").mkdir()
     (dest / "reduced" / "mine.txt").write_text("kept")
     report = fetch.ensure_default(dest, size="tiny", progress=False)
-    assert report.status == "created" and "added the camera test of lesson 08" in report.message
+    assert report.status == "created" and "rebuilt it with detector/, catalog/" in report.message
+    assert "same bytes; reduced/ is kept" in report.message
     assert (dest / "detector" / "ptc").is_dir() and (dest / "reduced" / "mine.txt").read_text() == "kept"
     assert {p: p.read_bytes() for p in before} == before
+    assert fetch.ensure_default(dest, size="tiny", progress=False).status == "verified"
+
+
+def test_an_older_night_whose_frames_were_redrawn_keeps_its_results_aside(tmp_path):
+    """A newer simulator drew the frames differently: the results made from the old ones are moved, not mixed in."""
+    import json
+
+    from astropy.io import fits
+
+    from ccdlab.files import file_hash
+
+    dest = make_night(tmp_path / "old", size="tiny", progress=False)
+    path = dest / "manifest.json"
+    old = json.loads(path.read_text())
+    old["files"] = {k: v for k, v in old["files"].items() if not k.startswith("catalog/")}
+    first_bias = sorted(k for k in old["files"] if k.startswith("bias/"))[0]
+    with fits.open(dest / first_bias, mode="update") as hdul:  # as the old simulator drew it
+        hdul[0].data[0, 0] += 1
+    old["files"][first_bias] = {"bytes": (dest / first_bias).stat().st_size, "sha256": file_hash(dest / first_bias)}
+    path.write_text(json.dumps(old))
+    (dest / "reduced").mkdir()
+    (dest / "reduced" / "master_bias.fits").write_text("made from the old frames")
+    report = fetch.ensure_default(dest, size="tiny", progress=False)
+    assert report.status == "created" and "1 of its frames were redrawn" in report.message
+    aside = [p for p in dest.iterdir() if p.name.startswith("reduced-before-")]
+    assert len(aside) == 1 and aside[0].name in report.message
+    assert (aside[0] / "master_bias.fits").read_text() == "made from the old frames" and not (dest / "reduced").exists()
     assert fetch.ensure_default(dest, size="tiny", progress=False).status == "verified"

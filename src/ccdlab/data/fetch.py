@@ -18,6 +18,7 @@ wrong checksum leave the folder as it was. An existing dataset is replaced only 
 
 from __future__ import annotations
 
+import datetime as _dt
 import json
 import os
 import shutil
@@ -118,6 +119,31 @@ def _parts_lacking(manifest: dict) -> list[str]:
     """
     listed = {name.split("/", 1)[0] for name in manifest.get("files", {})}
     return [part for part in DATASET_ITEMS if part not in listed and part != "darks"]
+
+
+def _after_rebuild(dest: Path, old_manifest: dict) -> str:
+    """After an older night was rebuilt: say whether its frames kept their bytes; if not, move ``reduced/`` aside.
+
+    A newer simulator may draw the frames differently (e.g. the bias pattern added for lesson 03): then
+    what the lessons wrote from the old frames no longer matches them, and is kept, renamed, rather
+    than mixed with new results.
+    """
+    new_files = read_manifest(dest).get("files", {})
+    changed = [name for name, entry in old_manifest.get("files", {}).items()
+               if name.split("/", 1)[0] in ("bias", "flats", "science") and new_files.get(name, {}).get("sha256") != entry.get("sha256")]
+    if not changed:
+        return "Its other frames are the same bytes; reduced/ is kept."
+    reduced = dest / "reduced"
+    if not reduced.exists():
+        return f"{len(changed)} of its frames were redrawn by this version of the simulator."
+    aside = dest / f"reduced-before-{_dt.date.today().isoformat()}"
+    n = 1
+    while aside.exists():
+        n += 1
+        aside = dest / f"reduced-before-{_dt.date.today().isoformat()}-{n}"
+    reduced.rename(aside)
+    return (f"{len(changed)} of its frames were redrawn by this version of the simulator, so what the lessons wrote "
+            f"from the old ones was moved to {aside.name}/ (delete it when you no longer need it).")
 
 
 def _problems_text(problems: list[str]) -> str:
@@ -252,17 +278,14 @@ def ensure_default(
                 f"run: {_restore_command(meta, dest)}",
             )
         older = meta.get("kind") == "synthetic" and "camera" not in meta and meta.get("size") in SIZES
-        if older and (same or not strict):  # made before lesson 08: the same night, plus detector/
-            make_night(dest, size=meta["size"], seed=int(meta.get("seed", seed)), progress=progress, overwrite=True)
-            return FetchReport(dest, "created", message=f"{dest} held {held} made by an older ccdlab; added what the newer "
-                               "lessons need (detector/, catalog/). Its other frames are the same bytes; reduced/ is kept.")
+        lacking = _parts_lacking(manifest) if meta.get("kind") == "synthetic" and meta.get("size") in SIZES else []
+        if (older or lacking) and (same or not strict):  # made by an older ccdlab: rebuilt with the parts it lacks
+            make_night(dest, size=meta["size"], seed=int(meta.get("seed", seed)), progress=progress, overwrite=True,
+                       camera=meta.get("camera", DEFAULT_CAMERA))
+            added = ", ".join(p + "/" for p in _parts_lacking(manifest)) or "what the newer lessons need"
+            return FetchReport(dest, "created", message=f"{dest} held {held} made by an older ccdlab; rebuilt it with "
+                               f"{added}. {_after_rebuild(dest, manifest)}")
         if same or (not strict and meta.get("kind") == "synthetic"):
-            lacking = _parts_lacking(manifest) if meta.get("kind") == "synthetic" else []
-            if lacking and meta.get("size") in SIZES:  # made by an older ccdlab: the same frames, plus the new parts
-                make_night(dest, size=meta["size"], seed=int(meta.get("seed", seed)), progress=progress, overwrite=True,
-                           camera=meta.get("camera", DEFAULT_CAMERA))
-                return FetchReport(dest, "created", message=f"{dest} held {held} without {', '.join(p + '/' for p in lacking)} "
-                                   "(made by an older ccdlab); rebuilt it: the same frames, with the new parts (reduced/ is kept).")
             return FetchReport(dest, "verified", message=f"{dest} holds {held}; checksums verified, nothing to do.")
         if meta.get("kind") != "synthetic" and (not strict or (size == DEFAULT_SIZE and int(seed) == DEFAULT_SEED)):
             return FetchReport(dest, "kept", message=f"{dest} holds {held} (checksums verified); left as it is.")
