@@ -56,8 +56,8 @@ def make_stand_in(data_dir: str | os.PathLike | None = None, progress: bool = Fa
     --------
     >>> import tempfile
     >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     sorted(p.name for p in make_stand_in(tmp).iterdir())[:2]
-    ['bias', 'detector']
+    ...     sorted(p.name for p in make_stand_in(tmp).iterdir())[:3]
+    ['bias', 'catalog', 'detector']
     """
     folder = stand_in_dir(data_dir)
     ensure_default(folder, size=STAND_IN_SIZE, progress=progress)
