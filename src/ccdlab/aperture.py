@@ -44,19 +44,7 @@ _image = functools.partial(validate.image, error=PhotometryError, need_finite=Tr
                            hint="Pass one calibrated frame (a 2-D array), e.g. read_frame(path)[0].")
 
 
-def _radii(radius, annulus) -> tuple[float, float, float]:
-    try:
-        radius = float(radius)
-        r_in, r_out = (float(r) for r in annulus)
-    except (TypeError, ValueError):
-        raise PhotometryError(
-            f"radius must be a number and annulus a pair (r_in, r_out) of pixels; got {radius!r} and {annulus!r}."
-        ) from None
-    if not (0 < radius <= r_in < r_out) or not math.isfinite(r_out):
-        raise PhotometryError(
-            f"Need 0 < radius <= r_in < r_out (pixels) so the sky annulus lies outside the star's aperture; got "
-            f"radius={radius}, annulus=({r_in}, {r_out}).")
-    return radius, r_in, r_out
+_radii = functools.partial(validate.aperture_radii, error=PhotometryError)
 
 
 def _annulus_median(image: np.ndarray, xy: np.ndarray, r_in: float, r_out: float, clip: float | None):

@@ -184,20 +184,7 @@ def _positions(positions) -> np.ndarray:
     return xy
 
 
-def _radii(radius, annulus) -> tuple[float, float, float]:
-    try:
-        radius = float(radius)
-        r_in, r_out = (float(r) for r in annulus)
-    except (TypeError, ValueError):
-        raise PhotometryError(
-            f"radius must be a number and annulus a pair (r_in, r_out) of pixels; got {radius!r} and {annulus!r}."
-        ) from None
-    if not (0 < radius <= r_in < r_out) or not np.isfinite(r_out):
-        raise PhotometryError(
-            f"Need 0 < radius <= r_in < r_out (pixels) so the sky annulus lies outside the star's "
-            f"aperture; got radius={radius}, annulus=({r_in}, {r_out})."
-        )
-    return radius, r_in, r_out
+_radii = functools.partial(validate.aperture_radii, error=PhotometryError)
 
 
 def _sky_stats(data: np.ndarray) -> tuple[float, float]:

@@ -21,7 +21,7 @@ import numpy as np
 
 from ccdlab.errors import CcdlabError
 
-__all__ = ["image", "positive"]
+__all__ = ["image", "positive", "aperture_radii"]
 
 
 def image(data, what: str = "image", *, error: type[CcdlabError] = CcdlabError, dtype=None, cast: bool = True,
@@ -131,3 +131,38 @@ def positive(value, name: str, unit: str = "", *, error: type[CcdlabError] = Ccd
         units = f" ({unit})" if unit else ""
         raise error(f"{name} must be {need}{units}; got {value!r}.{' ' + hint if hint else ''}")
     return number
+
+
+def aperture_radii(radius, annulus, *, error: type[CcdlabError] = CcdlabError) -> tuple[float, float, float]:
+    """Return ``(radius, r_in, r_out)`` as floats when the sky annulus lies outside the star's aperture.
+
+    Parameters
+    ----------
+    radius : float
+        The aperture's radius (pixels).
+    annulus : pair of float
+        The sky annulus's inner and outer radius (pixels).
+    error : type
+        The exception raised.
+
+    Examples
+    --------
+    >>> aperture_radii(6, (10, 15))
+    (6.0, 10.0, 15.0)
+    >>> aperture_radii(6, (5, 15))
+    Traceback (most recent call last):
+    ...
+    ccdlab.errors.CcdlabError: Need 0 < radius <= r_in < r_out (pixels) so the sky annulus lies outside the star's aperture; got radius=6.0, annulus=(5.0, 15.0).
+    """
+    try:
+        radius = float(radius)
+        r_in, r_out = (float(r) for r in annulus)
+    except (TypeError, ValueError):
+        raise error(
+            f"radius must be a number and annulus a pair (r_in, r_out) of pixels; got {radius!r} and {annulus!r}."
+        ) from None
+    if not (0 < radius <= r_in < r_out) or not math.isfinite(r_out):
+        raise error(
+            f"Need 0 < radius <= r_in < r_out (pixels) so the sky annulus lies outside the star's aperture; got "
+            f"radius={radius}, annulus=({r_in}, {r_out}).")
+    return radius, r_in, r_out
