@@ -52,8 +52,9 @@ def run_solution(data_dir: Path, tmp_path: Path):
                 os.environ.pop(key, None)
             else:
                 os.environ[key] = value
-    return "\n".join(output.get("text", "") for cell in notebook.cells for output in cell.get("outputs", [])
-                     if output.get("output_type") == "stream")
+    # printed text, and the plain-text form of the HTML feedback each check displays
+    return "\n".join(output.get("text", "") or str(output.get("data", {}).get("text/plain", ""))
+                     for cell in notebook.cells for output in cell.get("outputs", []))
 
 
 def test_without_a_catalogue_the_photometry_runs_and_the_rest_says_what_it_needs(tiny_night, tmp_path):
