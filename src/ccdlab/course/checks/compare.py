@@ -13,7 +13,7 @@ import numpy as np
 
 from ccdlab.course.checks.registry import NO_REFERENCE, Part
 
-__all__ = ["is_blank", "blank_part", "number", "text", "image", "boolean_mask", "shape_hint"]
+__all__ = ["is_blank", "blank_part", "as_float", "number", "text", "image", "boolean_mask", "shape_hint"]
 
 
 def is_blank(value) -> bool:
@@ -38,16 +38,21 @@ def blank_part(name: str, reference: Any = NO_REFERENCE) -> Part:
     return Part(name, False, f"{name} is still `...`: replace it with your answer.", reference, blank=True)
 
 
-def _as_float(value):
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, str):
+def as_float(value):
+    """``value`` as a float when it is one real number (not text, not a bool, not complex), else None.
+
+    Examples
+    --------
+    >>> as_float(np.int64(512)), as_float("512"), as_float(True), as_float((514, 512)), as_float(np.float32(2.5))
+    (512.0, None, None, None, 2.5)
+    """
+    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
         return None
     try:
         array = np.asarray(value)
-    except Exception:
+    except Exception:  # noqa: BLE001 - anything a student gives
         return None
-    if array.size != 1 or not (np.issubdtype(array.dtype, np.number)):
+    if array.size != 1 or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
         return None
     return float(array.reshape(()))
 
@@ -84,7 +89,7 @@ def number(name: str, got, expected, rtol: float = 1e-6, atol: float = 0.0, hint
         if got is None:
             return Part(name, True, reference=reference)
         return Part(name, False, f"{name}: this file has no such value. {hint}".strip(), reference)
-    value = _as_float(got)
+    value = as_float(got)
     if value is None:
         return Part(name, False, f"{name} should be a number, but it is {type(got).__name__} {_short(got)}. {hint}".strip(), reference)
     if not math.isfinite(value) and not (isinstance(expected, float) and math.isnan(expected) and math.isnan(value)):

@@ -7,30 +7,12 @@ import math
 import numpy as np
 
 from ccdlab.course.checks import Part, answers, is_blank, number, text
+from ccdlab.course.checks.compare import as_float
 
 LESSON = "01_fits_files"
 
 #: Spellings of the CCD temperature keyword, most common first.
 TEMPERATURE_KEYS = ("CCD-TEMP", "CCD_TEMP", "CCDTEMP", "DETTEMP", "TEMPERAT")
-
-
-def _as_float(value):
-    """``value`` as a float when it is one real number (not text, not a bool), else None.
-
-    Examples
-    --------
-    >>> _as_float(np.int64(512)), _as_float("512"), _as_float(True), _as_float((514, 512))
-    (512.0, None, None, None)
-    """
-    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
-        return None
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything a student gives
-        return None
-    if array.size != 1 or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        return None
-    return float(array.reshape(()))
 
 
 def _header(night):
@@ -46,7 +28,7 @@ def _size_hint(name: str, got, length: int, other: int, naxis: int) -> str | Non
     keyword = "NAXIS1" if name == "x_len" else "NAXIS2"
     if isinstance(got, (tuple, list)) and len(got) == 2:
         return f"{name} is a pair, like data.shape = (NAXIS2, NAXIS1): give one number, {keyword}."
-    value = _as_float(got)
+    value = as_float(got)
     if value is None or value == length:
         return None
     if value == naxis and naxis not in (length, other):
@@ -76,7 +58,7 @@ def image_size(night, x_len, y_len):
         number("x_len", x_len, nx, hint="The length of a row (x) is in NAXIS1.", reference=nx),
         number("y_len", y_len, ny, hint="The number of rows (y) is in NAXIS2.", reference=ny),
     ]
-    if not is_blank(x_len) and not is_blank(y_len) and nx != ny and (_as_float(x_len), _as_float(y_len)) == (ny, nx):
+    if not is_blank(x_len) and not is_blank(y_len) and nx != ny and (as_float(x_len), as_float(y_len)) == (ny, nx):
         for part in parts:
             part.hint = "x and y are swapped: NAXIS1 counts columns (x), NAXIS2 counts rows (y)."
         return parts
@@ -129,10 +111,10 @@ def _temperature_part(header, ccd_temp, temperature_key) -> Part:
     if ccd_temp is None:
         return Part("ccd_temp", False, "ccd_temp is None: no keyword of that spelling is in this file (CCD-TEMP is "
                     "not). " + general, measured)
-    value = _as_float(ccd_temp)
+    value = as_float(ccd_temp)
     if value is None:
         return number("ccd_temp", ccd_temp, measured, hint=general, reference=measured)
-    set_point = _as_float(header.get("CCD_SET"))
+    set_point = as_float(header.get("CCD_SET"))
     if set_point is not None and math.isclose(value, set_point, abs_tol=1e-6) and not _rounded_reading(set_point, measured):
         return Part("ccd_temp", False, "ccd_temp: that is CCD_SET, the temperature asked for; give the one measured.",
                     measured)
@@ -145,7 +127,7 @@ def _exptime_part(header, exptime) -> Part:
     expected = _value(header, "EXPTIME")
     part = number("exptime", exptime, expected, rtol=1e-6,
                   hint="EXPTIME is in seconds: read the header's value (header['EXPTIME']).", reference=expected)
-    value = _as_float(exptime)
+    value = as_float(exptime)
     if part.ok or part.blank or value is None or not expected:
         return part
     if value == 0:
@@ -177,10 +159,10 @@ def _altitude_part(header, altitude) -> Part:
     if altitude is None and expected is not None:
         return Part("altitude", False, "altitude is None, but this file has ALTITUDE: read its value.", expected)
     part = number("altitude", altitude, expected, rtol=1e-6, hint=hint, reference=expected)
-    value = _as_float(altitude)
+    value = as_float(altitude)
     if not part.ok and not part.blank and value is not None:
         for key in ("LATITUDE", "LONGITUD", "ALTITUDE"):
-            other = _as_float(header.get(key))
+            other = as_float(header.get(key))
             if key != "ALTITUDE" and other is not None and math.isclose(value, other, rel_tol=1e-6):
                 part.hint = f"That is {key}: the observatory's altitude (in metres) is ALTITUDE."
     return part

@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from ccdlab.course.checks import Part, answers, blank_part, is_blank, number
+from ccdlab.course.checks.compare import as_float
 
 LESSON = "02_statistics_display"
 
@@ -28,25 +29,6 @@ def _positions(night) -> tuple[int, int]:
         return int(np.argmin(data)), int(np.argmax(data))
 
     return night.memo("bias_argmin_argmax", compute)
-
-
-def _as_float(value):
-    """``value`` as a float when it is one real number (not text, not a bool), else None.
-
-    Examples
-    --------
-    >>> _as_float(np.float32(2.5)), _as_float("2.5"), _as_float(np.ones(3))
-    (2.5, None, None)
-    """
-    if value is None or isinstance(value, (bool, np.bool_, str, bytes)):
-        return None
-    try:
-        array = np.asarray(value)
-    except Exception:  # noqa: BLE001 - anything a student gives
-        return None
-    if array.size != 1 or not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
-        return None
-    return float(array.reshape(()))
 
 
 def _close(value, expected, rtol=1e-3) -> bool:
@@ -89,7 +71,7 @@ def plain_stats(night, mean, median, std, minimum, maximum):
         number("minimum", minimum, s.min, rtol=1e-6, hint=whole, reference=s.min),
         number("maximum", maximum, s.max, rtol=1e-6, hint=whole, reference=s.max),
     ]
-    value = {name: _as_float(answer) for name, answer in got.items()}
+    value = {name: as_float(answer) for name, answer in got.items()}
     swapped = "mean and median seem swapped: which one is dragged by the few very bright pixels?"
     extremes = "minimum and maximum are swapped: the minimum is the smallest value."
     positions = dict(zip(("minimum", "maximum"), _positions(night)))
@@ -138,7 +120,7 @@ def clipped_stats(night, clipped_mean, clipped_median, clipped_std):
     for part in parts:
         if part.ok or part.blank:
             continue
-        v = _as_float(got[part.name])
+        v = as_float(got[part.name])
         several = _shape_hint(part.name, got[part.name])
         if several:
             part.hint = several
@@ -167,7 +149,7 @@ def histogram_range(night, hist_low, hist_high):
         number("hist_low", hist_low, low, atol=tolerance, hint=hint, reference=low),
         number("hist_high", hist_high, high, atol=tolerance, hint=hint, reference=high),
     ]
-    a, b = _as_float(hist_low), _as_float(hist_high)
+    a, b = as_float(hist_low), as_float(hist_high)
     if all(part.ok for part in parts) or a is None or b is None:
         return parts
     specific = None
@@ -215,7 +197,7 @@ def display_range(night, vmin, vmax):
             blank_part("vmin", ref_low) if is_blank(vmin) else Part("vmin", False, "Fill in vmax too.", ref_low),
             blank_part("vmax", ref_high) if is_blank(vmax) else Part("vmax", False, "Fill in vmin too.", ref_high),
         ]
-    low, high = _as_float(vmin), _as_float(vmax)
+    low, high = as_float(vmin), as_float(vmax)
     if low is None or high is None or not (math.isfinite(low) and math.isfinite(high)):
         hint = "vmin and vmax should be numbers (counts in ADU)."
         return [Part("vmin", False, hint, ref_low), Part("vmax", False, hint, ref_high)]
