@@ -31,7 +31,7 @@ def same_versions_as_the_pins() -> bool:
 
 
 def test_the_frames_of_lessons_00_to_07_are_the_bytes_made_before_lesson_08(tiny_night):
-    # Pinned again when issue 11 gave the bias its fixed pattern ("made_by" in the pins says when):
+    # Pinned again when the bias got its fixed pattern for lesson 03 ("made_by" in the pins says when):
     # the camera test still adds frames of its own without changing these.
     if not same_versions_as_the_pins():
         pytest.skip(f"pinned with numpy {LEGACY['numpy']} / astropy {LEGACY['astropy']}; a float's last bit may differ here")
