@@ -14,7 +14,9 @@ and they come back exactly as they went in.
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
 
 import numpy as np
 
@@ -158,15 +160,68 @@ def remove_cosmics(
     image[bad] = fill
     satlevel_electrons = satlevel if unit == "e-" else satlevel * gain
     options = {**DEFAULT_OPTIONS, **astroscrappy_options}
-    crmask, cleaned = astroscrappy.detect_cosmics(
-        image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
-    )
-    crmask = np.asarray(crmask, dtype=bool) & ~bad
-    replaced = np.asarray(cleaned, dtype=np.float32)[crmask]
-    if cleaned_in_electrons():
-        replaced /= np.float32(gain)
+    key = _memo_key(image, bad, gain, readnoise, satlevel_electrons, options)
+    found = _MEMO.get(key) if key is not None else None
+    if found is not None:
+        _MEMO.move_to_end(key)
+        hits, replaced = found
+        crmask = np.zeros(image.shape, dtype=bool)
+        crmask.reshape(-1)[hits] = True
+        replaced = replaced.copy()
+    else:
+        crmask, cleaned = astroscrappy.detect_cosmics(
+            image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
+        )
+        crmask = np.asarray(crmask, dtype=bool) & ~bad
+        replaced = np.asarray(cleaned, dtype=np.float32)[crmask]
+        if cleaned_in_electrons():
+            replaced /= np.float32(gain)
+        if key is not None:
+            _remember(key, np.flatnonzero(crmask), replaced.copy())
     # Only flagged pixels change: the rest keep their exact input values (a round trip through
     # electrons, x * gain / gain, would alter the last bit of every pixel).
     image[bad] = original_bad
     image[crmask] = replaced
     return crmask, image
+
+
+#: The results of the latest L.A.Cosmic runs in this process, by a digest of everything that goes
+#: into astroscrappy (pixels, mask, numbers, options): the hits' positions and their new values,
+#: a few kB per frame. A notebook and its checks run the same call on the same frame; the second
+#: gets the first's answer instead of running L.A.Cosmic again (seconds per frame).
+_MEMO: "collections.OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]" = collections.OrderedDict()
+
+#: How many results :data:`_MEMO` keeps (the oldest is forgotten first).
+_MEMO_SIZE = 16
+
+
+def _memo_key(image: np.ndarray, bad: np.ndarray, gain, readnoise, satlevel, options: dict) -> bytes | None:
+    """A digest of one astroscrappy call, or None when an option is not a plain value (then nothing is kept).
+
+    Examples
+    --------
+    >>> image, bad = np.ones((4, 4), np.float32), np.zeros((4, 4), bool)
+    >>> _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 5.0}) == _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 5.0})
+    True
+    >>> _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 5.0}) == _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 4.5})
+    False
+    """
+    import astroscrappy
+
+    plain = (bool, int, float, str, type(None), np.integer, np.floating, np.bool_)
+    if not all(isinstance(value, plain) for value in options.values()):
+        return None
+    digest = hashlib.blake2b(digest_size=20)
+    numbers = (image.shape, str(image.dtype), float(gain), float(readnoise), float(satlevel),
+               sorted((str(k), repr(v)) for k, v in options.items()), astroscrappy.__version__,
+               id(astroscrappy.detect_cosmics), cleaned_in_electrons())
+    digest.update(repr(numbers).encode())
+    digest.update(memoryview(np.ascontiguousarray(image)).cast("B"))
+    digest.update(memoryview(np.ascontiguousarray(bad)).cast("B"))
+    return digest.digest()
+
+
+def _remember(key: bytes, hits: np.ndarray, replaced: np.ndarray) -> None:
+    _MEMO[key] = (hits, replaced)
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
