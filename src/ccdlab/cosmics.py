@@ -196,6 +196,10 @@ _MEMO: "collections.OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]" = collect
 #: How many results :data:`_MEMO` keeps (the oldest is forgotten first).
 _MEMO_SIZE = 16
 
+#: Part of every digest: change it when what is kept, or how ccdlab turns astroscrappy's answer into
+#: it, changes, so that results kept on disk by an older ccdlab are not read back.
+_MEMO_FORMAT = "ccdlab.cosmics hits v1"
+
 
 def _memo_key(image: np.ndarray, bad: np.ndarray, gain, readnoise, satlevel, options: dict) -> bytes | None:
     """A digest of one astroscrappy call, or None when an option is not a plain value (then nothing is kept).
@@ -215,7 +219,7 @@ def _memo_key(image: np.ndarray, bad: np.ndarray, gain, readnoise, satlevel, opt
     if not all(isinstance(value, plain) for value in options.values()):
         return None
     digest = hashlib.blake2b(digest_size=20)
-    numbers = (image.shape, str(image.dtype), float(gain), float(readnoise), float(satlevel),
+    numbers = (_MEMO_FORMAT, image.shape, str(image.dtype), float(gain), float(readnoise), float(satlevel),
                sorted((str(k), repr(v)) for k, v in options.items()), astroscrappy.__version__,
                getattr(detect, "__module__", ""), getattr(detect, "__qualname__", repr(detect)), cleaned_in_electrons())
     digest.update(repr(numbers).encode())
