@@ -87,6 +87,35 @@ def test_cleaned_image_from_an_old_astroscrappy_comes_back_in_adu(monkeypatch):
     assert np.abs(cleaned[crmask & scene.cosmic_mask] - scene.sky_adu).max() < 150
 
 
+def test_the_same_call_twice_runs_lacosmic_once(monkeypatch):
+    """A notebook and its check clean the same frame the same way: the second call reuses the first's hits."""
+    import astroscrappy
+
+    cleaned_in_electrons()  # the units probe runs astroscrappy once per process: before counting
+    real, calls = astroscrappy.detect_cosmics, []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(astroscrappy, "detect_cosmics", counted)
+    scene = synthetic.science_scene(seed=0)
+    mask = np.zeros(scene.image.shape, bool)
+    mask[:10, :10] = True
+    first_mask, first = remove_cosmics(scene.image, GAIN, READNOISE, SATLEVEL, mask=mask)
+    first[0, 0] = -1.0  # what the caller does with its copy changes nothing kept
+    again_mask, again = remove_cosmics(scene.image.copy(), GAIN, READNOISE, SATLEVEL, mask=mask)
+    assert len(calls) == 1 and np.array_equal(again_mask, first_mask) and again_mask.any()
+    assert again[0, 0] == scene.image[0, 0] and np.array_equal(again[first_mask], first[first_mask])
+    other = scene.image.copy()
+    other[50, 50] += 1.0  # another frame, another mask, other numbers or options: L.A.Cosmic runs again
+    remove_cosmics(other, GAIN, READNOISE, SATLEVEL, mask=mask)
+    remove_cosmics(scene.image, GAIN, READNOISE, SATLEVEL)
+    remove_cosmics(scene.image, GAIN, READNOISE, SATLEVEL, mask=mask, sigclip=6.0)
+    remove_cosmics(scene.image, GAIN, READNOISE * 2, SATLEVEL, mask=mask)
+    assert len(calls) == 5
+
+
 def saturated_star():
     rng = np.random.default_rng(0)
     shape = (96, 96)

@@ -319,3 +319,22 @@ def test_snr_gain_bad_inputs():
 def test_module_examples_run():
     result = doctest.testmod(photometry_module, optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_empty_aperture_noise_is_measured_once_per_image_and_parameters(monkeypatch):
+    """The notebook and its check measure the same image the same way: the second gets the first's number."""
+    import ccdlab.photometry as module
+
+    calls = []
+    real = module._empty_aperture_noise
+    monkeypatch.setattr(module, "_empty_aperture_noise", lambda *args: calls.append(1) or real(*args))
+    sky = np.random.default_rng(7).normal(100.0, 10.0, (200, 200))
+    first = module.empty_aperture_noise(sky, radius=4.0, annulus=(6.0, 10.0))
+    assert module.empty_aperture_noise(sky.copy(), radius=4.0, annulus=(6.0, 10.0)) == first and len(calls) == 1
+    changed = sky.copy()
+    changed[50, 50] += 1.0
+    module.empty_aperture_noise(changed, radius=4.0, annulus=(6.0, 10.0))
+    module.empty_aperture_noise(sky, radius=4.0, annulus=(6.0, 10.0), seed=1)
+    module.empty_aperture_noise(sky, radius=5.0, annulus=(6.0, 10.0))
+    module.empty_aperture_noise(sky, radius=4.0, annulus=(6.0, 10.0), detect_on=changed)
+    assert len(calls) == 5

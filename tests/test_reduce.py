@@ -574,3 +574,33 @@ def test_a_night_with_overscan_calibrates_like_the_same_night_without(reduced, t
         cards = list(fits.getheader(master)["HISTORY"])
         assert on_inputs.format(n=count) in " ".join(card.strip() for card in cards)
         assert all(len(card) <= 72 for card in cards)
+
+
+def test_kept_lacosmic_results_are_shared_with_the_workers_and_reused(tiny_night, tmp_path, monkeypatch):
+    """With ccdlab.cosmics.keep_results_in (the course's setup cell), the workers keep L.A.Cosmic's hits
+    on disk; a second reduction of the same frames reads them back and writes the same cleaned frames."""
+    import astroscrappy
+
+    from ccdlab import cosmics
+    from ccdlab.io import read_frame
+
+    before = cosmics.keep_results_in(tmp_path / "kept")
+    try:
+        first = reduce(tiny_night, tmp_path / "one", progress=False, jobs=2, verbose=False, summary=False)
+        kept = sorted((tmp_path / "kept").glob("*.npz"))
+        assert len(kept) == len(first.cleaned) > 0
+        cosmics._MEMO.clear()  # only the files on disk are left
+        cosmics.cleaned_in_electrons()  # probed with the real astroscrappy, before it is replaced
+
+        def refuse(*args, **kwargs):
+            raise AssertionError("L.A.Cosmic ran again on a frame whose result is kept")
+
+        monkeypatch.setattr(astroscrappy, "detect_cosmics", refuse)
+        monkeypatch.setattr(astroscrappy.detect_cosmics, "__qualname__", "detect_cosmics", raising=False)
+        monkeypatch.setattr(astroscrappy.detect_cosmics, "__module__", "astroscrappy.astroscrappy", raising=False)
+        again = reduce(tiny_night, tmp_path / "two", progress=False, jobs=1, verbose=False, summary=False)
+    finally:
+        cosmics.keep_results_in(before)
+    assert again.cosmic_pixels == first.cosmic_pixels
+    for one, two in zip(first.cleaned, again.cleaned):
+        np.testing.assert_array_equal(read_frame(one)[0], read_frame(two)[0])

@@ -138,6 +138,30 @@ def test_outside_footprint_and_nan_pixels_become_nan():
     assert footprints[0].all()
 
 
+@pytest.mark.parametrize("rotate", [False, True])
+def test_a_pure_shift_gives_what_reproject_interp_gives(rotate):
+    """Frames that differ by a shift are resampled at the shifted coordinates, not through both WCS:
+    the result is reproject_interp's (bilinear), NaN where it is NaN; a rotated frame goes through reproject."""
+    from reproject import reproject_interp
+
+    frames = make_frames()
+    data, header = frames[1]
+    data = data.copy()
+    data[:20, :20] = np.nan
+    data[0, 150] = np.nan
+    if rotate:  # a turn of 0.5 degree: no longer a shift
+        angle = np.radians(0.5)
+        header = header.copy()
+        header["CD1_1"], header["CD1_2"] = -SCALE * np.cos(angle), SCALE * np.sin(angle)
+        header["CD2_1"], header["CD2_2"] = SCALE * np.sin(angle), SCALE * np.cos(angle)
+    reference = frame_wcs(frames[0][1])
+    assert (stack_module._translation(frame_wcs(header), reference, SHAPE) is None) == rotate
+    cube, _, _ = align_frames([frames[0], (data, header)], progress=False)
+    expected = reproject_interp((data, WCS(header)), reference, shape_out=SHAPE, return_footprint=False)
+    np.testing.assert_array_equal(np.isnan(cube[1]), np.isnan(expected))
+    np.testing.assert_allclose(cube[1][np.isfinite(expected)], expected[np.isfinite(expected)], rtol=1e-6, atol=1e-3)
+
+
 def test_frames_of_different_sizes_are_resampled_onto_the_reference_grid():
     small = (180, 210)
     frames = make_frames(noise=False)

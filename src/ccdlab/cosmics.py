@@ -14,14 +14,18 @@ and they come back exactly as they went in.
 
 from __future__ import annotations
 
+import collections
 import functools
+import hashlib
+from pathlib import Path
 
 import numpy as np
 
 from ccdlab import validate
 from ccdlab.errors import CosmicsError, InputError
 
-__all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons"]
+__all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons",
+           "keep_results_in", "results_folder"]
 
 #: The units :func:`remove_cosmics` accepts for the saturation level.
 SATLEVEL_UNITS = ("e-", "adu")
@@ -158,15 +162,150 @@ def remove_cosmics(
     image[bad] = fill
     satlevel_electrons = satlevel if unit == "e-" else satlevel * gain
     options = {**DEFAULT_OPTIONS, **astroscrappy_options}
-    crmask, cleaned = astroscrappy.detect_cosmics(
-        image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
-    )
-    crmask = np.asarray(crmask, dtype=bool) & ~bad
-    replaced = np.asarray(cleaned, dtype=np.float32)[crmask]
-    if cleaned_in_electrons():
-        replaced /= np.float32(gain)
+    key = _memo_key(image, bad, gain, readnoise, satlevel_electrons, options)
+    found = _recall(key, image.size) if key is not None else None
+    if found is not None:
+        hits, replaced = found
+        crmask = np.zeros(image.shape, dtype=bool)
+        crmask.reshape(-1)[hits] = True
+        replaced = replaced.copy()
+    else:
+        crmask, cleaned = astroscrappy.detect_cosmics(
+            image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
+        )
+        crmask = np.asarray(crmask, dtype=bool) & ~bad
+        replaced = np.asarray(cleaned, dtype=np.float32)[crmask]
+        if cleaned_in_electrons():
+            replaced /= np.float32(gain)
+        if key is not None:
+            _remember(key, np.flatnonzero(crmask), replaced.copy())
     # Only flagged pixels change: the rest keep their exact input values (a round trip through
     # electrons, x * gain / gain, would alter the last bit of every pixel).
     image[bad] = original_bad
     image[crmask] = replaced
     return crmask, image
+
+
+#: The results of the latest L.A.Cosmic runs in this process, by a digest of everything that goes
+#: into astroscrappy (pixels, mask, numbers, options): the hits' positions and their new values,
+#: a few kB per frame. A notebook and its checks run the same call on the same frame; the second
+#: gets the first's answer instead of running L.A.Cosmic again (seconds per frame). With
+#: :func:`keep_results_in`, they are also kept on disk for other processes.
+_MEMO: "collections.OrderedDict[bytes, tuple[np.ndarray, np.ndarray]]" = collections.OrderedDict()
+
+#: How many results :data:`_MEMO` keeps (the oldest is forgotten first).
+_MEMO_SIZE = 16
+
+#: Part of every digest: change it when what is kept, or how ccdlab turns astroscrappy's answer into
+#: it, changes, so that results kept on disk by an older ccdlab are not read back.
+_MEMO_FORMAT = "ccdlab.cosmics hits v1"
+
+
+def _memo_key(image: np.ndarray, bad: np.ndarray, gain, readnoise, satlevel, options: dict) -> bytes | None:
+    """A digest of one astroscrappy call, or None when an option is not a plain value (then nothing is kept).
+
+    Examples
+    --------
+    >>> image, bad = np.ones((4, 4), np.float32), np.zeros((4, 4), bool)
+    >>> _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 5.0}) == _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 5.0})
+    True
+    >>> _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 5.0}) == _memo_key(image, bad, 1.6, 14.0, 9.6e4, {"sigclip": 4.5})
+    False
+    """
+    import astroscrappy
+
+    detect = astroscrappy.detect_cosmics
+    plain = (bool, int, float, str, type(None), np.integer, np.floating, np.bool_)
+    if not all(isinstance(value, plain) for value in options.values()):
+        return None
+    digest = hashlib.blake2b(digest_size=20)
+    numbers = (_MEMO_FORMAT, image.shape, str(image.dtype), float(gain), float(readnoise), float(satlevel),
+               sorted((str(k), repr(v)) for k, v in options.items()), astroscrappy.__version__,
+               getattr(detect, "__module__", ""), getattr(detect, "__qualname__", repr(detect)), cleaned_in_electrons())
+    digest.update(repr(numbers).encode())
+    digest.update(memoryview(np.ascontiguousarray(image)).cast("B"))
+    digest.update(memoryview(np.ascontiguousarray(bad)).cast("B"))
+    return digest.digest()
+
+
+def _remember(key: bytes, hits: np.ndarray, replaced: np.ndarray) -> None:
+    _MEMO[key] = (hits, replaced)
+    while len(_MEMO) > _MEMO_SIZE:
+        _MEMO.popitem(last=False)
+    if _FOLDER is not None:
+        from ccdlab.files import atomic_output
+
+        try:
+            with atomic_output(_FOLDER / f"{key.hex()}.npz") as part:
+                with open(part, "wb") as handle:
+                    np.savez(handle, hits=hits.astype(np.int64), replaced=replaced.astype(np.float32))
+        except Exception:  # noqa: BLE001 - a result that cannot be kept is only computed again
+            pass
+
+
+def _recall(key: bytes, size: int):
+    """``(hits, replaced)`` kept under ``key``, in memory or in :func:`keep_results_in`'s folder; else None."""
+    if key in _MEMO:
+        _MEMO.move_to_end(key)
+        return _MEMO[key]
+    if _FOLDER is None:
+        return None
+    try:
+        with np.load(_FOLDER / f"{key.hex()}.npz", allow_pickle=False) as kept:
+            hits, replaced = np.asarray(kept["hits"], dtype=np.int64), np.asarray(kept["replaced"], dtype=np.float32)
+    except Exception:  # noqa: BLE001 - missing or unreadable: run L.A.Cosmic
+        return None
+    if hits.ndim != 1 or hits.shape != replaced.shape or (hits.size and (hits.min() < 0 or hits.max() >= size)):
+        return None
+    _MEMO[key] = (hits, replaced)
+    return hits, replaced
+
+
+#: The folder where results are also kept on disk (:func:`keep_results_in`); None: in memory only.
+_FOLDER: Path | None = None
+
+
+def keep_results_in(folder) -> Path | None:
+    """Also keep L.A.Cosmic's results on disk, in ``folder``, for the other processes of this course night.
+
+    Each result is a small file (the hits' positions and their new values) named by a digest of
+    everything that went into astroscrappy: the pixels, the mask, the gain, read noise, saturation
+    and options, and astroscrappy's version. A later call with exactly the same inputs, in any
+    process (lesson 07's reduction cleaning the frames lesson 06 cleaned), reads it instead of
+    running L.A.Cosmic again; any other input has another name and is computed. The course's
+    setup cell turns this on for the data folder's ``reduced/.lacosmic`` (never while grading);
+    ``ccdlab.reduce`` passes it on to its workers.
+
+    Parameters
+    ----------
+    folder : path-like or None
+        Where to keep the results; None keeps them in memory only (the default).
+
+    Returns
+    -------
+    pathlib.Path or None
+        The folder used before.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     before = keep_results_in(tmp)
+    ...     keep_results_in(before) == Path(tmp)
+    True
+    """
+    global _FOLDER
+    before = _FOLDER
+    _FOLDER = Path(folder) if folder is not None else None
+    return before
+
+
+def results_folder() -> Path | None:
+    """The folder given to :func:`keep_results_in`, or None (results kept in memory only).
+
+    Examples
+    --------
+    >>> results_folder() is None or results_folder().name == ".lacosmic"
+    True
+    """
+    return _FOLDER

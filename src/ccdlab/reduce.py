@@ -50,7 +50,7 @@ from ccdlab.calibrate import (
     vignetting_mask,
 )
 from ccdlab.camera import CameraParameters, camera_parameters
-from ccdlab.cosmics import remove_cosmics
+from ccdlab.cosmics import keep_results_in, remove_cosmics, results_folder
 from ccdlab.darks import DarkCurrent, dark_current, dark_rate, group_by_exposure, hot_pixels, master_dark, scale_dark
 from ccdlab.errors import (
     CalibrationError,
@@ -787,11 +787,13 @@ def read_record(out_dir) -> dict | None:
 
 def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs, progress: bool) -> None:
     jobs = min(jobs or os.cpu_count() or 1, len(to_clean))
+    kept = results_folder()  # where this process keeps L.A.Cosmic's results: the workers too
+    kept = str(kept) if kept is not None else None
     tasks = []
     for i, fb_path, satlevel in to_clean:
         proc = out_dir / output_name(frames["name"][i], "proc")
         args = [camera.gain, camera.readnoise, satlevel, options, camera.satlevel]
-        tasks.append({"index": int(i), "fb": str(fb_path), "proc": str(proc), "args": args})
+        tasks.append({"index": int(i), "fb": str(fb_path), "proc": str(proc), "args": args, "kept": kept})
     bar = tqdm(total=len(tasks), desc="cosmic rays", unit="frame", disable=not progress, leave=False)
     try:
         if jobs == 1 or os.name == "nt":
@@ -816,6 +818,8 @@ def clean_task(task: dict) -> dict:
     >>> clean_task({"fb": "missing.fb.fits", "proc": "x.proc.fits", "args": [1.6, 14, 9e4, {}]})["error"][:7]
     'missing'
     """
+    if task.get("kept"):
+        keep_results_in(task["kept"])
     try:
         return {"count": _clean_one(task["fb"], task["proc"], *task["args"])}
     except (CosmicsError, FrameError, OSError) as exc:

@@ -195,6 +195,10 @@ def start(lesson: str, size: str | None = None) -> Path:
     """
     set_lesson(lesson)
     _keep_going_after_errors()
+    return _keep_lacosmic_results(_data_dir(size))
+
+
+def _data_dir(size: str | None) -> Path:
     if STUDENT_NIGHTS and not os.environ.get("CCDLAB_GRADING"):
         try:
             return _student_night(size)
@@ -222,3 +226,21 @@ def start(lesson: str, size: str | None = None) -> Path:
             f"'{paths.FETCH_COMMAND}' (or 'make data'), or set CCDLAB_DATA to a folder with "
             "bias/, flats/ and science/, then run this cell again."
         ) from None
+
+
+#: Where the course keeps L.A.Cosmic's results, inside the data folder's reduced/ (a few kB per frame).
+LACOSMIC_RESULTS = ".lacosmic"
+
+
+def _keep_lacosmic_results(data_dir: Path) -> Path:
+    """Keep L.A.Cosmic's results in ``data_dir/reduced/.lacosmic`` (:func:`ccdlab.cosmics.keep_results_in`).
+
+    Lesson 07's reduction then reads the hits of the frames lesson 06 cleaned with exactly the
+    same inputs, instead of running L.A.Cosmic on them again. Never while grading: each
+    notebook computes its own.
+    """
+    from ccdlab.cosmics import keep_results_in
+
+    if not os.environ.get("CCDLAB_GRADING"):
+        keep_results_in(paths.reduced_dir(data_dir, create=False) / LACOSMIC_RESULTS)
+    return data_dir
