@@ -120,9 +120,11 @@ def test_check_student_notebook():
     check_student_notebook(notebook(STUDENT), notebook(SOLUTION), "01_demo.ipynb")
     with pytest.raises(ReleaseError, match="cell 2"):
         check_student_notebook(notebook(SOLUTION), None, "01_demo.ipynb")
-    markdown = new_notebook(cells=[new_markdown_cell("<!-- BEGIN SOLUTION -->answer<!-- END SOLUTION -->")])
-    with pytest.raises(ReleaseError, match="still holds a solution"):
-        check_student_notebook(markdown)
+    for leak in ("<!-- BEGIN SOLUTION -->answer<!-- END SOLUTION -->",
+                 "Why?\n<!-- BEGIN SOLUTION (2 points): Q3.1 Hot pixels -->\nThe median keeps them.",
+                 "the model answer\n<!--END SOLUTION-->", "x = 1\n###  end solution"):
+        with pytest.raises(ReleaseError, match="still holds a solution"):
+            check_student_notebook(new_notebook(cells=[new_markdown_cell(leak)]))
 
 
 def test_student_readme():

@@ -32,13 +32,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from ccdlab.course.markers import (
-    BEGIN_MD_SOLUTION,
-    BEGIN_SOLUTION,
-    END_SOLUTION,
-    cell_source,
-    exercises_in,
-)
+from ccdlab.course.markers import SOLUTION_MARKER_RE, cell_source, exercises_in
 from ccdlab.errors import ReleaseError
 from ccdlab.files import atomic_output, file_mode
 
@@ -99,7 +93,7 @@ def check_student_notebook(notebook, solution=None, name: str = "notebook") -> N
     """
     for index, cell in enumerate(notebook.cells, start=1):
         text = cell_source(cell)
-        if BEGIN_SOLUTION in text or END_SOLUTION in text or BEGIN_MD_SOLUTION in text:
+        if SOLUTION_MARKER_RE.search(text):
             raise ReleaseError(
                 f"{name} still holds a solution (marker in cell {index}): regenerate the student notebooks "
                 "with 'make notebooks' (ccdlab student solutions --out notebooks)."

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from ccdlab.errors import InputError
 
 __all__ = [
-    "EXERCISE_RE", "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_MD_SOLUTION", "END_MD_SOLUTION",
+    "EXERCISE_RE", "BEGIN_SOLUTION", "END_SOLUTION", "BEGIN_MD_SOLUTION", "END_MD_SOLUTION", "SOLUTION_MARKER_RE",
     "Exercise", "cell_source", "exercises_in", "check_answers",
 ]
 
@@ -36,6 +36,8 @@ BEGIN_SOLUTION = "### BEGIN SOLUTION"
 END_SOLUTION = "### END SOLUTION"
 BEGIN_MD_SOLUTION = "<!-- BEGIN SOLUTION -->"
 END_MD_SOLUTION = "<!-- END SOLUTION -->"
+#: Any solution marker, code or markdown, in any of its spellings (``<!-- BEGIN SOLUTION (2 points): Q3.1 -->`` too).
+SOLUTION_MARKER_RE = re.compile(r"###\s*(?:BEGIN|END)\s+SOLUTION\b|<!--\s*(?:BEGIN|END)\s+SOLUTION\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
