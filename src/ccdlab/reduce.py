@@ -523,9 +523,15 @@ def reduce(
         result.master_dark, result.hot_pixels = dark["path"], dark["hot_path"]
         result.dark_exptime, result.dark_current = dark["exptime"], dark["current"]
         result.n_hot_pixels = int(dark["hot"].sum())
-    if summary:
-        result.summary_png = summary(result, out_dir / "reduction_summary.png")
-    write_record(result)
+    if summary:  # drawn while a thread checksums the outputs (hashlib works outside the GIL)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            hashes = pool.submit(_output_hashes, result)
+            result.summary_png = summary(result, out_dir / "reduction_summary.png")
+            write_record(result, hashes.result())
+    else:
+        write_record(result)
     if verbose:
         print(result.report())
     return result
@@ -750,8 +756,18 @@ def _write_record(out_dir: Path, content: dict) -> Path:
     return atomic_write_text(out_dir / RECORD_NAME, json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
-def write_record(result: ReductionResult) -> Path:
+def _output_hashes(result: ReductionResult) -> dict:
+    """``{file name: SHA-256}`` of every output of a reduction (what :func:`write_record` lists)."""
+    outputs = sorted({str(name) for name in result.frames["output"] if str(name)}
+                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]}
+                     | ({result.hot_pixels.name} if result.hot_pixels is not None else set()))
+    return {name: file_hash(result.out_dir / name) for name in outputs if (result.out_dir / name).is_file()}
+
+
+def write_record(result: ReductionResult, hashes: dict | None = None) -> Path:
     """Write ``reduction.json`` as complete, listing every output and its SHA-256 (the last file written).
+
+    ``hashes`` (``{file name: SHA-256}``), when given, are the outputs' checksums already computed.
 
     A reduction starts by writing the record with ``"complete": false``, so one that is interrupted
     leaves that behind, and ``ccdlab doctor`` says so.
@@ -761,10 +777,7 @@ def write_record(result: ReductionResult) -> Path:
     >>> write_record(result).name  # doctest: +SKIP
     'reduction.json'
     """
-    outputs = sorted({str(name) for name in result.frames["output"] if str(name)}
-                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]}
-                     | ({result.hot_pixels.name} if result.hot_pixels is not None else set()))
-    entries = {name: file_hash(result.out_dir / name) for name in outputs if (result.out_dir / name).is_file()}
+    entries = _output_hashes(result) if hashes is None else hashes
     content = {
         "complete": True, "data_dir": str(result.data_dir),
         "camera": {"gain": result.camera.gain, "readnoise": result.camera.readnoise, "satlevel": result.camera.satlevel},
