@@ -370,6 +370,8 @@ def main(argv=None) -> int:
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, from: " + ", ".join(CASES) + " (or none)")
     parser.add_argument("--sweep", action="store_true", help="also L.A.Cosmic's precision-recall over its parameters")
     parser.add_argument("--sweep-sizes", default="tiny,workshop")
+    parser.add_argument("--sweep-points", help="instead of the grid: sigclip:sigfrac:objlim:niter,... (e.g. the best "
+                                               "points of the small nights, on --sweep-sizes full)")
     parser.add_argument("--baseline", help="also run the ccdlab case on the package at this git revision (before/after)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
@@ -439,6 +441,9 @@ def main(argv=None) -> int:
                 print(f"  {'start and imports':<22} {results[case]['wall'] - steps['total']:>6.1f} s")
     if args.sweep:
         grid = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
+        if args.sweep_points:
+            grid = [dict(zip(GRID, (float(a), float(b), float(c), int(d))))
+                    for a, b, c, d in (point.split(":") for point in args.sweep_points.split(","))]
         for size in [s for s in args.sweep_sizes.split(",") if s]:
             found, wall, _ = run_measured(["--case", "sweep", "--data", str(night(size)), "--out", "-",
                                            "--jobs", str(args.jobs), "--options", json.dumps(grid)])
