@@ -319,10 +319,9 @@ def _isolated_hits(crmask, bad, window, gain: float, satlevel_electrons: float, 
     """Whether a hit in rows lo:hi has no usable neighbour in its 5 x 5 box, as astroscrappy's cleaning sees it.
 
     Its mask is the bad pixels grown by one and the saturated stars grown by four (at most): the
-    pixels counted unusable here include all of those, so a True is never missed.
+    pixels counted unusable here include all of those, so a True is never missed. Only the boxes
+    around the hits are looked at.
     """
-    from scipy import ndimage
-
     ys, xs = np.nonzero(crmask[lo:hi])
     ys += lo
     ny, nx = crmask.shape
@@ -330,15 +329,25 @@ def _isolated_hits(crmask, bad, window, gain: float, satlevel_electrons: float, 
     ys, xs = ys[inside], xs[inside]
     if ys.size == 0:
         return False
-    y0, y1 = max(int(ys.min()) - 2, 0), min(int(ys.max()) + 3, ny)
-    box = (slice(max(y0 - 4, 0), min(y1 + 4, ny)), slice(None))
-    unusable = ndimage.maximum_filter(bad[box], size=3) | crmask[box]
-    saturated = np.asarray(window[box], dtype=np.float32) * np.float32(gain) >= satlevel_electrons
-    if saturated.any():
-        unusable |= ndimage.maximum_filter(saturated, size=9)
-    usable = np.pad(~unusable, 2, constant_values=False).astype(np.int32).cumsum(0).cumsum(1)
-    usable = np.pad(usable, ((1, 0), (1, 0)))
-    ys = ys - box[0].start + 2  # in the padded box, the 5 x 5 box is [ys-2, ys+3)
-    xs = xs + 2
-    count = (usable[ys + 3, xs + 3] - usable[ys - 2, xs + 3] - usable[ys + 3, xs - 2] + usable[ys - 2, xs - 2])
-    return bool(np.any(count == 0))
+
+    def around(y, x, half):  # (points, (2 half + 1)^2) indices of the box around each point, kept inside
+        offsets = np.arange(-half, half + 1)
+        by = np.clip(y[:, None, None] + offsets[None, :, None], 0, ny - 1)
+        bx = np.clip(x[:, None, None] + offsets[None, None, :], 0, nx - 1)
+        return np.broadcast_to(by, (len(y), len(offsets), len(offsets))).reshape(len(y), -1), \
+            np.broadcast_to(bx, (len(y), len(offsets), len(offsets))).reshape(len(y), -1)
+
+    qy, qx = around(ys, xs, 2)  # every hit's 5 x 5 box
+    free = ~crmask[qy, qx]  # neighbours not flagged: usable unless near a bad or saturated pixel
+    hits, slots = np.nonzero(free)
+    usable = np.zeros(free.shape, dtype=bool)
+    if hits.size:
+        cy, cx = qy[hits, slots], qx[hits, slots]
+        by, bx = around(cy, cx, 1)
+        ok = ~bad[by, bx].any(axis=1)
+        sy, sx = around(cy[ok], cx[ok], 4)
+        saturated = np.asarray(window[sy, sx], dtype=np.float32) * np.float32(gain) >= satlevel_electrons
+        good = np.zeros(ok.shape, dtype=bool)
+        good[np.flatnonzero(ok)] = ~saturated.any(axis=1)
+        usable[hits, slots] = good
+    return bool(np.any(~usable.any(axis=1)))

@@ -17,9 +17,11 @@ written atomically, so running again into the same folder is safe. For a science
 ``C0_20181013-130440-460.wcs.proc.fits``.
 
 Cosmic-ray cleaning, the slow step (about 15 s per 4096 x 4108 frame), runs in ``jobs`` worker
-processes, one frame each. Processes rather than threads: astroscrappy holds the GIL for much of
-its work (measured: 2 threads gain little), and its OpenMP parts are a small share of the time, so
-each worker runs single-threaded OpenMP and the workers share the cores.
+processes, each frame cut into one strip of rows per job (:func:`ccdlab.cosmics.strips`, the
+result identical to the whole frame's) while a thread calibrates the next frame. Processes rather
+than threads: astroscrappy holds the GIL for much of its work (measured: 2 threads gain little),
+and its OpenMP parts are a small share of the time, so each worker runs single-threaded OpenMP and
+the workers share the cores. See docs/reduction.md.
 """
 
 from __future__ import annotations
