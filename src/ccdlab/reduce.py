@@ -17,8 +17,7 @@ written atomically, so running again into the same folder is safe. For a science
 ``C0_20181013-130440-460.wcs.proc.fits``.
 
 Cosmic-ray cleaning, the slow step (about 15 s per 4096 x 4108 frame), runs in ``jobs`` worker
-processes, each frame cut into one strip of rows per job (:func:`ccdlab.cosmics.strips`, the
-result identical to the whole frame's) while a thread calibrates the next frame. Processes rather
+processes, one frame each. Processes rather
 than threads: astroscrappy holds the GIL for much of its work (measured: 2 threads gain little),
 and its OpenMP parts are a small share of the time, so each worker runs single-threaded OpenMP and
 the workers share the cores. See docs/reduction.md.
@@ -52,7 +51,7 @@ from ccdlab.calibrate import (
     vignetting_mask,
 )
 from ccdlab.camera import CameraParameters, camera_parameters
-from ccdlab.cosmics import DEFAULT_OPTIONS, clean_strip, fill_value, remove_cosmics, splittable, strips
+from ccdlab.cosmics import remove_cosmics
 from ccdlab.darks import DarkCurrent, dark_current, dark_rate, group_by_exposure, hot_pixels, master_dark, scale_dark
 from ccdlab.errors import (
     CalibrationError,
@@ -65,7 +64,7 @@ from ccdlab.errors import (
 from ccdlab.files import atomic_write_text, file_hash
 from ccdlab.inventory import conflicts, describe_conflicts, scan
 from ccdlab.inventory import exposure_time as inventory_exposure_time
-from ccdlab.io import FITS_SUFFIXES, read_frame, read_header, read_rows, wcs_problems, write_frame
+from ccdlab.io import FITS_SUFFIXES, read_frame, read_header, wcs_problems, write_frame
 from ccdlab.parallel import run_in_workers
 from ccdlab.paths import RAW_FOLDERS, ensure_dir, find_data_dir, is_raw_folder
 
@@ -77,7 +76,6 @@ __all__ = [
     "output_name",
     "reduce",
     "clean_task",
-    "clean_strip_task",
     "RECORD_NAME",
     "write_record",
     "read_record",
@@ -696,8 +694,7 @@ def _master_flats(frames: Table, bias, bias_path: Path, camera: CameraParameters
 
 def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera: CameraParameters, out_dir: Path,
                        mask_threshold: float, progress: bool, dark: dict | None = None):
-    """Write every science frame's ``*.fb.fits``, yielding ``(row, fb path, saturation after flat, shape, fill)``
-    as each is written: ``fill`` is what L.A.Cosmic is given for its NaN pixels (:func:`ccdlab.cosmics.fill_value`)."""
+    """Write every science frame's ``*.fb.fits``, yielding ``(row, fb path, saturation after flat, shape)`` as each is written."""
     several = len(flats) > 1
     lookup = {filt.strip().lower(): filt for filt in flats}
     for i in tqdm(_rows(frames, "science"), desc="calibrate", unit="frame", disable=not progress, leave=False):
@@ -735,11 +732,9 @@ def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera
                           FrameWarning, stacklevel=2)
         fb_path = write_frame(out_dir / output_name(path.name, "fb"), data, hdr, inputs=[path])
         frames["output"][i] = fb_path.name
-        bad = ~np.isfinite(data)
-        fill = fill_value(data, bad) if not bad.all() else math.nan
         shape = data.shape
-        del data, bad  # not held while the frame is cleaned
-        yield i, fb_path, calibrated_saturation(camera.satlevel, made["flat"], made["mask"]), shape, fill
+        del data  # not held while the frame is cleaned
+        yield i, fb_path, calibrated_saturation(camera.satlevel, made["flat"], made["mask"]), shape
 
 
 def _keep_notes(caught, notes: list) -> None:
@@ -810,32 +805,24 @@ def read_record(out_dir) -> dict | None:
 
 
 def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs, progress: bool) -> None:
-    """Clean the frames ``to_clean`` yields as they are calibrated: one after the other with one job, else
-    each split into one strip per job (:func:`ccdlab.cosmics.strips`), the strips cleaned by worker
-    processes while the next frames are calibrated in a thread of this one."""
-    jobs = jobs or os.cpu_count() or 1
-    bar = tqdm(desc="cosmic rays", unit="frame", disable=not progress, leave=False)
+    to_clean = list(to_clean)  # every frame calibrated first (strips in workers measured slower, docs/reduction.md)
+    if not to_clean:
+        return
+    jobs = min(jobs or os.cpu_count() or 1, len(to_clean))
+    tasks = [_clean_task_of(frames, i, fb_path, satlevel, out_dir, camera, options)
+             for i, fb_path, satlevel, _ in to_clean]
+    bar = tqdm(total=len(tasks), desc="cosmic rays", unit="frame", disable=not progress, leave=False)
     try:
         if jobs == 1 or os.name == "nt":
-            for i, fb_path, satlevel, _, _ in to_clean:
-                task = _clean_task_of(frames, i, fb_path, satlevel, out_dir, camera, options)
+            for task in tasks:
                 _record_clean(frames, task, clean_task(task))
                 bar.update()
-            return
-        tasks, done = _StripFeeder(frames, to_clean, out_dir, camera, options, jobs), {}
-        try:
-            for task, outcome in run_in_workers(tasks, jobs, "ccdlab.reduce:clean_strip_task"):
+        else:
+            for task, outcome in run_in_workers(tasks, jobs, "ccdlab.reduce:clean_task"):
                 if outcome.get("retry"):  # no worker could take it: clean it here instead
-                    outcome = clean_strip_task(task)
-                whole = tasks.frames[task["index"]]
-                done.setdefault(task["index"], []).append(outcome)
-                if len(done[task["index"]]) == len(whole["strips"]):
-                    _record_clean(frames, whole, _assemble(whole, done.pop(task["index"])))
-                    bar.update()
-        except BaseException:
-            tasks.stop()
-            raise
-        tasks.finish()
+                    outcome = clean_task(task)
+                _record_clean(frames, task, outcome)
+                bar.update()
     finally:
         bar.close()
 
@@ -845,114 +832,6 @@ def _clean_task_of(frames: Table, i: int, fb_path: Path, satlevel: float, out_di
     proc = out_dir / output_name(frames["name"][i], "proc")
     return {"index": int(i), "fb": str(fb_path), "proc": str(proc),
             "args": [camera.gain, camera.readnoise, satlevel, options, camera.satlevel]}
-
-
-class _StripFeeder:
-    """The strip tasks of each frame, made by a thread that calibrates the frames one ahead of the workers.
-
-    Iterating it gives the tasks as they come (for :func:`ccdlab.parallel.run_in_workers`);
-    ``frames`` holds each frame's whole task with its strips; ``finish`` raises what the thread met.
-    """
-
-    def __init__(self, table: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs: int):
-        import queue
-        import threading
-
-        self.frames: dict = {}
-        self._queue = queue.Queue(maxsize=jobs)
-        self._failure = None
-        self._stopped = False
-        pieces = jobs if splittable({**DEFAULT_OPTIONS, **options}) else 1
-
-        def produce():
-            try:
-                for i, fb_path, satlevel, shape, fill in to_clean:
-                    whole = _clean_task_of(table, i, fb_path, satlevel, out_dir, camera, options)
-                    whole["strips"] = strips(shape[0], pieces, {**DEFAULT_OPTIONS, **options}.get("niter", 4))
-                    self.frames[int(i)] = whole
-                    for rows in whole["strips"]:
-                        if self._stopped:
-                            return
-                        self._queue.put({**whole, "strips": None, "rows": list(rows), "fill": fill, "ny": shape[0]})
-            except BaseException as exc:  # raised again in the caller's thread by finish()
-                self._failure = exc
-            finally:
-                self._queue.put(None)
-
-        self._thread = threading.Thread(target=produce, name="ccdlab-calibrate", daemon=True)
-        self._thread.start()
-
-    def __iter__(self):
-        while True:
-            task = self._queue.get()
-            if task is None:
-                return
-            yield task
-
-    def finish(self) -> None:
-        self._thread.join()
-        if self._failure is not None:
-            raise self._failure
-
-    def stop(self) -> None:
-        """Let the thread end early (the cleaning failed): it stops making tasks."""
-        self._stopped = True
-        while self._thread.is_alive():
-            try:
-                self._queue.get(timeout=0.1)
-            except Exception:  # queue.Empty: it is calibrating
-                pass
-
-
-def clean_strip_task(task: dict) -> dict:
-    """Clean one strip of a calibrated frame (a worker task): its hits as rows, columns and cleaned values.
-
-    The strip's rows and its margins are read from the ``.fb.fits``; NaN pixels get the whole
-    frame's fill value (``task["fill"]``), as :func:`ccdlab.cosmics.remove_cosmics` gives them.
-    ``exact`` False means the frame must be cleaned whole (see :func:`ccdlab.cosmics.clean_strip`).
-
-    Examples
-    --------
-    >>> clean_strip_task({"fb": "missing.fb.fits", "rows": [0, 10, 0, 20], "ny": 20, "fill": 0.0,
-    ...                   "args": [1.6, 14, 9e4, {}]})["error"][:7]
-    'missing'
-    """
-    start, stop, lo, hi = task["rows"]
-    gain, readnoise, satlevel, options = task["args"][:4]
-    try:
-        window = read_rows(task["fb"], lo, hi)
-        bad = ~np.isfinite(window)
-        if not math.isfinite(task["fill"]):  # the whole frame is NaN, as remove_cosmics says
-            return {"error": "remove_cosmics: every pixel is masked or NaN, so there is nothing to clean. Check the "
-                             "calibration (a flat of zeros?) and the mask."}
-        if bad.all():
-            return {"ys": [], "xs": [], "values": [], "exact": True, "start": start}
-        window[bad] = np.float32(task["fill"])
-        kept, replaced, exact = clean_strip(window, bad, start - lo, stop - lo, lo > 0, hi < task["ny"], gain,
-                                            readnoise, satlevel, options)
-    except (CosmicsError, FrameError, OSError) as exc:
-        return {"error": str(exc)}
-    ys, xs = np.nonzero(kept)
-    return {"ys": (ys + start).tolist(), "xs": xs.tolist(), "values": replaced.tolist(), "exact": bool(exact),
-            "start": start}
-
-
-def _assemble(whole: dict, outcomes: list) -> dict:
-    """Write a frame's ``.proc.fits`` from its strips' outcomes (or clean it whole when a strip says so)."""
-    failed = [o["error"] for o in outcomes if "error" in o]
-    if failed:
-        return {"error": failed[0]}
-    if not all(o["exact"] for o in outcomes):
-        return clean_task(whole)
-    try:
-        data, header = read_frame(whole["fb"])
-        for outcome in outcomes:
-            data[outcome["ys"], outcome["xs"]] = np.asarray(outcome["values"], dtype=np.float32)
-        count = sum(len(o["ys"]) for o in outcomes)
-        return {"count": _write_cleaned(whole["fb"], whole["proc"], data, header, count, *whole["args"][:3],
-                                        whole["args"][4])}
-    except (FrameError, OSError) as exc:
-        return {"error": str(exc)}
 
 
 def clean_task(task: dict) -> dict:
