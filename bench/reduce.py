@@ -23,6 +23,11 @@ the tiny and workshop nights (and the best points on the full night).
     python bench/reduce.py                       # the full night (makes it once into .cache/)
     python bench/reduce.py --size workshop       # quicker
     python bench/reduce.py --sweep --cases none  # the cosmic-ray operating point only
+    python bench/reduce.py --baseline main       # also ccdlab as it is at another commit, in the same run
+
+With ``--baseline REV`` the ``ccdlab`` case runs a second time on the package as it was at ``REV``
+(``git archive`` of its ``src/`` put first on ``PYTHONPATH``; its workers follow it): before and
+after side by side, the ccdproc pipeline as the yardstick of the same run, on a shared machine.
 """
 
 from __future__ import annotations
@@ -43,6 +48,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parents[1]
 CASES = ("ccdlab", "ccdlab-1", "ccdproc")
 STEPS = ("_master_bias", "_master_dark", "_master_flats", "_calibrate_science", "_clean_all", "write_record")
+BASELINE = "ccdlab@"  # the ccdlab case on the package at another commit: "ccdlab@<rev>"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -73,11 +79,14 @@ def _tree_rss_mb(root: int) -> float:
     return total / 2**20
 
 
-def run_measured(args: list) -> tuple[dict | None, float, float]:
-    """Run a child Python; return (its JSON line, wall seconds, peak tree memory MB)."""
+def run_measured(args: list, src: str | None = None) -> tuple[dict | None, float, float]:
+    """Run a child Python (on the package in ``src`` if given); return (its JSON line, wall seconds, peak tree memory MB)."""
+    env = dict(os.environ)
+    if src:
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (src, env.get("PYTHONPATH", "")) if p)
     start = time.perf_counter()
     process = subprocess.Popen([sys.executable, __file__, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                               text=True)
+                               text=True, env=env)
     peak = [0.0]
     done = threading.Event()
 
@@ -118,7 +127,8 @@ def case_ccdlab(data: Path, out: Path, jobs: int) -> dict:
         return wrapper
 
     for name in STEPS:
-        setattr(pipeline, name, timed(name, getattr(pipeline, name)))
+        if hasattr(pipeline, name):
+            setattr(pipeline, name, timed(name, getattr(pipeline, name)))
     start = time.perf_counter()
     result = pipeline.reduce(data, out=out, jobs=jobs, progress=False, summary=timed("summary figure", save_summary),
                              verbose=False)
@@ -341,7 +351,7 @@ def night(size: str) -> Path:
 
 def child(args) -> int:
     data, out = Path(args.data), Path(args.out)
-    if args.case in ("ccdlab", "ccdlab-1"):
+    if args.case in ("ccdlab", "ccdlab-1") or args.case.startswith(BASELINE):
         result = case_ccdlab(data, out, 1 if args.case == "ccdlab-1" else args.jobs)
     elif args.case == "ccdproc":
         result = case_ccdproc(data, out, json.loads(args.options))
@@ -360,6 +370,9 @@ def main(argv=None) -> int:
     parser.add_argument("--cases", default=",".join(CASES), help="comma-separated, from: " + ", ".join(CASES) + " (or none)")
     parser.add_argument("--sweep", action="store_true", help="also L.A.Cosmic's precision-recall over its parameters")
     parser.add_argument("--sweep-sizes", default="tiny,workshop")
+    parser.add_argument("--sweep-points", help="instead of the grid: sigclip:sigfrac:objlim:niter,... (e.g. the best "
+                                               "points of the small nights, on --sweep-sizes full)")
+    parser.add_argument("--baseline", help="also run the ccdlab case on the package at this git revision (before/after)")
     parser.add_argument("--case", help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
@@ -375,11 +388,20 @@ def main(argv=None) -> int:
     options = {"sigclip": 4.5, "sigfrac": 0.3, "objlim": 5.0, "niter": 4, **DEFAULT_OPTIONS,
                "gain": truth["gain_e_per_adu"], "readnoise": truth["read_noise_e"], "satlevel": truth["saturation_e"]}
     cases = [c for c in args.cases.split(",") if c in CASES]
+    if args.baseline and cases:
+        cases.insert(0, BASELINE + args.baseline)
     results = {}
     with tempfile.TemporaryDirectory(prefix="ccdlab-bench-reduce-", dir=ROOT / ".cache") as tmp:
+        src = None
+        if args.baseline and cases:
+            archive = subprocess.run(["git", "-C", str(ROOT), "archive", args.baseline, "src"], capture_output=True,
+                                     check=True).stdout
+            subprocess.run(["tar", "-x", "-C", tmp], input=archive, check=True)
+            src = str(Path(tmp) / "src")
         for case in cases:
             found, wall, peak = run_measured(["--case", case, "--data", str(data), "--out", str(Path(tmp) / case),
-                                              "--jobs", str(args.jobs), "--options", json.dumps(options)])
+                                              "--jobs", str(args.jobs), "--options", json.dumps(options)],
+                                             src=src if case.startswith(BASELINE) else None)
             if found is None:
                 continue
             masks = ccdlab_masks(found["science"]) if case.startswith("ccdlab") else ccdproc_masks(found["science"])
@@ -392,27 +414,36 @@ def main(argv=None) -> int:
             print(f"\nThe {args.size} night ({shape}; {len(list((data / 'science').glob('*.fits')))} science frames) on "
                   f"{os.cpu_count()} cores, {args.jobs} job(s) for ccdlab; L.A.Cosmic sigclip {options['sigclip']:g}, "
                   f"sigfrac {options['sigfrac']:g}, objlim {options['objlim']:g}, niter {options['niter']}")
-            print(f"{'pipeline':<10} {'wall (s)':>9} {'x ccdproc':>9} {'peak (MB)':>10} {'x ccdproc':>9} "
+            print(f"{'pipeline':<14} {'wall (s)':>9} {'x ccdproc':>9} {'peak (MB)':>10} {'x ccdproc':>9} "
                   f"{'flat err %':>10} {'CR recall':>9} {'CR precision':>12}")
             base = results.get("ccdproc")
             for case, r in results.items():
                 t_ratio = f"{r['wall'] / base['wall']:.2f}" if base else "-"
                 m_ratio = f"{r['peak'] / base['peak']:.2f}" if base else "-"
-                print(f"{case:<10} {r['wall']:>9.1f} {t_ratio:>9} {r['peak']:>10.0f} {m_ratio:>9} {r['flat_error']:>10.3f} "
+                print(f"{case:<14} {r['wall']:>9.1f} {t_ratio:>9} {r['peak']:>10.0f} {m_ratio:>9} {r['flat_error']:>10.3f} "
                       f"{r['recall']:>9.3f} {r['precision']:>12.3f}")
             if "ccdlab" in results and "ccdlab-1" in results:
                 print(f"ccdlab with {args.jobs} jobs against one: {same_outputs(results['ccdlab'], results['ccdlab-1'])}")
-            if "ccdlab" in results:
-                steps = results["ccdlab"]["steps"]
-                print(f"\nWhere ccdlab reduce spends its {results['ccdlab']['wall']:.1f} s (wall)")
+            before = BASELINE + str(args.baseline)
+            if "ccdlab" in results and before in results:
+                print(f"ccdlab against {before}: {same_outputs(results['ccdlab'], results[before])}")
+            for case in (before, "ccdlab"):
+                if case not in results:
+                    continue
+                steps = results[case]["steps"]
+                print(f"\nWhere {case} reduce spends its {results[case]['wall']:.1f} s (wall; steps that overlap "
+                      "others count their own wall time)")
                 accounted = sum(v for k, v in steps.items() if k != "total")
                 for name, seconds in sorted(steps.items(), key=lambda kv: -kv[1]):
                     if name != "total":
                         print(f"  {name.strip('_').replace('_', ' '):<22} {seconds:>6.1f} s")
                 print(f"  {'other steps':<22} {steps['total'] - accounted:>6.1f} s")
-                print(f"  {'start and imports':<22} {results['ccdlab']['wall'] - steps['total']:>6.1f} s")
+                print(f"  {'start and imports':<22} {results[case]['wall'] - steps['total']:>6.1f} s")
     if args.sweep:
         grid = [dict(zip(GRID, values)) for values in itertools.product(*GRID.values())]
+        if args.sweep_points:
+            grid = [dict(zip(GRID, (float(a), float(b), float(c), int(d))))
+                    for a, b, c, d in (point.split(":") for point in args.sweep_points.split(","))]
         for size in [s for s in args.sweep_sizes.split(",") if s]:
             found, wall, _ = run_measured(["--case", "sweep", "--data", str(night(size)), "--out", "-",
                                            "--jobs", str(args.jobs), "--options", json.dumps(grid)])

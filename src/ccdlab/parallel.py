@@ -57,8 +57,9 @@ def run_in_workers(tasks: list, jobs: int, function: str):
 
     Parameters
     ----------
-    tasks : list of dict
-        JSON-serialisable tasks.
+    tasks : iterable of dict
+        JSON-serialisable tasks; an iterator is read only as workers become free, so tasks can
+        be made while the first ones run (None ends it early).
     jobs : int
         Worker processes (at most one per task is started).
     function : str
@@ -81,17 +82,26 @@ def run_in_workers(tasks: list, jobs: int, function: str):
     command = worker_command(function)
     env = dict(os.environ, OMP_NUM_THREADS="1")
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH", "")) if p)
-    pending = list(tasks)
+    source = iter(tasks)
+    pending: list = []  # tasks taken from the source that no worker could be given
+
+    def next_task():
+        return pending.pop(0) if pending else next(source, None)
+
     selector = selectors.DefaultSelector()
     workers = []
     try:
-        for _ in range(jobs):
+        for _ in range(jobs):  # all started at once: their imports overlap the wait for the first task
             try:
-                worker = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, env=env)
+                workers.append(subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+                                                env=env))
             except OSError:
                 break  # no more workers: what is left is cleaned by the caller
-            workers.append(worker)
-            task = pending.pop(0)
+        for worker in workers:
+            task = next_task()
+            if task is None:
+                _close_quietly(worker.stdin)
+                continue
             try:
                 worker.stdin.write(json.dumps(task) + "\n")
                 worker.stdin.flush()
@@ -108,17 +118,19 @@ def run_in_workers(tasks: list, jobs: int, function: str):
                     yield task, {"retry": True}
                     continue
                 yield task, json.loads(line)
-                if pending:
-                    key.data[1] = pending.pop(0)
+                following = next_task()
+                if following is not None:
+                    key.data[1] = following
                     try:
-                        worker.stdin.write(json.dumps(key.data[1]) + "\n")
+                        worker.stdin.write(json.dumps(following) + "\n")
                         worker.stdin.flush()
                     except OSError:  # it died after its last answer
                         selector.unregister(key.fileobj)
-                        yield key.data[1], {"retry": True}
+                        yield following, {"retry": True}
                 else:
                     selector.unregister(key.fileobj)
                     _close_quietly(worker.stdin)
+        pending.extend(source)  # only if every worker died or none could start
         for task in pending:  # only if every worker died or none could start
             yield task, {"retry": True}
     finally:

@@ -17,9 +17,10 @@ written atomically, so running again into the same folder is safe. For a science
 ``C0_20181013-130440-460.wcs.proc.fits``.
 
 Cosmic-ray cleaning, the slow step (about 15 s per 4096 x 4108 frame), runs in ``jobs`` worker
-processes, one frame each. Processes rather than threads: astroscrappy holds the GIL for much of
-its work (measured: 2 threads gain little), and its OpenMP parts are a small share of the time, so
-each worker runs single-threaded OpenMP and the workers share the cores.
+processes, one frame each. Processes rather
+than threads: astroscrappy holds the GIL for much of its work (measured: 2 threads gain little),
+and its OpenMP parts are a small share of the time, so each worker runs single-threaded OpenMP and
+the workers share the cores. See docs/reduction.md.
 """
 
 from __future__ import annotations
@@ -333,7 +334,13 @@ def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satl
     """Clean one calibrated frame and write its ``.proc.fits``; return the cosmic-ray pixel count."""
     data, header = read_frame(fb_path)
     crmask, cleaned = remove_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
-    count = int(crmask.sum())
+    return _write_cleaned(fb_path, proc_path, cleaned, header, int(crmask.sum()), gain, readnoise, satlevel,
+                          camera_satlevel)
+
+
+def _write_cleaned(fb_path: str, proc_path: str, cleaned, header, count: int, gain: float, readnoise: float,
+                   satlevel: float, camera_satlevel: float | None) -> int:
+    """Write a cleaned frame's ``.proc.fits`` with what was done in its header; return the count."""
     header["NCOSMIC"] = (count, "pixels flagged as cosmic rays by ccdlab")
     history = (  # write_frame splits it into cards
         f"ccdlab: cosmic rays removed (astroscrappy L.A.Cosmic): {count} pixels; "
@@ -504,8 +511,7 @@ def reduce(
         dark = _master_dark(frames, bias, bias_path, camera, out_dir, progress, notes)
         flats = _master_flats(frames, bias, bias_path, camera, out_dir, mask_threshold, progress, notes)
         to_clean = _calibrate_science(frames, bias, bias_path, flats, camera, out_dir, mask_threshold, progress, dark)
-        if to_clean:
-            _clean_all(frames, to_clean, out_dir, camera, dict(cosmic_options or {}), jobs, progress)
+        _clean_all(frames, to_clean, out_dir, camera, dict(cosmic_options or {}), jobs, progress)
     _keep_notes(caught, notes)
 
     result = ReductionResult(
@@ -517,9 +523,15 @@ def reduce(
         result.master_dark, result.hot_pixels = dark["path"], dark["hot_path"]
         result.dark_exptime, result.dark_current = dark["exptime"], dark["current"]
         result.n_hot_pixels = int(dark["hot"].sum())
-    if summary:
-        result.summary_png = summary(result, out_dir / "reduction_summary.png")
-    write_record(result)
+    if summary:  # drawn while a thread checksums the outputs (hashlib works outside the GIL)
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as pool:
+            hashes = pool.submit(_output_hashes, result)
+            result.summary_png = summary(result, out_dir / "reduction_summary.png")
+            write_record(result, hashes.result())
+    else:
+        write_record(result)
     if verbose:
         print(result.report())
     return result
@@ -681,11 +693,10 @@ def _master_flats(frames: Table, bias, bias_path: Path, camera: CameraParameters
 
 
 def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera: CameraParameters, out_dir: Path,
-                       mask_threshold: float, progress: bool, dark: dict | None = None) -> list:
-    """Write every science frame's ``*.fb.fits``; return ``[(row, fb path, saturation after flat)]`` to clean."""
+                       mask_threshold: float, progress: bool, dark: dict | None = None):
+    """Write every science frame's ``*.fb.fits``, yielding ``(row, fb path, saturation after flat, shape)`` as each is written."""
     several = len(flats) > 1
     lookup = {filt.strip().lower(): filt for filt in flats}
-    to_clean = []
     for i in tqdm(_rows(frames, "science"), desc="calibrate", unit="frame", disable=not progress, leave=False):
         filt = str(frames["filter"][i])
         key = lookup.get(filt.strip().lower())
@@ -721,8 +732,9 @@ def _calibrate_science(frames: Table, bias, bias_path: Path, flats: dict, camera
                           FrameWarning, stacklevel=2)
         fb_path = write_frame(out_dir / output_name(path.name, "fb"), data, hdr, inputs=[path])
         frames["output"][i] = fb_path.name
-        to_clean.append((i, fb_path, calibrated_saturation(camera.satlevel, made["flat"], made["mask"])))
-    return to_clean
+        shape = data.shape
+        del data  # not held while the frame is cleaned
+        yield i, fb_path, calibrated_saturation(camera.satlevel, made["flat"], made["mask"]), shape
 
 
 def _keep_notes(caught, notes: list) -> None:
@@ -741,8 +753,18 @@ def _write_record(out_dir: Path, content: dict) -> Path:
     return atomic_write_text(out_dir / RECORD_NAME, json.dumps(record, indent=1, sort_keys=True) + "\n")
 
 
-def write_record(result: ReductionResult) -> Path:
+def _output_hashes(result: ReductionResult) -> dict:
+    """``{file name: SHA-256}`` of every output of a reduction (what :func:`write_record` lists)."""
+    outputs = sorted({str(name) for name in result.frames["output"] if str(name)}
+                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]}
+                     | ({result.hot_pixels.name} if result.hot_pixels is not None else set()))
+    return {name: file_hash(result.out_dir / name) for name in outputs if (result.out_dir / name).is_file()}
+
+
+def write_record(result: ReductionResult, hashes: dict | None = None) -> Path:
     """Write ``reduction.json`` as complete, listing every output and its SHA-256 (the last file written).
+
+    ``hashes`` (``{file name: SHA-256}``), when given, are the outputs' checksums already computed.
 
     A reduction starts by writing the record with ``"complete": false``, so one that is interrupted
     leaves that behind, and ``ccdlab doctor`` says so.
@@ -752,10 +774,7 @@ def write_record(result: ReductionResult) -> Path:
     >>> write_record(result).name  # doctest: +SKIP
     'reduction.json'
     """
-    outputs = sorted({str(name) for name in result.frames["output"] if str(name)}
-                     | {p.name for p in [*result.master_flats.values(), *result.masks.values()]}
-                     | ({result.hot_pixels.name} if result.hot_pixels is not None else set()))
-    entries = {name: file_hash(result.out_dir / name) for name in outputs if (result.out_dir / name).is_file()}
+    entries = _output_hashes(result) if hashes is None else hashes
     content = {
         "complete": True, "data_dir": str(result.data_dir),
         "camera": {"gain": result.camera.gain, "readnoise": result.camera.readnoise, "satlevel": result.camera.satlevel},
@@ -786,14 +805,13 @@ def read_record(out_dir) -> dict | None:
 
 
 def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs, progress: bool) -> None:
+    to_clean = list(to_clean)  # every frame calibrated first (strips in workers measured slower, docs/reduction.md)
+    if not to_clean:
+        return
     jobs = min(jobs or os.cpu_count() or 1, len(to_clean))
     kept = results_folder()  # where this process keeps L.A.Cosmic's results: the workers too
-    kept = str(kept) if kept is not None else None
-    tasks = []
-    for i, fb_path, satlevel in to_clean:
-        proc = out_dir / output_name(frames["name"][i], "proc")
-        args = [camera.gain, camera.readnoise, satlevel, options, camera.satlevel]
-        tasks.append({"index": int(i), "fb": str(fb_path), "proc": str(proc), "args": args, "kept": kept})
+    tasks = [_clean_task_of(frames, i, fb_path, satlevel, out_dir, camera, options, kept)
+             for i, fb_path, satlevel, _ in to_clean]
     bar = tqdm(total=len(tasks), desc="cosmic rays", unit="frame", disable=not progress, leave=False)
     try:
         if jobs == 1 or os.name == "nt":
@@ -808,6 +826,14 @@ def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters,
                 bar.update()
     finally:
         bar.close()
+
+
+def _clean_task_of(frames: Table, i: int, fb_path: Path, satlevel: float, out_dir: Path, camera: CameraParameters,
+                   options: dict, kept=None) -> dict:
+    proc = out_dir / output_name(frames["name"][i], "proc")
+    return {"index": int(i), "fb": str(fb_path), "proc": str(proc),
+            "args": [camera.gain, camera.readnoise, satlevel, options, camera.satlevel],
+            "kept": str(kept) if kept is not None else None}
 
 
 def clean_task(task: dict) -> dict:
