@@ -36,6 +36,7 @@ from astropy.table import Table
 
 from ccdlab import validate
 from ccdlab.errors import PhotometryError
+from ccdlab.sources import positions_of
 
 __all__ = [
     "DEFAULT_GAIN",
@@ -157,32 +158,10 @@ _positive = functools.partial(validate.positive, error=PhotometryError)
 
 
 def _positions(positions) -> np.ndarray:
-    """Positions as an (n, 2) array of (x, y): from a Table (x/y or x_centroid/y_centroid) or pairs."""
-    if isinstance(positions, Table):
-        for xname, yname in (("x", "y"), ("x_centroid", "y_centroid"), ("xcentroid", "ycentroid")):
-            if xname in positions.colnames and yname in positions.colnames:
-                xy = np.column_stack([np.asarray(positions[xname], float), np.asarray(positions[yname], float)])
-                break
-        else:
-            raise PhotometryError(
-                f"The positions table has no x/y columns (it has {', '.join(positions.colnames)}): pass "
-                "find_stars() output or a list of (x, y) pairs."
-            )
-    else:
-        try:
-            xy = np.asarray(positions, dtype=float)
-        except (TypeError, ValueError):
-            raise PhotometryError(
-                f"positions must be (x, y) pixel pairs or a table with x and y columns; got {type(positions).__name__}."
-            ) from None
-        if xy.ndim == 1 and xy.size == 2:
-            xy = xy[np.newaxis]
+    """Positions as an (n, 2) array of (x, y) (:func:`ccdlab.sources.positions_of`), at least one."""
+    xy = positions_of(positions)
     if xy.size == 0:
         raise PhotometryError("No positions to measure: find stars first, e.g. with find_stars(image).")
-    if xy.ndim != 2 or xy.shape[1] != 2:
-        raise PhotometryError(f"positions must be (x, y) pixel pairs, shape (n, 2); got shape {xy.shape}.")
-    if not np.all(np.isfinite(xy)):
-        raise PhotometryError("Some positions are NaN or infinite: pass finite (x, y) pixel coordinates.")
     return xy
 
 
