@@ -581,7 +581,7 @@ def test_kept_lacosmic_results_are_shared_with_the_workers_and_reused(tiny_night
     on disk; a second reduction of the same frames reads them back and writes the same cleaned frames."""
     import astroscrappy
 
-    from ccdlab import cosmics
+    from ccdlab import cosmics, lacosmic
     from ccdlab.io import read_frame
 
     before = cosmics.keep_results_in(tmp_path / "kept")
@@ -595,6 +595,7 @@ def test_kept_lacosmic_results_are_shared_with_the_workers_and_reused(tiny_night
         def refuse(*args, **kwargs):
             raise AssertionError("L.A.Cosmic ran again on a frame whose result is kept")
 
+        monkeypatch.setattr(lacosmic, "detect_cosmics", refuse)
         monkeypatch.setattr(astroscrappy, "detect_cosmics", refuse)
         monkeypatch.setattr(astroscrappy.detect_cosmics, "__qualname__", "detect_cosmics", raising=False)
         monkeypatch.setattr(astroscrappy.detect_cosmics, "__module__", "astroscrappy.astroscrappy", raising=False)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ccdlab import validate
+from ccdlab import lacosmic, validate
 from ccdlab.errors import CosmicsError, InputError
 
 __all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons",
@@ -77,10 +77,13 @@ def remove_cosmics(
     mask=None,
     *,
     satlevel_unit: str = "e-",
-    pieces: int = 1,
     **astroscrappy_options,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Find cosmic-ray hits and replace them, with L.A.Cosmic (``astroscrappy.detect_cosmics``).
+
+    The answer is astroscrappy's, pixel for pixel; :func:`ccdlab.lacosmic.detect_cosmics` computes
+    it in about a fifth of the time on a full frame, by recomputing each iteration only where the
+    last one changed the image.
 
     Parameters
     ----------
@@ -98,10 +101,6 @@ def remove_cosmics(
         excluded from detection and from cleaning, and returned unchanged.
     satlevel_unit : {'e-', 'adu'}
         Unit of ``satlevel``: electrons (default, like the camera's 96,000 e-) or ADU.
-    pieces : int
-        Clean the frame in this many strips of rows, each with a margin (:func:`strips`): the
-        result is the whole frame's, pixel for pixel, in less memory. What ``ccdlab reduce`` does
-        to share frames between processes; 1 (default) cleans it at once.
     **astroscrappy_options
         Passed on to ``astroscrappy.detect_cosmics``: ``sigclip`` (5.0 here, see
         :data:`DEFAULT_OPTIONS`; astroscrappy's own default is 4.5), ``sigfrac`` (0.5 here; astroscrappy's is 0.3),
@@ -133,8 +132,6 @@ def remove_cosmics(
     >>> bool(crmask[20, 30]), abs(float(cleaned[20, 30]) - 1000.0) < 100.0
     (True, True)
     """
-    import astroscrappy
-
     gain = _positive(gain, "gain", "electrons per ADU")
     readnoise = _positive(readnoise, "readnoise", "electrons", allow_zero=True)
     satlevel = _positive(satlevel, "satlevel", satlevel_unit, allow_inf=True)
@@ -161,23 +158,7 @@ def remove_cosmics(
         image[bad] = original
         image[crmask] = replaced
         return crmask, image
-    if pieces > 1 and splittable(options):
-        crmask = np.zeros(image.shape, dtype=bool)
-        values = []
-        for start, stop, lo, hi in strips(image.shape[0], pieces, options.get("niter", 4)):
-            kept, replaced, exact = clean_strip(image[lo:hi], bad[lo:hi], start - lo, stop - lo, lo > 0,
-                                                hi < image.shape[0], gain, readnoise, satlevel_electrons, options)
-            if not exact:
-                break
-            crmask[start:stop] = kept
-            values.append(replaced)
-        else:  # rows in order, so the values follow numpy.nonzero(crmask)
-            image[bad] = original
-            image[crmask] = np.concatenate(values) if values else np.zeros(0, np.float32)
-            if key is not None:
-                _remember(key, np.flatnonzero(crmask), image[crmask].copy())
-            return crmask, image
-    crmask, cleaned = astroscrappy.detect_cosmics(
+    crmask, cleaned = lacosmic.detect_cosmics(
         image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
     )
     crmask, image = _put_back(image, bad, original, crmask, cleaned, gain)
@@ -356,144 +337,3 @@ def results_folder() -> Path | None:
     True
     """
     return _FOLDER
-
-
-# ---------------------------------------------------------------------------------------------
-# The same, strip by strip (so that several processes can share one frame)
-
-#: Rows read beyond a strip on each side, per L.A.Cosmic iteration (and once more for its saturated-star
-#: mask). One iteration looks at most ~10 rows away (7- and 9-pixel median filters, the Laplacian, two
-#: 3 x 3 growths, the 5 x 5 cleaning), and the filters' own edges spoil ~4 rows: 16 is a safe bound.
-STRIP_MARGIN_PER_ITERATION = 16
-
-
-def strip_margin(niter: int = 4) -> int:
-    """Rows read beyond each side of a strip so that its rows come out as from the whole frame.
-
-    Examples
-    --------
-    >>> strip_margin(4)
-    80
-    """
-    return STRIP_MARGIN_PER_ITERATION * (int(niter) + 1)
-
-
-def strips(ny: int, pieces: int, niter: int = 4) -> list[tuple[int, int, int, int]]:
-    """Split ``ny`` rows into ``pieces`` strips: ``(start, stop, lo, hi)``, rows kept and rows read.
-
-    Parameters
-    ----------
-    ny : int
-        Rows in the frame.
-    pieces : int
-        How many strips (fewer when the frame is too small for the margin to be worth it).
-    niter : int
-        L.A.Cosmic's iterations, which set the margin (:func:`strip_margin`).
-
-    Examples
-    --------
-    >>> strips(1000, 2)
-    [(0, 500, 0, 580), (500, 1000, 420, 1000)]
-    >>> strips(100, 4)  # too small to split
-    [(0, 100, 0, 100)]
-    """
-    margin = strip_margin(niter)
-    pieces = max(1, min(int(pieces), ny // (4 * margin)))
-    edges = [round(k * ny / pieces) for k in range(pieces + 1)]
-    return [(a, b, max(a - margin, 0), min(b + margin, ny)) for a, b in zip(edges[:-1], edges[1:])]
-
-
-def splittable(options: dict) -> bool:
-    """True when L.A.Cosmic's reach is the one :func:`strip_margin` assumes (the median fine-structure
-    image, the default): a frame can then be cleaned in strips with the whole frame's result.
-
-    Examples
-    --------
-    >>> splittable({"sigclip": 5.0}), splittable({"fsmode": "convolve"})
-    (True, False)
-    """
-    return options.get("fsmode", "median") == "median"
-
-
-def clean_strip(window, bad, start: int, stop: int, cut_below: bool, cut_above: bool, gain: float,
-                readnoise: float, satlevel_electrons: float, options: dict) -> tuple[np.ndarray, np.ndarray, bool]:
-    """L.A.Cosmic on the rows ``window`` of a frame, keeping rows ``start:stop`` of it.
-
-    Parameters
-    ----------
-    window : 2-D float32 array
-        The rows read (a strip and its margins), bad pixels already filled (:func:`fill_value` of
-        the *whole* frame), in ADU.
-    bad : 2-D bool array
-        Its bad (NaN or masked) pixels.
-    start, stop : int
-        The strip's rows, counted in ``window``.
-    cut_below, cut_above : bool
-        Whether the window was cut from a larger frame below row 0 / above its last row.
-    gain, readnoise, satlevel_electrons, options
-        As :func:`remove_cosmics` passes them to astroscrappy.
-
-    Returns
-    -------
-    crmask : 2-D bool array
-        The strip's cosmic-ray pixels.
-    replaced : 1-D float32 array
-        Their cleaned values in ADU, in the order of ``numpy.nonzero(crmask)``.
-    exact : bool
-        False when L.A.Cosmic may have used its whole-image background level near the strip (a
-        hit with no good pixel within 2 pixels, e.g. a big blob): then the strip can differ from
-        the whole frame, which must be cleaned at once instead.
-    """
-    import astroscrappy
-
-    crmask, cleaned = astroscrappy.detect_cosmics(window, inmask=bad, gain=gain, readnoise=readnoise,
-                                                  satlevel=satlevel_electrons, **{**DEFAULT_OPTIONS, **options})
-    crmask = np.asarray(crmask, dtype=bool) & ~bad
-    reach = strip_margin(options.get("niter", 4)) // 2
-    lo = max(start - reach, 0) if cut_below else 0
-    hi = min(stop + reach, len(window)) if cut_above else len(window)
-    whole = not (cut_below or cut_above)  # the window is the whole frame: nothing to check
-    exact = whole or not _isolated_hits(crmask, bad, window, gain, satlevel_electrons, lo, hi)
-    kept = crmask[start:stop]
-    replaced = np.asarray(cleaned, dtype=np.float32)[start:stop][kept]
-    if cleaned_in_electrons():
-        replaced /= np.float32(gain)
-    return kept, replaced, exact
-
-
-def _isolated_hits(crmask, bad, window, gain: float, satlevel_electrons: float, lo: int, hi: int) -> bool:
-    """Whether a hit in rows lo:hi has no usable neighbour in its 5 x 5 box, as astroscrappy's cleaning sees it.
-
-    Its mask is the bad pixels grown by one and the saturated stars grown by four (at most): the
-    pixels counted unusable here include all of those, so a True is never missed. Only the boxes
-    around the hits are looked at.
-    """
-    ys, xs = np.nonzero(crmask[lo:hi])
-    ys += lo
-    ny, nx = crmask.shape
-    inside = (ys >= 2) & (ys < ny - 2) & (xs >= 2) & (xs < nx - 2)  # astroscrappy never cleans the 2-pixel rim
-    ys, xs = ys[inside], xs[inside]
-    if ys.size == 0:
-        return False
-
-    def around(y, x, half):  # (points, (2 half + 1)^2) indices of the box around each point, kept inside
-        offsets = np.arange(-half, half + 1)
-        by = np.clip(y[:, None, None] + offsets[None, :, None], 0, ny - 1)
-        bx = np.clip(x[:, None, None] + offsets[None, None, :], 0, nx - 1)
-        return np.broadcast_to(by, (len(y), len(offsets), len(offsets))).reshape(len(y), -1), \
-            np.broadcast_to(bx, (len(y), len(offsets), len(offsets))).reshape(len(y), -1)
-
-    qy, qx = around(ys, xs, 2)  # every hit's 5 x 5 box
-    free = ~crmask[qy, qx]  # neighbours not flagged: usable unless near a bad or saturated pixel
-    hits, slots = np.nonzero(free)
-    usable = np.zeros(free.shape, dtype=bool)
-    if hits.size:
-        cy, cx = qy[hits, slots], qx[hits, slots]
-        by, bx = around(cy, cx, 1)
-        ok = ~bad[by, bx].any(axis=1)
-        sy, sx = around(cy[ok], cx[ok], 4)
-        saturated = np.asarray(window[sy, sx], dtype=np.float32) * np.float32(gain) >= satlevel_electrons
-        good = np.zeros(ok.shape, dtype=bool)
-        good[np.flatnonzero(ok)] = ~saturated.any(axis=1)
-        usable[hits, slots] = good
-    return bool(np.any(~usable.any(axis=1)))
