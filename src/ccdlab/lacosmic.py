@@ -172,7 +172,7 @@ def probe_image() -> tuple[np.ndarray, np.ndarray]:
 
 def _detect(indat, inmask, *, sigclip, sigfrac, objlim, gain, readnoise, satlevel, niter, strip_rows=None):
     from astroscrappy.astroscrappy import update_mask
-    from astroscrappy.utils import median
+    from astroscrappy.utils import dilate3, median
 
     # astroscrappy's numbers are C floats
     sigclip, sigfrac, objlim, gain, readnoise, satlevel = (
@@ -184,16 +184,20 @@ def _detect(indat, inmask, *, sigclip, sigfrac, objlim, gain, readnoise, satleve
     np.multiply(indat, gain, out=cleanarr, casting="unsafe")
     clean_var = cleanarr + float(np.float32(readnoise) * np.float32(readnoise))
     given = np.zeros(shape, np.uint8) if inmask is None else np.ascontiguousarray(inmask, dtype=np.uint8)
-    mask = np.empty(shape, np.uint8)
+    # astroscrappy's update_mask: the mask grown by one pixel, and saturated stars (a pixel at the
+    # saturation level whose 7-pixel median is above a tenth of it) grown by four. The stars are
+    # looked for only around saturated pixels: elsewhere there are none to find.
+    mask = np.asarray(dilate3(given), dtype=bool)
+    saturated = np.nonzero(cleanarr >= satlevel)
+    for box in _boxes_around(*saturated, shape) if saturated[0].size else []:
+        window, core = _window(box, shape)
+        stars = np.zeros(cleanarr[window].shape, np.uint8)
+        update_mask(np.ascontiguousarray(cleanarr[window]), stars, satlevel, True)
+        mask[box[0]:box[1], box[2]:box[3]] |= stars[core].astype(bool)
     strip_rows = strip_rows or STRIP_ROWS
     rows = [(y, min(ny, y + strip_rows), 0, nx) for y in range(0, ny, strip_rows)]
-    for box in rows:  # saturated stars found and the mask grown, strip by strip
-        window, core = _window(box, shape)
-        part = given[window].copy()
-        update_mask(np.ascontiguousarray(cleanarr[window]), part, satlevel, True)
-        mask[box[0]:box[1]] = part[core]
-    good = mask == 0
-    not_used = ~good  # masked or hit: not used to clean a neighbour
+    good = ~mask
+    not_used = mask.copy()  # masked or hit: not used to clean a neighbour
     levels = []
 
     def background_levels():
