@@ -15,6 +15,16 @@ def _no_inherited_data_folder(monkeypatch):
     monkeypatch.delenv("CCDLAB_DATA", raising=False)
 
 
+@pytest.fixture(autouse=True)
+def _lacosmic_results_kept_in_memory_only():
+    """A test whose setup cell keeps L.A.Cosmic's results in its data folder leaves the next test none of it."""
+    from ccdlab import cosmics
+
+    before = cosmics.results_folder()
+    yield
+    cosmics.keep_results_in(before)
+
+
 @pytest.fixture(scope="session")
 def tiny_night() -> Path:
     """The tiny synthetic night the notebooks run on (made once per machine into .cache/).
