@@ -11,6 +11,12 @@ STAMP  := $(VENV)/.ccdlab-installed
 # FORCE=1 replaces an existing night (e.g. make data SIZE=tiny FORCE=1).
 SIZE   ?=
 FORCE  ?=
+# numpy advises the kernel to back large arrays with transparent huge pages. On virtual machines
+# where a huge page is slow to fault in, that is most of the time of a frame-sized step: on this
+# 2-core VM the first GB of new arrays takes 4-9 s with the advice and 0.6 s without. Everything
+# run from here (the lab's kernels, the tests, the benchmarks) runs without it; pass
+# NUMPY_MADVISE_HUGEPAGE=1 to keep numpy's default.
+export NUMPY_MADVISE_HUGEPAGE ?= 0
 
 .PHONY: lab test test-fast test-browser setup system-packages browser-packages data notebooks bench clean help
 

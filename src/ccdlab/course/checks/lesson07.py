@@ -57,22 +57,33 @@ def cleaned_frames_of(night) -> list:
 
 
 def _aligned(night) -> dict:
-    """The aligned cleaned frames, combined: ``first``, ``stack`` (median), ``coverage``, and two slips
-    kept to name them: ``mean`` (the mean of the aligned frames) and ``unaligned`` (the median of the
-    frames as they are, not aligned)."""
+    """The aligned cleaned frames, combined: ``first`` (the reference frame), ``stack`` (median) and ``coverage``."""
     def compute():
         from ccdlab.stack import align_frames, stack_frames
 
+        cube, _, _ = align_frames(cleaned_frames_of(night), reference=0, method="interp", progress=False)
+        stack, coverage = stack_frames(cube, method="median")
+        return {"first": cube[0].copy(), "stack": stack, "coverage": coverage}
+
+    return night.memo(("aligned",), compute)
+
+
+def _slips(night) -> dict:
+    """Two wrong stacks kept to name them, computed only for a stack that is wrong: ``mean`` (the mean
+    of the aligned frames) and ``unaligned`` (the median of the frames as they are, not aligned)."""
+    def compute():
+        from ccdlab.stack import align_frames
+
         frames = cleaned_frames_of(night)
         cube, _, _ = align_frames(frames, reference=0, method="interp", progress=False)
-        stack, coverage = stack_frames(cube, method="median")
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN corners
             mean = np.nanmean(cube, axis=0).astype(np.float32)
+            del cube
             unaligned = np.nanmedian(np.stack([np.asarray(data, dtype=np.float32) for data, _ in frames]), axis=0)
-        return {"first": cube[0].copy(), "stack": stack, "coverage": coverage, "mean": mean, "unaligned": unaligned}
+        return {"mean": mean, "unaligned": unaligned}
 
-    return night.memo(("aligned", "with slips"), compute)
+    return night.memo(("aligned", "slips"), compute)
 
 
 def aligned_of(night):
@@ -220,7 +231,8 @@ def _stack_hint(night, array, expected, noise, close, n_frames) -> str:
                      "in each. Reproject every frame onto the first frame's WCS first (reproject_interp), then "
                      "take the median.",
     }
-    agreement = {key: _agreement(array, found[key], noise) for key in slips}
+    wrong = _slips(night)
+    agreement = {key: _agreement(array, wrong[key], noise) for key in slips}
     best = max(agreement, key=agreement.get)
     if agreement[best] > max(close, 0.9):
         return slips[best]
