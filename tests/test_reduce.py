@@ -584,6 +584,7 @@ def test_kept_lacosmic_results_are_shared_with_the_workers_and_reused(tiny_night
     from ccdlab import cosmics, lacosmic
     from ccdlab.io import read_frame
 
+    cosmics._MEMO.clear()  # nothing kept in memory by earlier tests: the workers compute and keep every frame
     before = cosmics.keep_results_in(tmp_path / "kept")
     try:
         first = reduce(tiny_night, tmp_path / "one", progress=False, jobs=2, verbose=False, summary=False)
@@ -605,3 +606,39 @@ def test_kept_lacosmic_results_are_shared_with_the_workers_and_reused(tiny_night
     assert again.cosmic_pixels == first.cosmic_pixels
     for one, two in zip(first.cleaned, again.cleaned):
         np.testing.assert_array_equal(read_frame(one)[0], read_frame(two)[0])
+
+
+def test_frames_whose_results_are_kept_need_no_worker(tiny_night, tmp_path, monkeypatch):
+    """Lesson 07 reduces the frames lesson 06 cleaned: their kept results are read back in this process,
+    and worker processes are started only for the frames that still need L.A.Cosmic."""
+    import ccdlab.reduce as reduce_module
+    from ccdlab import cosmics
+    from ccdlab.io import read_frame
+
+    cosmics._MEMO.clear()  # nothing kept in memory by earlier tests
+    before = cosmics.keep_results_in(tmp_path / "kept")
+    try:
+        first = reduce(tiny_night, tmp_path / "one", progress=False, jobs=2, verbose=False, summary=False)
+        kept = sorted((tmp_path / "kept").glob("*.npz"))
+        assert len(kept) == len(first.cleaned) > 1
+        cosmics._MEMO.clear()
+        kept[0].unlink()  # one frame's result is lost: that frame alone goes to a worker
+        real, sent = reduce_module.run_in_workers, []
+
+        def counted(tasks, jobs, function):
+            tasks = list(tasks)
+            sent.append((len(tasks), jobs))
+            yield from real(tasks, jobs, function)
+
+        monkeypatch.setattr(reduce_module, "run_in_workers", counted)
+        again = reduce(tiny_night, tmp_path / "two", progress=False, jobs=2, verbose=False, summary=False)
+        assert sent == [] or sent == [(1, 1)]  # one task, cleaned by one worker (or in this process when jobs is 1)
+        cosmics._MEMO.clear()
+        third = reduce(tiny_night, tmp_path / "three", progress=False, jobs=2, verbose=False, summary=False)
+        assert len(sent) <= 1  # everything kept now: no worker started the third time
+    finally:
+        cosmics.keep_results_in(before)
+    assert again.cosmic_pixels == first.cosmic_pixels == third.cosmic_pixels
+    for one, two, three in zip(first.cleaned, again.cleaned, third.cleaned):
+        np.testing.assert_array_equal(read_frame(one)[0], read_frame(two)[0])
+        np.testing.assert_array_equal(read_frame(one)[0], read_frame(three)[0])

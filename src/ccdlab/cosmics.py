@@ -24,7 +24,7 @@ import numpy as np
 from ccdlab import lacosmic, validate
 from ccdlab.errors import CosmicsError, InputError
 
-__all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "cleaned_in_electrons",
+__all__ = ["SATLEVEL_UNITS", "DEFAULT_OPTIONS", "CosmicsError", "remove_cosmics", "recall_cosmics", "cleaned_in_electrons",
            "keep_results_in", "results_folder"]
 
 #: The units :func:`remove_cosmics` accepts for the saturation level.
@@ -132,6 +132,49 @@ def remove_cosmics(
     >>> bool(crmask[20, 30]), abs(float(cleaned[20, 30]) - 1000.0) < 100.0
     (True, True)
     """
+    return _cosmics(data, gain, readnoise, satlevel, mask, satlevel_unit, astroscrappy_options, compute=True)
+
+
+def recall_cosmics(
+    data,
+    gain: float,
+    readnoise: float,
+    satlevel: float,
+    mask=None,
+    *,
+    satlevel_unit: str = "e-",
+    **astroscrappy_options,
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """:func:`remove_cosmics`'s answer if exactly this call was made before and kept, else None (nothing is run).
+
+    Kept means in this process's memory or in :func:`keep_results_in`'s folder. ``ccdlab reduce``
+    asks this first, so frames a lesson already cleaned need no worker process.
+
+    Parameters
+    ----------
+    data, gain, readnoise, satlevel, mask, satlevel_unit, **astroscrappy_options
+        As for :func:`remove_cosmics`.
+
+    Returns
+    -------
+    tuple of (numpy.ndarray, numpy.ndarray) or None
+        ``(crmask, cleaned)`` as :func:`remove_cosmics` returns them, or None.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> image = np.random.default_rng(3).normal(1000.0, 25.0, (32, 32)).astype(np.float32)
+    >>> recall_cosmics(image, 1.6, 14.0, 96000.0) is None
+    True
+    >>> first = remove_cosmics(image, 1.6, 14.0, 96000.0)
+    >>> again = recall_cosmics(image, 1.6, 14.0, 96000.0)
+    >>> bool(np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1]))
+    True
+    """
+    return _cosmics(data, gain, readnoise, satlevel, mask, satlevel_unit, astroscrappy_options, compute=False)
+
+
+def _cosmics(data, gain, readnoise, satlevel, mask, satlevel_unit, astroscrappy_options: dict, compute: bool):
     gain = _positive(gain, "gain", "electrons per ADU")
     readnoise = _positive(readnoise, "readnoise", "electrons", allow_zero=True)
     satlevel = _positive(satlevel, "satlevel", satlevel_unit, allow_inf=True)
@@ -158,6 +201,8 @@ def remove_cosmics(
         image[bad] = original
         image[crmask] = replaced
         return crmask, image
+    if not compute:
+        return None
     crmask, cleaned = lacosmic.detect_cosmics(
         image, inmask=bad, gain=gain, readnoise=readnoise, satlevel=satlevel_electrons, **options
     )

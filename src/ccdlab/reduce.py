@@ -50,7 +50,7 @@ from ccdlab.calibrate import (
     vignetting_mask,
 )
 from ccdlab.camera import CameraParameters, camera_parameters
-from ccdlab.cosmics import keep_results_in, remove_cosmics, results_folder
+from ccdlab.cosmics import keep_results_in, recall_cosmics, remove_cosmics, results_folder
 from ccdlab.darks import DarkCurrent, dark_current, dark_rate, group_by_exposure, hot_pixels, master_dark, scale_dark
 from ccdlab.errors import (
     CalibrationError,
@@ -329,10 +329,20 @@ def _flat_reason(reason: str, camera: CameraParameters) -> str:
 
 
 def _clean_one(fb_path: str, proc_path: str, gain: float, readnoise: float, satlevel: float, options: dict,
-               camera_satlevel: float | None = None) -> int:
-    """Clean one calibrated frame and write its ``.proc.fits``; return the cosmic-ray pixel count."""
+               camera_satlevel: float | None = None, recall_only: bool = False) -> int | None:
+    """Clean one calibrated frame and write its ``.proc.fits``; return the cosmic-ray pixel count.
+
+    With ``recall_only``, only from L.A.Cosmic's kept results (:func:`ccdlab.cosmics.recall_cosmics`):
+    None, and nothing written, when this frame's are not kept.
+    """
     data, header = read_frame(fb_path)
-    crmask, cleaned = remove_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
+    if recall_only:
+        found = recall_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
+        if found is None:
+            return None
+        crmask, cleaned = found
+    else:
+        crmask, cleaned = remove_cosmics(data, gain, readnoise, satlevel, satlevel_unit="e-", **options)
     return _write_cleaned(fb_path, proc_path, cleaned, header, int(crmask.sum()), gain, readnoise, satlevel,
                           camera_satlevel)
 
@@ -804,7 +814,7 @@ def read_record(out_dir) -> dict | None:
 
 
 def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters, options: dict, jobs, progress: bool) -> None:
-    to_clean = list(to_clean)  # every frame calibrated first (strips in workers measured slower, docs/reduction.md)
+    to_clean = list(to_clean)  # every frame calibrated first
     if not to_clean:
         return
     jobs = min(jobs or os.cpu_count() or 1, len(to_clean))
@@ -813,6 +823,18 @@ def _clean_all(frames: Table, to_clean, out_dir: Path, camera: CameraParameters,
              for i, fb_path, satlevel, _ in to_clean]
     bar = tqdm(total=len(tasks), desc="cosmic rays", unit="frame", disable=not progress, leave=False)
     try:
+        if kept is not None and jobs > 1:  # frames whose L.A.Cosmic results are kept need no worker process
+            waiting = []
+            for task in tasks:
+                outcome = clean_task({**task, "recall_only": True})
+                if outcome.get("missing"):
+                    waiting.append(task)
+                    continue
+                _record_clean(frames, task, outcome)
+                bar.update()
+            tasks, jobs = waiting, min(jobs, len(waiting))
+            if not tasks:
+                return
         if jobs == 1 or os.name == "nt":
             for task in tasks:
                 _record_clean(frames, task, clean_task(task))
@@ -846,9 +868,10 @@ def clean_task(task: dict) -> dict:
     if task.get("kept"):
         keep_results_in(task["kept"])
     try:
-        return {"count": _clean_one(task["fb"], task["proc"], *task["args"])}
+        count = _clean_one(task["fb"], task["proc"], *task["args"], recall_only=bool(task.get("recall_only")))
     except (CosmicsError, FrameError, OSError) as exc:
         return {"error": str(exc)}
+    return {"missing": True} if count is None else {"count": count}
 
 
 def _record_clean(frames: Table, task: dict, outcome: dict) -> None:
