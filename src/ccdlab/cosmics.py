@@ -82,7 +82,7 @@ def remove_cosmics(
     """Find cosmic-ray hits and replace them, with L.A.Cosmic (``astroscrappy.detect_cosmics``).
 
     The answer is astroscrappy's, pixel for pixel; :func:`ccdlab.lacosmic.detect_cosmics` computes
-    it in about a fifth of the time on a full frame, by recomputing each iteration only where the
+    it in a quarter to a fifth of the time on a full frame, by recomputing each iteration only where the
     last one changed the image.
 
     Parameters
