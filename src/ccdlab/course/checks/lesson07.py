@@ -239,7 +239,8 @@ def _stack_hint(night, array, expected, noise, close, n_frames) -> str:
     offset = star_offset(array, expected, star_positions_of(night))
     if offset is not None and math.hypot(*offset) > 1.0:
         return (f"The stars in stack are {offset[0]:+.1f} px in x and {offset[1]:+.1f} px in y from where they are in "
-                "the first frame: align every frame onto the first frame's WCS and shape (frames[0][1]), not another's.")
+                "the first frame: the frames were not aligned onto the first one. Reproject every frame onto the first "
+                "frame's WCS and shape (frames[0][1]) before combining them.")
     return (f"stack differs from the expected median stack in {1 - close:.0%} of the pixels. Align every cleaned "
             "frame onto the first frame's WCS (reproject_interp), then take np.nanmedian along axis 0.")
 
