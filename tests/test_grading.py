@@ -9,6 +9,8 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -421,3 +423,23 @@ def test_grade_bad_inputs(tmp_path):
         grade([nb], SOLUTIONS, tmp_path / "nodata", progress=False)
     with pytest.raises(GradingError, match="does not exist"):
         grade([nb], tmp_path / "nosolutions", None, progress=False)
+
+
+
+def test_a_grading_worker_starts_without_compiling_iri_grammars():
+    """jsonschema's IRI checker (rfc3987_syntax) compiles 39 grammars on import, 1.6 s per worker: the
+    grader's processes leave it out, and nbformat still validates notebooks (no schema uses ``iri``)."""
+    script = (
+        "import sys, ccdlab.classroom.grading.worker, nbformat\n"
+        "from nbformat.v4 import new_notebook, new_code_cell\n"
+        "nb = new_notebook(cells=[new_code_cell('1')])\n"
+        "nbformat.validate(nb)\n"
+        "nb.cells[0]['cell_type'] = 'no such type'\n"
+        "try:\n"
+        "    nbformat.validate(nb)\n"
+        "    print('accepted a broken notebook')\n"
+        "except nbformat.ValidationError:\n"
+        "    print(sys.modules.get('rfc3987_syntax', 'imported'))\n")
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"
