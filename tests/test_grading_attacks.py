@@ -17,6 +17,8 @@ from nbformat.v4 import new_code_cell
 
 from ccdlab.classroom.authoring import make_student
 from ccdlab.classroom.grading import grade, write_reports
+from ccdlab.classroom.grading.run import TRUNCATED
+from ccdlab.classroom.grading.sandbox import Limits
 
 ROOT = Path(__file__).resolve().parents[1]
 SOLUTIONS = ROOT / "solutions"
@@ -155,7 +157,7 @@ with open("/proc/1/cmdline", "rb") as f:
 
 
 MEMORY = "hog = bytearray(13 * 2**30)\nprint('HELD', len(hog))"
-FLOOD = "import os\nchunk = b'x' * 2**20\nfor _ in range(1024):\n    os.write(1, chunk)\nprint('flooded')"
+FLOOD = "import os\nchunk = b'x' * 2**20\nfor _ in range(128):\n    os.write(1, chunk)\nprint('flooded')"
 BIG_DISPLAY = "from IPython.display import HTML, display\ndisplay(HTML('<b>' + 'x' * 200_000_000 + '</b>'))"
 FORK = f'''
 import subprocess
@@ -290,6 +292,8 @@ def test_resource_hogs_are_bounded(attacked):
     assert "MemoryError" in memory and "HELD" not in memory
     flood = next(s for s in book.submissions if s.student == "flood")
     assert flood.status == "completed"
+    kept = executed_text(attacked, "flood")  # 128 MiB printed, the first 100,000 characters kept
+    assert TRUNCATED in kept and len(kept) < 2 * Limits().output_chars
     assert "left out by the grader" in executed_text(attacked, "display")
     assert "stopped at" in executed_text(attacked, "fork")
 
