@@ -83,11 +83,16 @@ data: $(STAMP)
 lab: data
 	$(VENV)/bin/ccdlab lab
 
+# Tests run on every core (pytest-xdist; conftest.py makes the work units): TEST_WORKERS=0 runs them
+# in this process, one after another.
+TEST_WORKERS ?= auto
+PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+
 test: $(STAMP) system-packages
-	$(PY) -m pytest
+	$(PY) -m pytest $(PARALLEL)
 
 test-fast: $(STAMP) system-packages
-	$(PY) -m pytest -m "not slow and not notebooks"
+	$(PY) -m pytest $(PARALLEL) -m "not slow and not notebooks"
 
 # tests/browser runs only when named on pytest's command line (see tests/browser/conftest.py).
 # Screenshots: artifacts/browser/*.png.
