@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 import builtins
+import functools
 from pathlib import Path
 
 import pytest
@@ -80,7 +81,10 @@ def imports_of(name: str, path: Path) -> set:
     return found
 
 
-GRAPH = {name: imports_of(name, path) for name, path in MODULES.items()}
+@functools.cache
+def graph() -> dict:
+    """Module -> the ccdlab modules it imports (parsed when a test first asks, not at collection)."""
+    return {name: imports_of(name, path) for name, path in MODULES.items()}
 
 
 def test_every_module_has_a_layer():
@@ -90,7 +94,7 @@ def test_every_module_has_a_layer():
 
 def test_arrows_point_down_only():
     wrong = []
-    for name, targets in GRAPH.items():
+    for name, targets in graph().items():
         for target in targets:
             if name == "ccdlab" and target in FOUNDATION:
                 continue
@@ -128,9 +132,9 @@ def _cycle(graph: dict) -> list | None:
 
 def test_no_import_cycle():
     # A package's __init__ re-exporting its submodules is not a cycle of design: leave those edges out.
-    graph = {name: {t for t in targets if not (MODULES[name].name == "__init__.py" and t.startswith(name + "."))}
-             for name, targets in GRAPH.items()}
-    cycle = _cycle(graph)
+    edges = {name: {t for t in targets if not (MODULES[name].name == "__init__.py" and t.startswith(name + "."))}
+             for name, targets in graph().items()}
+    cycle = _cycle(edges)
     assert cycle is None, " -> ".join(cycle)
 
 
@@ -195,5 +199,5 @@ def test_private_names_stay_in_their_module():
 
 @pytest.mark.parametrize("name", sorted(n for n in MODULES if n.startswith("ccdlab.course.checks.lesson")))
 def test_each_lesson_check_module_stands_alone(name):
-    others = {t for t in GRAPH[name] if t.startswith("ccdlab.course.checks.lesson")}
+    others = {t for t in graph()[name] if t.startswith("ccdlab.course.checks.lesson")}
     assert not others, f"{name} imports {others}: share references through the Night instead"
