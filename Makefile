@@ -86,7 +86,7 @@ lab: data
 # Tests run on every core (pytest-xdist; conftest.py makes the work units): TEST_WORKERS=0 runs them
 # in this process, one after another.
 TEST_WORKERS ?= auto
-PARALLEL := -n $(TEST_WORKERS) --dist loadscope --no-loadscope-reorder
+PARALLEL := -n $(TEST_WORKERS)
 
 test: $(STAMP) system-packages
 	$(PY) -m pytest $(PARALLEL)

@@ -14,7 +14,7 @@ Every notebook under nbval (solutions and the handed-out 0.1 notebooks) works on
 that night, so what they write (``reduced/``, L.A.Cosmic's kept results) never reaches the night
 the other tests read, fingerprint and copy, even while they run beside it.
 
-``make test`` runs the tests on every core (pytest-xdist, ``--dist loadscope``). The work units are
+``make test`` runs the tests on every core (``pytest -n auto``, pytest-xdist). The work units are
 the test modules (their module fixtures are computed once), plus one unit, ``course``, for the
 solution notebooks and the test that reads their results, in that order. Units holding slow tests
 are handed out first, so no long one starts last. Without pytest-xdist (``pytest`` alone) the same
@@ -116,8 +116,11 @@ def work_unit(nodeid: str) -> str:
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_make_scheduler(config, log):
-    """pytest-xdist's scope scheduling, with :func:`work_unit` as the scope."""
+    """pytest-xdist's scope scheduling (whatever ``--dist`` says), with :func:`work_unit` as the scope,
+    handed out in the order of the collection (see :func:`pytest_collection_modifyitems`)."""
     from xdist.scheduler import LoadScopeScheduling
+
+    config.option.loadscopereorder = False
 
     class CourseScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
+import types
 from pathlib import Path
 
 import pytest
@@ -31,8 +32,10 @@ def test_the_solutions_and_the_test_that_reads_their_results_are_one_unit(root_c
 def test_the_scheduler_hands_out_those_units(root_conftest, monkeypatch):
     xdist_scheduler = pytest.importorskip("xdist.scheduler", reason="make test installs pytest-xdist")
     monkeypatch.setattr(xdist_scheduler.LoadScopeScheduling, "__init__", lambda self, config, log=None: None)
-    scheduler = root_conftest.pytest_xdist_make_scheduler(None, None)
+    config = types.SimpleNamespace(option=types.SimpleNamespace(loadscopereorder=True))
+    scheduler = root_conftest.pytest_xdist_make_scheduler(config, None)
     assert isinstance(scheduler, xdist_scheduler.LoadScopeScheduling)
+    assert config.option.loadscopereorder is False  # the units go out in the collection's order
     assert scheduler._split_scope("solutions/00_getting_started.ipynb::Cell 0") == "course"
     assert scheduler._split_scope(root_conftest.READS_SOLUTION_RESULTS) == "course"
     assert scheduler._split_scope("tests/test_grading_attacks.py::test_an_attack_gains_no_points[@evil]") == \
