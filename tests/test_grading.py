@@ -332,13 +332,22 @@ def test_execute_notebook_stubborn_loop_and_notebook_deadline(tmp_path, monkeypa
 
 
 def test_execute_notebook_caps_printed_output_and_displays(tmp_path):
+    many = ("from IPython.display import HTML, display\nfor i in range(400):\n    display(HTML('y' * 50_000))\n"
+            "display(HTML('<b>late</b>'), display_id='kept')")
     nb = new_notebook(cells=[new_code_cell("for i in range(300000):\n    print('xxxxxxxxxx')"),
-                             new_code_cell("from IPython.display import HTML, display\ndisplay(HTML('x' * 20_000_000))")])
+                             new_code_cell("from IPython.display import HTML, display\ndisplay(HTML('x' * 20_000_000))"),
+                             new_code_cell(many), new_code_cell("display(HTML('<i>fine</i>'))")])
     record = grading_run.execute_notebook(nb, tmp_path, None, None, "01_fits_files", cell_timeout=60, timeout=120)
     assert record.status == "completed"
     text = "".join(o.get("text", "") for o in nb.cells[0].outputs)
     assert len(text) < grading_run.Limits().output_chars + 1000 and "truncated by the grader" in text
     assert "left out by the grader" in json.dumps(nb.cells[1].outputs)
+    # 400 displays of 50 kB: 20 MB in all, kept up to the 5 MB of one display, then one note
+    kept = nb.cells[2].outputs
+    assert len(json.dumps(kept)) < grading_run.Limits().display_bytes * 1.1
+    assert sum("displays past 5 MB in this cell, left out by the grader" in json.dumps(o) for o in kept) == 1
+    assert 90 <= len(kept) <= 102  # 99 kept, the note, the one with a display id
+    assert "fine" in json.dumps(nb.cells[3].outputs)  # the next cell has its own allowance
 
 
 def test_stopping_the_workers_ends_running_notebooks_at_once(tmp_path):

@@ -625,19 +625,31 @@ def _truncate(streams: list, limit: int) -> None:
 def _make_client(notebook, cell_timeout: float, limits: Limits):
     from nbclient import NotebookClient
 
+    displayed: dict = {}  # cell index -> bytes of display data it sent
+
     class _Client(NotebookClient):
-        """A notebook client that caps what it keeps of each cell's outputs."""
+        """A notebook client that caps what it keeps of each cell's outputs: printed text, each display,
+        and all of a cell's displays together (many small ones add up as one big one does)."""
 
         def output(self, outs, msg, display_id, cell_index):
             out = super().output(outs, msg, display_id, cell_index)
             streams = [o for o in outs if o.get("output_type") == "stream"]
             if sum(len(o.get("text", "")) for o in streams) > limits.output_chars:
                 _truncate(streams, limits.output_chars)
-            if outs and outs[-1].get("output_type") in ("display_data", "execute_result"):
-                data = outs[-1].get("data", {})
-                size = sum(len(str(v)) for v in data.values())
+            if out is not None and outs and outs[-1] is out and out.get("output_type") in ("display_data", "execute_result"):
+                size = sum(len(str(v)) for v in out.get("data", {}).values())
+                before = displayed.get(cell_index, 0)
+                displayed[cell_index] = before + size
                 if size > limits.display_bytes:
-                    outs[-1]["data"] = {"text/plain": f"[a display of {size / 1e6:.0f} MB, left out by the grader]"}
+                    out["data"] = {"text/plain": f"[a display of {size / 1e6:.0f} MB, left out by the grader]"}
+                elif before + size > limits.display_bytes:
+                    if before <= limits.display_bytes:
+                        out["data"] = {"text/plain": f"[displays past {limits.display_bytes / 1e6:.0f} MB in this cell, "
+                                                     "left out by the grader]"}
+                    elif display_id is None:  # later ones are dropped (one with an id stays, for its updates)
+                        outs.pop()
+                    else:
+                        out["data"] = {"text/plain": ""}
             return out
 
     return _Client(

@@ -52,7 +52,8 @@ class Limits:
     output_chars : int
         Text it may print per cell, and its raw standard output in all, that the grader keeps.
     display_bytes : int
-        Largest display output (an image, HTML) the grader keeps, bytes.
+        Largest display output (an image, HTML) the grader keeps, and the most of all of one cell's
+        displays together, bytes.
 
     Examples
     --------
